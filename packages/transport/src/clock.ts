@@ -1,0 +1,169 @@
+/**
+ * Time as a seam. Every timer in transport, gossip, discovery and the node goes through a `Clock`
+ * given at construction, so tests and the simulator can run thousands of nodes in virtual time and a
+ * failure is reproducible from its seed. Production passes `systemClock`.
+ */
+
+/** A scheduled callback; `cancel()` is idempotent and safe after the timer fired. */
+export interface Timer {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch (virtual clocks may start anywhere). */
+  now(): number;
+  /** Run `callback` once after `ms` milliseconds. */
+  setTimeout(callback: () => void, ms: number): Timer;
+  /** Run `callback` every `ms` milliseconds until cancelled. */
+  setInterval(callback: () => void, ms: number): Timer;
+}
+
+/** The real clock. Timers are unref'd so a forgotten one never keeps a process alive. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(callback, ms) {
+    const handle = setTimeout(callback, ms);
+    handle.unref?.();
+    return { cancel: () => clearTimeout(handle) };
+  },
+  setInterval(callback, ms) {
+    const handle = setInterval(callback, ms);
+    handle.unref?.();
+    return { cancel: () => clearInterval(handle) };
+  },
+};
+
+/**
+ * Resolves after `ms` on `clock`, or rejects with the signal's reason when aborted. Use it for
+ * backoff and deadlines, never to wait for another task: wait for that task's promise or event.
+ */
+export function delay(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      timer.cancel();
+      reject(signal?.reason);
+    };
+    const timer = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+interface ScheduledTimer {
+  readonly id: number;
+  due: number;
+  readonly callback: () => void;
+  /** Repeat period for intervals; undefined for one-shot timers. */
+  readonly period: number | undefined;
+  cancelled: boolean;
+}
+
+/** Lets pending promise callbacks and I/O callbacks run; real time does not advance meaningfully. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A clock that only moves when told to. Timers fire in due order (ties in scheduling order), and
+ * between two timers the event loop is given a turn so that promise chains started by one timer
+ * settle before the next fires — the same ordering a real clock would give with instant I/O.
+ */
+export class VirtualClock implements Clock {
+  #now: number;
+  #nextId = 0;
+  #timers: ScheduledTimer[] = [];
+
+  constructor(start = 1_700_000_000_000) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(callback: () => void, ms: number): Timer {
+    return this.#schedule(callback, ms, undefined);
+  }
+
+  setInterval(callback: () => void, ms: number): Timer {
+    return this.#schedule(callback, ms, Math.max(1, ms));
+  }
+
+  /** Number of timers waiting to fire. */
+  get pendingTimers(): number {
+    return this.#timers.filter((t) => !t.cancelled).length;
+  }
+
+  /** Advance virtual time by `ms`, firing every timer that falls due on the way. */
+  async advance(ms: number): Promise<void> {
+    const target = this.#now + ms;
+    await yieldToEventLoop();
+    for (;;) {
+      const next = this.#nextDue();
+      if (next === undefined || next.due > target) break;
+      this.#fire(next);
+      await yieldToEventLoop();
+    }
+    this.#now = target;
+    await yieldToEventLoop();
+  }
+
+  /**
+   * Advance in steps of `stepMs` until `condition()` holds, failing after `timeoutMs` of virtual
+   * time. This is how tests wait for a cluster to converge without real sleeps.
+   */
+  async runUntil(
+    condition: () => boolean,
+    options: { timeoutMs: number; stepMs?: number },
+  ): Promise<void> {
+    const step = options.stepMs ?? 10;
+    const deadline = this.#now + options.timeoutMs;
+    await yieldToEventLoop();
+    while (!condition()) {
+      if (this.#now >= deadline) {
+        throw new Error(`condition not met within ${options.timeoutMs} ms of virtual time`);
+      }
+      await this.advance(Math.min(step, deadline - this.#now));
+    }
+  }
+
+  #schedule(callback: () => void, ms: number, period: number | undefined): Timer {
+    const timer: ScheduledTimer = {
+      id: this.#nextId++,
+      due: this.#now + Math.max(0, ms),
+      callback,
+      period,
+      cancelled: false,
+    };
+    this.#timers.push(timer);
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
+  }
+
+  #nextDue(): ScheduledTimer | undefined {
+    this.#timers = this.#timers.filter((t) => !t.cancelled);
+    let best: ScheduledTimer | undefined;
+    for (const t of this.#timers) {
+      if (best === undefined || t.due < best.due || (t.due === best.due && t.id < best.id))
+        best = t;
+    }
+    return best;
+  }
+
+  #fire(timer: ScheduledTimer): void {
+    this.#now = Math.max(this.#now, timer.due);
+    if (timer.period === undefined) {
+      timer.cancelled = true;
+    } else {
+      timer.due += timer.period;
+    }
+    timer.callback();
+  }
+}

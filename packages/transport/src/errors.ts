@@ -1,0 +1,42 @@
+/**
+ * Errors carry a stable `code` so callers branch on codes, never on message text. Errors thrown by a
+ * remote request handler cross the wire with their code and arrive as a `TransportError` with the
+ * same code and `remote: true`.
+ */
+export type TransportErrorCode =
+  | 'ERR_TIMEOUT'
+  | 'ERR_ABORTED'
+  | 'ERR_UNREACHABLE'
+  | 'ERR_CONNECTION_CLOSED'
+  | 'ERR_FRAME_TOO_LARGE'
+  | 'ERR_MALFORMED_FRAME'
+  | 'ERR_HANDSHAKE'
+  | 'ERR_AUTH'
+  | 'ERR_PROTOCOL_VERSION'
+  | 'ERR_CLUSTER_MISMATCH'
+  | 'ERR_NO_HANDLER'
+  | 'ERR_TOO_MANY_CONNECTIONS'
+  | 'ERR_TRANSPORT_CLOSED'
+  | 'ERR_REMOTE';
+
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  /** A stable code; for remote errors, the code the remote handler threw (any string). */
+  readonly code: string;
+  /** True when the error was thrown by the remote peer's handler and carried back. */
+  readonly remote: boolean;
+
+  constructor(
+    code: TransportErrorCode | string,
+    message: string,
+    options?: { cause?: unknown; remote?: boolean },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.remote = options?.remote ?? false;
+  }
+}
+
+export function isTransportError(error: unknown, code?: string): error is TransportError {
+  return error instanceof TransportError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,15 @@
+export type { Clock, Timer } from './clock.js';
+export { systemClock, VirtualClock, delay } from './clock.js';
+export type { Random } from './random.js';
+export { systemRandom, seededRandom, randomInt, sample, shuffle } from './random.js';
+export type { TransportErrorCode } from './errors.js';
+export { TransportError, isTransportError } from './errors.js';
+export type {
+  Transport,
+  TransportEvents,
+  PeerInfo,
+  CallOptions,
+  HandlerContext,
+  MessageHandler,
+  StreamHandler,
+} from './types.js';

@@ -1,0 +1,5 @@
+import { expect, it } from 'vitest';
+
+it('has a test', () => {
+  expect(true).toBe(true);
+});
