@@ -1,1 +1,32 @@
-process.stdout.write('no benchmarks yet\n');
+/**
+ * `pnpm bench [suite ...]`: runs each suite in bench/src/suites/<suite>.ts (all when none named),
+ * prints a table of ratios against raw baselines measured in the same run, and writes
+ * bench/results/<suite>.json. A suite module exports `run(options): Promise<BenchRow[]>`.
+ */
+import { readdirSync } from 'node:fs';
+import { printTable, writeJson, type BenchRow } from './report.js';
+
+interface SuiteModule {
+  run(options: { quick: boolean }): Promise<BenchRow[]>;
+}
+
+const args = process.argv.slice(2).filter((a) => a !== '--');
+const quick = args.includes('--quick');
+const suitesDir = new URL('./suites/', import.meta.url);
+const available = readdirSync(suitesDir)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.slice(0, -3))
+  .sort();
+const wanted = args.filter((a) => !a.startsWith('--'));
+for (const name of wanted) {
+  if (!available.includes(name)) {
+    process.stderr.write(`unknown suite "${name}"; available: ${available.join(', ')}\n`);
+    process.exit(2);
+  }
+}
+for (const name of wanted.length > 0 ? wanted : available) {
+  const suite = (await import(new URL(`${name}.ts`, suitesDir).href)) as SuiteModule;
+  const rows = await suite.run({ quick });
+  printTable(name, rows);
+  process.stdout.write(`(json: ${writeJson(name, rows)})\n`);
+}

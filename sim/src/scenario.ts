@@ -1,0 +1,21 @@
+export interface ScenarioOptions {
+  seed: number;
+  /** Cluster size to simulate (scenarios may use fewer, e.g. a join storm of 100). */
+  nodes: number;
+}
+
+export interface ScenarioResult {
+  name: string;
+  /** Named figures, printed in insertion order: rounds, probe periods, messages per node, … */
+  figures: Record<string, number | string | boolean>;
+  /** Whether the scenario met its targets. */
+  passed: boolean;
+  wallSeconds?: number;
+}
+
+/** A scenario lives in src/scenarios/<file>.ts and exports `scenario`. */
+export interface Scenario {
+  name: string;
+  description: string;
+  run(options: ScenarioOptions): Promise<ScenarioResult>;
+}
