@@ -17,7 +17,8 @@ export type TransportErrorCode =
   | 'ERR_NO_HANDLER'
   | 'ERR_TOO_MANY_CONNECTIONS'
   | 'ERR_TRANSPORT_CLOSED'
-  | 'ERR_REMOTE';
+  | 'ERR_REMOTE'
+  | 'ERR_STREAM_RESET';
 
 export class TransportError extends Error {
   override readonly name = 'TransportError';

@@ -13,3 +13,7 @@ export type {
   MessageHandler,
   StreamHandler,
 } from './types.js';
+export { MemoryNetwork } from './memory/network.js';
+export type { MemoryNetworkOptions, MemoryNetworkStats, LinkConditions } from './memory/network.js';
+export { MemoryTransport } from './memory/transport.js';
+export type { MemoryTransportOptions } from './memory/transport.js';

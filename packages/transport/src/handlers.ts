@@ -1,0 +1,71 @@
+import type { Duplex } from 'node:stream';
+import { TransportError } from './errors.js';
+import type { HandlerContext, MessageHandler, StreamHandler } from './types.js';
+
+/** What crosses the wire when a handler fails: a stable code and a human message, nothing else. */
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+/** Turns anything a handler throws into a `WireError`; unknown throws become `ERR_REMOTE`. */
+export function toWireError(error: unknown): WireError {
+  if (typeof error === 'object' && error !== null) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    return {
+      code: typeof code === 'string' && code.length > 0 ? code : 'ERR_REMOTE',
+      message: typeof message === 'string' ? message : 'remote handler failed',
+    };
+  }
+  return { code: 'ERR_REMOTE', message: String(error) };
+}
+
+export function fromWireError(error: WireError): TransportError {
+  return new TransportError(error.code, error.message, { remote: true });
+}
+
+/** Per-protocol handler tables, shared by both transports so dispatch behaves identically. */
+export class HandlerRegistry {
+  readonly #messages = new Map<string, MessageHandler>();
+  readonly #streams = new Map<string, StreamHandler>();
+
+  handle(protocol: string, handler: MessageHandler): void {
+    this.#messages.set(protocol, handler);
+  }
+
+  handleStream(protocol: string, handler: StreamHandler): void {
+    this.#streams.set(protocol, handler);
+  }
+
+  unhandle(protocol: string): void {
+    this.#messages.delete(protocol);
+    this.#streams.delete(protocol);
+  }
+
+  hasStreamHandler(protocol: string): boolean {
+    return this.#streams.has(protocol);
+  }
+
+  /** Runs the message handler; resolves with its result or rejects with a `WireError`-able error. */
+  async invoke(protocol: string, message: unknown, context: HandlerContext): Promise<unknown> {
+    const handler = this.#messages.get(protocol);
+    if (handler === undefined) {
+      throw new TransportError('ERR_NO_HANDLER', `no handler for protocol "${protocol}"`);
+    }
+    return await handler(message, context);
+  }
+
+  /** Hands a stream to its handler; a handler that throws destroys the stream with the error. */
+  invokeStream(protocol: string, stream: Duplex, header: unknown, context: HandlerContext): void {
+    const handler = this.#streams.get(protocol);
+    if (handler === undefined) {
+      stream.destroy(new TransportError('ERR_NO_HANDLER', `no stream handler for "${protocol}"`));
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(stream, header, context))
+      .catch((error: unknown) => {
+        stream.destroy(error instanceof Error ? error : new Error(String(error)));
+      });
+  }
+}
