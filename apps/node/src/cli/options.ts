@@ -1,0 +1,293 @@
+/**
+ * The start command's arguments: `dfs-node <listen host:port> [peer host:port ...] [options]`.
+ * Parsing is pure (argv and env in, a config or an exit out) so every option and every bad argument
+ * is unit-tested without spawning a process. Defaults live here, one per option, with the reason.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parseDuration, parseHostPort, parseSize } from './units.js';
+
+export type LogFormat = 'json' | 'pretty';
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface TlsPaths {
+  cert: string;
+  key: string;
+  /** CA bundle that peer certificates must chain to; without it the system roots are used. */
+  ca?: string;
+}
+
+export interface NodeConfig {
+  listen: HostPort;
+  /** Seed peers to join through, as `host:port`. */
+  peers: string[];
+  /** Separate HTTP API address; undefined means the API shares the listen port. */
+  api?: HostPort;
+  dataDir: string;
+  /** Address peers dial; undefined means the listen address (resolved once bound). */
+  advertise?: string;
+  secret?: string;
+  apiToken?: string;
+  tls?: TlsPaths;
+  fanout: number;
+  gossipIntervalMs: number;
+  probeIntervalMs: number;
+  antiEntropyIntervalMs: number;
+  tombstoneTtlMs: number;
+  maxFileSize: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+/** Defaults, each with the trade-off behind it. */
+export const DEFAULTS = {
+  /** Three peers per announcement reaches a cluster of n nodes in about log3(n) rounds. */
+  fanout: 3,
+  /** Short enough that membership news spreads in well under a second on a LAN; cheap messages. */
+  gossipIntervalMs: 200,
+  /** SWIM probe period: a dead node is suspected within about one period, declared dead after a few. */
+  probeIntervalMs: 1000,
+  /** Rumors do the fast path; anti-entropy is the safety net, so a few seconds is plenty. */
+  antiEntropyIntervalMs: 5000,
+  /** A node that was away longer than this may resurrect a deleted file (SPEC guarantee 4). */
+  tombstoneTtlMs: 7 * 86_400_000,
+  /** Bodies stream through a few MiB whatever their size; the limit protects the disk, not memory. */
+  maxFileSize: 64 * 1024 ** 3,
+  logLevel: 'info' as LogLevel,
+} as const;
+
+export type ParseResult =
+  | { kind: 'run'; config: NodeConfig }
+  /** Help or version text (exit 0) or a one-line usage error (exit 2). */
+  | { kind: 'exit'; code: number; stdout: string; stderr: string };
+
+export interface ParseContext {
+  env: Record<string, string | undefined>;
+  /** Directory relative paths are resolved against: INIT_CWD (set by pnpm) or the process cwd. */
+  cwd: string;
+  /** Whether stderr is a terminal; picks the default log format. */
+  stderrIsTty: boolean;
+  homeDir?: string;
+}
+
+function hostPortArg(value: string): HostPort {
+  const parsed = parseHostPort(value);
+  if (!parsed) throw new InvalidArgumentError(`"${value}" is not host:port`);
+  return parsed;
+}
+
+function durationArg(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) {
+    throw new InvalidArgumentError(`"${value}" is not a duration like 500ms, 5s, 2m or 7d`);
+  }
+  return ms;
+}
+
+function sizeArg(value: string): number {
+  const bytes = parseSize(value);
+  if (bytes === undefined || bytes <= 0) {
+    throw new InvalidArgumentError(`"${value}" is not a size like 4096, 64MiB or 10GiB`);
+  }
+  return bytes;
+}
+
+function positiveIntArg(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
+    throw new InvalidArgumentError(`"${value}" is not a whole number from 1 to 1000`);
+  }
+  return Number(value);
+}
+
+/** Where data lives when --data is absent: $DFS_DATA_DIR or $XDG_DATA_HOME/dfs, then host_port. */
+export function defaultDataDir(listen: HostPort, context: ParseContext): string {
+  const env = context.env;
+  const base =
+    env.DFS_DATA_DIR ||
+    path.join(
+      env.XDG_DATA_HOME || path.join(context.homeDir ?? os.homedir(), '.local', 'share'),
+      'dfs',
+    );
+  // IPv6 hosts contain ':', which some filesystems refuse.
+  const host = listen.host.replace(/[^A-Za-z0-9._-]/g, '-');
+  return path.resolve(context.cwd, base, `${host}_${listen.port}`);
+}
+
+function buildCommand(): Command {
+  const command = new Command('dfs-node')
+    .description('A dfs node: stores, serves and replicates files; peer protocol and HTTP API.')
+    .argument(
+      '<listen>',
+      'address to listen on, host:port (peer protocol and HTTP API)',
+      hostPortArg,
+    )
+    .argument('[peers...]', 'known nodes to join through, host:port each')
+    .option('--api <host:port>', 'serve the HTTP API on its own address', hostPortArg)
+    .option(
+      '--data <dir>',
+      'data directory (default: $DFS_DATA_DIR or $XDG_DATA_HOME/dfs, then host_port)',
+    )
+    .option('--advertise <host:port>', 'address peers should dial (default: the listen address)')
+    // Env fallbacks are applied in toConfig from the context's env, so parsing stays pure.
+    .option('--secret <secret>', 'cluster secret peers must prove (env: DFS_CLUSTER_SECRET)')
+    .option(
+      '--api-token <token>',
+      'bearer token for the API, all but /v1/health (env: DFS_API_TOKEN)',
+    )
+    .option('--tls-cert <file>', 'TLS certificate (PEM) for peer and API traffic')
+    .option('--tls-key <file>', 'TLS private key (PEM)')
+    .option('--tls-ca <file>', 'CA bundle (PEM) that peers must chain to')
+    .option('--fanout <n>', 'peers each announcement is sent to', positiveIntArg, DEFAULTS.fanout)
+    .option(
+      '--gossip-interval <duration>',
+      'gossip round period',
+      durationArg,
+      DEFAULTS.gossipIntervalMs,
+    )
+    .option(
+      '--probe-interval <duration>',
+      'failure-detector probe period',
+      durationArg,
+      DEFAULTS.probeIntervalMs,
+    )
+    .option(
+      '--anti-entropy-interval <duration>',
+      'period of full index reconciliation with one random peer',
+      durationArg,
+      DEFAULTS.antiEntropyIntervalMs,
+    )
+    .option(
+      '--tombstone-ttl <duration>',
+      'how long deletes are remembered',
+      durationArg,
+      DEFAULTS.tombstoneTtlMs,
+    )
+    .option('--max-file-size <size>', 'largest accepted upload', sizeArg, DEFAULTS.maxFileSize)
+    .addOption(
+      new Option('--log-level <level>', 'log verbosity')
+        .choices(LOG_LEVELS)
+        .default(DEFAULTS.logLevel),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log output (default: pretty on a terminal, else json)',
+      ).choices(['json', 'pretty']),
+    )
+    .allowExcessArguments(false)
+    .showHelpAfterError(false)
+    .helpOption('-h, --help', 'show this help')
+    .exitOverride();
+  return command;
+}
+
+interface RawOptions {
+  api?: HostPort;
+  data?: string;
+  advertise?: string;
+  secret?: string;
+  apiToken?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  fanout: number;
+  gossipInterval: number;
+  probeInterval: number;
+  antiEntropyInterval: number;
+  tombstoneTtl: number;
+  maxFileSize: number;
+  logLevel: LogLevel;
+  logFormat?: LogFormat;
+}
+
+class UsageError extends Error {}
+
+/** Parse `argv` (without node and script); never throws, never exits. */
+export function parseArguments(argv: readonly string[], context: ParseContext): ParseResult {
+  // pnpm may pass a literal `--` before the script's arguments; commander would treat everything
+  // after it as positional, so drop a leading one.
+  const args = argv[0] === '--' ? argv.slice(1) : argv.slice();
+  let stdout = '';
+  let stderr = '';
+  const command = buildCommand().configureOutput({
+    writeOut: (text) => (stdout += text),
+    writeErr: (text) => (stderr += text),
+    outputError: () => {},
+  });
+  try {
+    command.parse(args, { from: 'user' });
+    const [listen, peers] = command.processedArgs as [HostPort, string[]];
+    return { kind: 'run', config: toConfig(listen, peers, command.opts<RawOptions>(), context) };
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return { kind: 'exit', code: 0, stdout, stderr };
+      return { kind: 'exit', code: 2, stdout: '', stderr: usageLine(error.message) };
+    }
+    if (error instanceof UsageError) {
+      return { kind: 'exit', code: 2, stdout: '', stderr: usageLine(error.message) };
+    }
+    throw error;
+  }
+}
+
+function usageLine(message: string): string {
+  const text = message.replace(/^error:\s*/i, '').split('\n')[0] ?? message;
+  return `dfs-node: ${text} (see dfs-node --help)\n`;
+}
+
+function toConfig(
+  listen: HostPort,
+  peers: string[],
+  raw: RawOptions,
+  context: ParseContext,
+): NodeConfig {
+  for (const peer of peers) {
+    if (!parseHostPort(peer)) throw new UsageError(`peer "${peer}" is not host:port`);
+  }
+  if (raw.advertise !== undefined) {
+    const advertised = parseHostPort(raw.advertise);
+    if (!advertised || advertised.port === 0) {
+      throw new UsageError(`--advertise "${raw.advertise}" is not host:port with a non-zero port`);
+    }
+  }
+  if ((raw.tlsCert === undefined) !== (raw.tlsKey === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together');
+  }
+  if (raw.tlsCa !== undefined && raw.tlsCert === undefined) {
+    throw new UsageError('--tls-ca needs --tls-cert and --tls-key');
+  }
+  const secret = raw.secret ?? (context.env.DFS_CLUSTER_SECRET || undefined);
+  const apiToken = raw.apiToken ?? (context.env.DFS_API_TOKEN || undefined);
+  if (secret === '') throw new UsageError('--secret is empty');
+  if (apiToken === '') throw new UsageError('--api-token is empty');
+  const resolve = (p: string): string => path.resolve(context.cwd, p);
+  const config: NodeConfig = {
+    listen,
+    peers,
+    dataDir: raw.data !== undefined ? resolve(raw.data) : defaultDataDir(listen, context),
+    fanout: raw.fanout,
+    gossipIntervalMs: raw.gossipInterval,
+    probeIntervalMs: raw.probeInterval,
+    antiEntropyIntervalMs: raw.antiEntropyInterval,
+    tombstoneTtlMs: raw.tombstoneTtl,
+    maxFileSize: raw.maxFileSize,
+    logLevel: raw.logLevel,
+    logFormat: raw.logFormat ?? (context.stderrIsTty ? 'pretty' : 'json'),
+  };
+  if (raw.api !== undefined) config.api = raw.api;
+  if (raw.advertise !== undefined) config.advertise = raw.advertise;
+  if (secret !== undefined) config.secret = secret;
+  if (apiToken !== undefined) config.apiToken = apiToken;
+  if (raw.tlsCert !== undefined && raw.tlsKey !== undefined) {
+    config.tls = { cert: resolve(raw.tlsCert), key: resolve(raw.tlsKey) };
+    if (raw.tlsCa !== undefined) config.tls.ca = resolve(raw.tlsCa);
+  }
+  return config;
+}
