@@ -1,0 +1,189 @@
+/**
+ * The membership state machine: what this node believes about every member, and how a received
+ * update changes that belief. No I/O and no timers: callers pass `now` in. This is the part whose
+ * correctness everything else rests on, so it is small and property-tested.
+ *
+ * The merge is a join-semilattice. Every update for one member is ordered by (incarnation, state
+ * rank, address) and the view keeps the greatest one seen. Taking a maximum is commutative,
+ * associative and idempotent, so nodes that receive the same updates in any order, any number of
+ * times, end with the same view. This order is exactly SWIM's precedence rules:
+ *
+ * - `alive(i)` overrides anything with a lower incarnation; only the member itself raises its
+ *   incarnation, so only it can refute a suspicion or come back from the dead.
+ * - `suspect(i)` overrides `alive(i)`; `dead(i)` overrides both; `left(i)` overrides `dead(i)` so a
+ *   member that said goodbye is shown as left even if someone declared it dead meanwhile.
+ * - The address only breaks ties, so a member's address changes together with a new incarnation.
+ */
+
+export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
+
+export const MEMBER_STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left'];
+
+const RANK: Readonly<Record<MemberState, number>> = { alive: 0, suspect: 1, dead: 2, left: 3 };
+
+/** What one node claims about one member; the unit of gossip. */
+export interface MemberUpdate {
+  readonly id: string;
+  readonly address: string;
+  readonly state: MemberState;
+  readonly incarnation: number;
+}
+
+/** One member as this node sees it. */
+export interface Member extends MemberUpdate {
+  /** Local clock time of the last evidence this member was alive (an ack, a message, news). */
+  readonly lastSeen: number;
+  /** Local clock time this member's state last changed here; drives reaping. */
+  readonly since: number;
+}
+
+/** Negative when `a` is older than `b`, positive when newer, 0 when the same claim. */
+export function compareUpdates(a: MemberUpdate, b: MemberUpdate): number {
+  if (a.incarnation !== b.incarnation) return a.incarnation < b.incarnation ? -1 : 1;
+  const rank = RANK[a.state] - RANK[b.state];
+  if (rank !== 0) return rank;
+  return a.address < b.address ? -1 : a.address > b.address ? 1 : 0;
+}
+
+/** True when `update` would change a view that currently holds `current`. */
+export function supersedes(update: MemberUpdate, current: MemberUpdate | undefined): boolean {
+  return current === undefined || compareUpdates(update, current) > 0;
+}
+
+export function isLive(state: MemberState): boolean {
+  return state === 'alive' || state === 'suspect';
+}
+
+export interface MergeResult {
+  /** The member after the merge. */
+  readonly member: Member;
+  /** What it was before, when known (a reaped member's tombstone counts as known). */
+  readonly previous: Member | undefined;
+  /** True when the visible member was absent or reaped before this update. */
+  readonly added: boolean;
+}
+
+/**
+ * The view: visible members plus tombstones of reaped ones. A tombstone keeps a reaped member's
+ * last claim so that older gossip about it changes nothing; only a newer incarnation re-adds it.
+ * The local member is tracked like any other.
+ */
+export class MemberTable {
+  /** The local member's id: tracked like the others, but never one of its own peers. */
+  readonly selfId: string;
+  readonly #visible = new Map<string, Member>();
+  readonly #tombstones = new Map<string, Member>();
+  /** Cached `livePeers()`; dropped on any change, including a new `lastSeen`. */
+  #livePeers: Member[] | undefined;
+  /**
+   * Cached `livePeerIds()`; dropped only on state changes. Hot paths (probe order, gossip targets)
+   * use ids so that the acks arriving every probe period do not force a rebuild each time.
+   */
+  #livePeerIds: string[] | undefined;
+  #version = 0;
+
+  constructor(selfId: string) {
+    this.selfId = selfId;
+  }
+
+  /**
+   * Merge one update. Returns undefined when it changes nothing (the claim is not newer than what
+   * is known), which is also the signal to stop gossiping it.
+   */
+  apply(update: MemberUpdate, now: number): MergeResult | undefined {
+    const visible = this.#visible.get(update.id);
+    const known = visible ?? this.#tombstones.get(update.id);
+    if (!supersedes(update, known)) return undefined;
+    const alive = isLive(update.state);
+    const member: Member = {
+      id: update.id,
+      address: update.address,
+      state: update.state,
+      incarnation: update.incarnation,
+      lastSeen: alive ? now : (known?.lastSeen ?? now),
+      since: known !== undefined && known.state === update.state ? known.since : now,
+    };
+    if (visible === undefined) this.#tombstones.delete(update.id);
+    this.#visible.set(update.id, member);
+    this.#changed();
+    return { member, previous: known, added: visible === undefined };
+  }
+
+  /** Record evidence that a member is alive without changing its state. */
+  touch(id: string, now: number): void {
+    const member = this.#visible.get(id);
+    if (member === undefined || member.lastSeen >= now) return;
+    this.#visible.set(id, { ...member, lastSeen: now });
+    if (isLive(member.state)) this.#livePeers = undefined;
+  }
+
+  get(id: string): Member | undefined {
+    return this.#visible.get(id);
+  }
+
+  /** The latest claim known about `id`, including a reaped member's tombstone. */
+  known(id: string): Member | undefined {
+    return this.#visible.get(id) ?? this.#tombstones.get(id);
+  }
+
+  get size(): number {
+    return this.#visible.size;
+  }
+
+  /** Bumped on every change; lets callers cache derived lists. */
+  get version(): number {
+    return this.#version;
+  }
+
+  all(): Member[] {
+    return [...this.#visible.values()];
+  }
+
+  /** Alive and suspect members but self (a suspect may well be alive), as a shared array. */
+  livePeers(): readonly Member[] {
+    this.#livePeers ??= [...this.#visible.values()].filter(
+      (m) => isLive(m.state) && m.id !== this.selfId,
+    );
+    return this.#livePeers;
+  }
+
+  /** The ids of `livePeers()`, cached across `touch()`. */
+  livePeerIds(): readonly string[] {
+    this.#livePeerIds ??= this.livePeers().map((m) => m.id);
+    return this.#livePeerIds;
+  }
+
+  /** Every visible member as an update, e.g. for a full-state exchange. */
+  updates(): MemberUpdate[] {
+    const out: MemberUpdate[] = [];
+    for (const m of this.#visible.values()) {
+      out.push({ id: m.id, address: m.address, state: m.state, incarnation: m.incarnation });
+    }
+    return out;
+  }
+
+  /**
+   * Move dead and left members whose state is older than `reapAfterMs` to tombstones, and forget
+   * tombstones older than `tombstoneTtlMs`. Returns the members reaped now.
+   */
+  reap(now: number, reapAfterMs: number, tombstoneTtlMs: number): Member[] {
+    const reaped: Member[] = [];
+    for (const member of this.#visible.values()) {
+      if (isLive(member.state) || now - member.since < reapAfterMs) continue;
+      this.#visible.delete(member.id);
+      this.#tombstones.set(member.id, { ...member, since: now });
+      reaped.push(member);
+    }
+    for (const tombstone of this.#tombstones.values()) {
+      if (now - tombstone.since >= tombstoneTtlMs) this.#tombstones.delete(tombstone.id);
+    }
+    if (reaped.length > 0) this.#changed();
+    return reaped;
+  }
+
+  #changed(): void {
+    this.#livePeers = undefined;
+    this.#livePeerIds = undefined;
+    this.#version++;
+  }
+}

@@ -1,0 +1,639 @@
+/**
+ * SWIM wired to a Transport: the probe loop, the message handlers, gossip of membership news, and
+ * the join / leave / reconnect procedures. Decisions live in members.ts (the merge), suspicion.ts
+ * (timeouts), probe.ts (order and the probe itself) and broadcasts.ts (what to say next); this file
+ * moves their inputs and outputs over the wire and owns every timer, all on the injected clock.
+ */
+import {
+  delay,
+  randomInt,
+  sample,
+  systemClock,
+  systemRandom,
+  type Clock,
+  type Random,
+  type Timer,
+  type Transport,
+} from '@dfs/transport';
+import type { z } from 'zod';
+import { BroadcastQueue, type GossipUpdate } from './broadcasts.js';
+import { resolveConfig, type MembershipConfig } from './defaults.js';
+import { DiscoveryError } from './errors.js';
+import { TypedEmitter } from './events.js';
+import {
+  isLive,
+  MemberTable,
+  type Member,
+  type MemberUpdate,
+  type MergeResult,
+} from './members.js';
+import {
+  ackSchema,
+  gossipSchema,
+  pingReqResponseSchema,
+  pingReqSchema,
+  pingSchema,
+  PROTOCOL,
+  syncResponseSchema,
+  syncSchema,
+} from './messages.js';
+import { probeMember, ProbeOrder } from './probe.js';
+import { Suspicion, suspicionBounds } from './suspicion.js';
+
+/** A pino-compatible logger subset. */
+export interface MembershipLogger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+const silentLogger: MembershipLogger = { debug() {}, info() {}, warn() {} };
+
+export interface MembershipOptions {
+  /** Carries every message; this node's id and address are the transport's. */
+  transport: Transport;
+  /** Default: the system clock. Tests and the simulator pass a virtual one. */
+  clock?: Clock;
+  /** Default: Math.random. Pass a seeded one for reproducible runs. */
+  random?: Random;
+  /** Addresses to join through. Empty (the default) starts a new cluster. Our own address is skipped. */
+  seeds?: readonly string[];
+  /**
+   * Starting incarnation (default 0). A restarted node that remembers its previous incarnation
+   * starts above it; one that does not is refuted into a higher one as soon as it hears its old
+   * state, so this only saves a round trip.
+   */
+  incarnation?: number;
+  /** Members to start with (e.g. the last view saved before a restart); no gossip is sent for them. */
+  knownMembers?: readonly MemberUpdate[];
+  /** Protocol tunables; see defaults.ts for each default and trade-off. */
+  config?: Partial<MembershipConfig>;
+  logger?: MembershipLogger;
+}
+
+export interface MembershipEvents {
+  /** A member became known, or came back alive after being dead, left or reaped. */
+  join: [member: Member];
+  /** A suspected member refuted the suspicion. */
+  alive: [member: Member];
+  suspect: [member: Member];
+  dead: [member: Member];
+  /** A member left gracefully. */
+  leave: [member: Member];
+  /** Any change of a member's state, incarnation or address (fires with each of the above). */
+  update: [member: Member, previous: Member | undefined];
+}
+
+type Phase = 'idle' | 'running' | 'leaving' | 'left' | 'stopped';
+
+export class Membership extends TypedEmitter<MembershipEvents> {
+  readonly #transport: Transport;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #seeds: readonly string[];
+  readonly #config: MembershipConfig;
+  readonly #log: MembershipLogger;
+  readonly #table: MemberTable;
+  readonly #queue = new BroadcastQueue();
+  readonly #order: ProbeOrder;
+  readonly #suspicions = new Map<string, Suspicion>();
+  readonly #timers = new Set<Timer>();
+  /** Aborts a join in progress and a leave's wait when stop() is called. */
+  readonly #abort = new AbortController();
+  #gossipTimer: Timer | undefined;
+  #incarnation: number;
+  #phase: Phase = 'idle';
+  #probing = false;
+  #leaving: Promise<void> | undefined;
+
+  constructor(options: MembershipOptions) {
+    super((error) => this.#log.warn({ err: error }, 'membership event listener threw'));
+    this.#transport = options.transport;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? systemRandom;
+    this.#config = resolveConfig(
+      options.config,
+      (message) => new DiscoveryError('ERR_INVALID_CONFIG', message),
+    );
+    this.#log = options.logger ?? silentLogger;
+    this.#seeds = (options.seeds ?? []).filter((seed) => seed !== options.transport.address);
+    const incarnation = options.incarnation ?? 0;
+    if (!Number.isSafeInteger(incarnation) || incarnation < 0) {
+      throw new DiscoveryError('ERR_INVALID_CONFIG', 'incarnation must be an integer >= 0');
+    }
+    this.#incarnation = incarnation;
+    this.#table = new MemberTable(options.transport.id);
+    this.#order = new ProbeOrder(this.#random);
+    const now = this.#clock.now();
+    this.#table.apply(this.#selfUpdate('alive'), now);
+    for (const update of options.knownMembers ?? []) {
+      if (update.id !== this.#table.selfId) this.#table.apply(update, now);
+    }
+  }
+
+  /** This node as its peers see it. */
+  get self(): Member {
+    return this.#table.get(this.#table.selfId) as Member;
+  }
+
+  get config(): Readonly<MembershipConfig> {
+    return this.#config;
+  }
+
+  /** Every known member, this node included, dead and left ones until they are reaped. */
+  members(): Member[] {
+    return this.#table.all();
+  }
+
+  /** Alive and suspect members other than this node: the peer view for gossip and replication. */
+  liveMembers(): readonly Member[] {
+    return this.#table.livePeers();
+  }
+
+  /** One member by id, if known. */
+  member(id: string): Member | undefined {
+    return this.#table.get(id);
+  }
+
+  /**
+   * Register the protocol handlers, start probing, and join through the seeds. Resolves once a seed
+   * answered (at once when there are none); retries with backoff until then, or rejects with
+   * ERR_JOIN_TIMEOUT after `joinTimeoutMs`, or ERR_STOPPED if stopped first.
+   */
+  async start(): Promise<void> {
+    if (this.#phase !== 'idle') {
+      throw new DiscoveryError('ERR_ALREADY_STARTED', `membership is ${this.#phase}`);
+    }
+    this.#phase = 'running';
+    this.#registerHandlers();
+    this.#startTimers();
+    await this.#join();
+  }
+
+  /**
+   * Tell the cluster this node is leaving: it is marked `left` (never `dead`) everywhere. Stops
+   * probing; resolves once `leaveFanout` members acknowledged, or after `leaveTimeoutMs`. Call
+   * stop() afterwards to release the transport handlers.
+   */
+  leave(): Promise<void> {
+    if (this.#leaving) return this.#leaving;
+    if (this.#phase !== 'running') {
+      return Promise.reject(new DiscoveryError('ERR_NOT_STARTED', `membership is ${this.#phase}`));
+    }
+    this.#leaving = this.#announceLeave();
+    return this.#leaving;
+  }
+
+  /** Stop every timer and handler; pending start() rejects with ERR_STOPPED. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#phase === 'stopped') return;
+    const wasStarted = this.#phase !== 'idle';
+    this.#phase = 'stopped';
+    this.#abort.abort(new DiscoveryError('ERR_STOPPED', 'membership stopped'));
+    for (const timer of this.#timers) timer.cancel();
+    this.#timers.clear();
+    this.#gossipTimer?.cancel();
+    this.#gossipTimer = undefined;
+    for (const suspicion of this.#suspicions.values()) suspicion.cancel();
+    this.#suspicions.clear();
+    if (wasStarted) {
+      for (const protocol of Object.values(PROTOCOL)) this.#transport.unhandle(protocol);
+    }
+    await this.#leaving?.catch(() => undefined);
+  }
+
+  // ---- joining and leaving -------------------------------------------------------------------
+
+  async #join(): Promise<void> {
+    if (this.#seeds.length === 0) return;
+    const startedAt = this.#clock.now();
+    const { joinBackoffMs, joinBackoffMaxMs, joinTimeoutMs } = this.#config;
+    for (let attempt = 0; ; attempt++) {
+      if (this.#phase !== 'running') throw new DiscoveryError('ERR_STOPPED', 'membership stopped');
+      const answered = await Promise.all(this.#seeds.map((seed) => this.#syncWith(seed, true)));
+      const joined = answered.filter(Boolean).length;
+      if (joined > 0) {
+        this.#log.info({ seeds: this.#seeds.length, joined, attempt }, 'joined the cluster');
+        return;
+      }
+      const backoff = Math.min(joinBackoffMaxMs, joinBackoffMs * 2 ** attempt);
+      const wait = backoff / 2 + this.#random.next() * (backoff / 2); // jitter spreads a storm
+      if (joinTimeoutMs > 0 && this.#clock.now() - startedAt + wait > joinTimeoutMs) {
+        throw new DiscoveryError('ERR_JOIN_TIMEOUT', `no seed answered within ${joinTimeoutMs} ms`);
+      }
+      this.#log.debug({ attempt, wait }, 'no seed answered; retrying');
+      await delay(this.#clock, wait, this.#abort.signal);
+    }
+  }
+
+  async #announceLeave(): Promise<void> {
+    this.#phase = 'leaving';
+    for (const timer of this.#timers) timer.cancel();
+    this.#timers.clear();
+    const left = this.#selfUpdate('left');
+    this.#table.apply(left, this.#clock.now());
+    this.#queue.enqueue(left);
+    this.#armGossip();
+    const targets = sample(this.#random, this.#table.livePeerIds(), this.#config.leaveFanout);
+    const told = Promise.allSettled(
+      targets.map((id) =>
+        this.#transport.request(
+          this.#addressOf(id),
+          PROTOCOL.gossip,
+          { updates: [left] },
+          { timeoutMs: this.#config.leaveTimeoutMs, signal: this.#abort.signal },
+        ),
+      ),
+    );
+    const deadline = delay(this.#clock, this.#config.leaveTimeoutMs, this.#abort.signal);
+    await Promise.race([told, deadline.catch(() => undefined)]);
+    if (this.#phase === 'leaving') this.#phase = 'left';
+    this.#log.info({ told: targets.length }, 'left the cluster');
+  }
+
+  // ---- timers --------------------------------------------------------------------------------
+
+  #startTimers(): void {
+    const { probeIntervalMs, reconnectIntervalMs, deadReapMs, tombstoneTtlMs } = this.#config;
+    // A random phase, so nodes started together do not probe in lockstep.
+    this.#every(probeIntervalMs, () => void this.#probeNext(), this.#random.next());
+    this.#every(reconnectIntervalMs, () => void this.#reconnect(), this.#random.next());
+    const reapEvery = Math.max(probeIntervalMs, Math.min(deadReapMs, tombstoneTtlMs) / 10);
+    this.#every(reapEvery, () => this.#reap(), 1);
+    this.#schedulePushPull();
+  }
+
+  /** Run `task` every `ms`, the first time after `phase × ms`. */
+  #every(ms: number, task: () => void, phase: number): void {
+    const first = this.#clock.setTimeout(() => {
+      this.#timers.delete(first);
+      this.#timers.add(this.#clock.setInterval(task, ms));
+      task();
+    }, ms * phase);
+    this.#timers.add(first);
+  }
+
+  /** Push-pull runs less often in big clusters: each exchange is O(n) bytes. */
+  #schedulePushPull(): void {
+    const n = this.#clusterSize();
+    const scale = n <= 32 ? 1 : 1 + Math.log2(n / 32);
+    const wait = this.#config.pushPullIntervalMs * scale * (0.5 + this.#random.next());
+    const timer = this.#clock.setTimeout(() => {
+      this.#timers.delete(timer);
+      if (this.#phase !== 'running') return;
+      const ids = this.#table.livePeerIds();
+      if (ids.length > 0) void this.#syncWith(this.#addressOf(this.#pick(ids)), false);
+      this.#schedulePushPull();
+    }, wait);
+    this.#timers.add(timer);
+  }
+
+  /** Gossip rounds run only while there is news, so an idle cluster has no gossip timers. */
+  #armGossip(): void {
+    if (this.#gossipTimer !== undefined || this.#queue.size === 0) return;
+    if (this.#phase !== 'running' && this.#phase !== 'leaving') return;
+    this.#gossipTimer = this.#clock.setTimeout(() => {
+      this.#gossipTimer = undefined;
+      this.#gossipRound();
+      this.#armGossip();
+    }, this.#config.gossipIntervalMs);
+  }
+
+  #gossipRound(): void {
+    const ids = this.#table.livePeerIds();
+    for (const id of sample(this.#random, ids, this.#config.gossipFanout)) {
+      const updates = this.#piggyback();
+      if (updates.length === 0) return;
+      this.#transport
+        .send(this.#addressOf(id), PROTOCOL.gossip, { updates })
+        .catch(() => undefined); // loss is expected; retransmission covers it
+    }
+  }
+
+  #reap(): void {
+    const reaped = this.#table.reap(
+      this.#clock.now(),
+      this.#config.deadReapMs,
+      this.#config.tombstoneTtlMs,
+    );
+    for (const member of reaped) this.#log.debug({ id: member.id }, 'reaped member');
+  }
+
+  // ---- probing -------------------------------------------------------------------------------
+
+  async #probeNext(): Promise<void> {
+    if (this.#probing || this.#phase !== 'running') return;
+    const target = this.#order.next(
+      () => this.#table.livePeerIds(),
+      (id) => {
+        const member = this.#table.get(id);
+        return member !== undefined && isLive(member.state) ? member : undefined;
+      },
+    );
+    if (target === undefined) return;
+    this.#probing = true;
+    try {
+      const outcome = await probeMember<Member>(target, {
+        direct: (m) => this.#ping(m, this.#config.probeTimeoutMs),
+        indirect: (helper, m) => this.#pingVia(helper, m),
+        helpers: (m) => this.#helpersFor(m),
+      });
+      if (outcome === 'failed' && this.#phase === 'running') this.#suspectAfterProbe(target);
+    } finally {
+      this.#probing = false;
+    }
+  }
+
+  async #ping(target: { id: string; address: string }, timeoutMs: number): Promise<boolean> {
+    try {
+      const reply = await this.#transport.request(
+        target.address,
+        PROTOCOL.ping,
+        { target: target.id, updates: this.#piggyback() },
+        { timeoutMs, signal: this.#abort.signal },
+      );
+      const ack = this.#parse(ackSchema, reply);
+      this.#table.touch(target.id, this.#clock.now());
+      this.#mergeAll(ack.updates, target.id);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async #pingVia(helper: Member, target: Member): Promise<boolean> {
+    try {
+      const reply = await this.#transport.request(
+        helper.address,
+        PROTOCOL.pingReq,
+        { target: { id: target.id, address: target.address }, updates: this.#piggyback() },
+        {
+          timeoutMs: this.#config.probeIntervalMs - this.#config.probeTimeoutMs,
+          signal: this.#abort.signal,
+        },
+      );
+      const response = this.#parse(pingReqResponseSchema, reply);
+      this.#mergeAll(response.updates, helper.id);
+      if (response.ok) this.#table.touch(target.id, this.#clock.now());
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  #helpersFor(target: Member): Member[] {
+    const ids = this.#table.livePeerIds();
+    const helpers: Member[] = [];
+    // A few random draws instead of filtering the whole list: cheap at any cluster size.
+    for (const id of sample(this.#random, ids, this.#config.indirectChecks + 1)) {
+      const member = this.#table.get(id);
+      if (id !== target.id && member !== undefined && member.state === 'alive')
+        helpers.push(member);
+      if (helpers.length >= this.#config.indirectChecks) break;
+    }
+    return helpers;
+  }
+
+  #suspectAfterProbe(target: Member): void {
+    const current = this.#table.get(target.id);
+    // A refutation may have arrived while we probed: only suspect the incarnation we probed.
+    if (current === undefined || !isLive(current.state)) return;
+    if (current.incarnation !== target.incarnation) return;
+    this.#log.debug({ id: target.id, incarnation: target.incarnation }, 'probe failed; suspect');
+    this.#merge(
+      {
+        id: target.id,
+        address: target.address,
+        state: 'suspect',
+        incarnation: target.incarnation,
+        from: this.#table.selfId,
+      },
+      this.#table.selfId,
+    );
+  }
+
+  // ---- handlers ------------------------------------------------------------------------------
+
+  #registerHandlers(): void {
+    this.#transport.handle(PROTOCOL.ping, (message, context) => {
+      const ping = this.#parse(pingSchema, message);
+      if (ping.target !== this.#table.selfId) {
+        throw new DiscoveryError(
+          'ERR_WRONG_NODE',
+          `this is ${this.#table.selfId}, not ${ping.target}`,
+        );
+      }
+      this.#table.touch(context.peer.id, this.#clock.now());
+      this.#mergeAll(ping.updates, context.peer.id);
+      return { updates: this.#piggyback() };
+    });
+    this.#transport.handle(PROTOCOL.pingReq, async (message, context) => {
+      const request = this.#parse(pingReqSchema, message);
+      this.#mergeAll(request.updates, context.peer.id);
+      const ok = await this.#ping(request.target, this.#config.probeTimeoutMs);
+      return { ok, updates: this.#piggyback() };
+    });
+    this.#transport.handle(PROTOCOL.sync, (message, context) => {
+      const sync = this.#parse(syncSchema, message);
+      this.#table.touch(context.peer.id, this.#clock.now());
+      this.#mergeAll(sync.members, context.peer.id);
+      if (sync.join) this.#log.debug({ peer: context.peer.id }, 'join request');
+      return { members: this.#table.updates() };
+    });
+    this.#transport.handle(PROTOCOL.gossip, (message, context) => {
+      const gossip = this.#parse(gossipSchema, message);
+      this.#table.touch(context.peer.id, this.#clock.now());
+      this.#mergeAll(gossip.updates, context.peer.id);
+      return null;
+    });
+  }
+
+  /** Full-state exchange with `address`; true when it answered. */
+  async #syncWith(address: string, join: boolean): Promise<boolean> {
+    try {
+      const reply = await this.#transport.request(
+        address,
+        PROTOCOL.sync,
+        { join, members: this.#table.updates() },
+        { timeoutMs: this.#config.joinRequestTimeoutMs, signal: this.#abort.signal },
+      );
+      const response = this.#parse(syncResponseSchema, reply);
+      this.#mergeAll(response.members, undefined);
+      return true;
+    } catch (error) {
+      this.#log.debug({ address, err: error }, 'sync failed');
+      return false;
+    }
+  }
+
+  /** Try one member believed dead: if it answers, the exchange heals a partition. */
+  async #reconnect(): Promise<void> {
+    if (this.#phase !== 'running') return;
+    const dead = this.#table.all().filter((m) => m.state === 'dead');
+    if (dead.length === 0) return;
+    const member = dead[randomInt(this.#random, dead.length)] as Member;
+    if (await this.#syncWith(member.address, false)) {
+      this.#log.info({ id: member.id }, 'reached a member believed dead');
+    }
+  }
+
+  // ---- merging -------------------------------------------------------------------------------
+
+  #mergeAll(updates: readonly GossipUpdate[], sender: string | undefined): void {
+    if (this.#phase === 'stopped') return;
+    for (const update of updates) this.#merge(update, sender);
+    this.#armGossip();
+  }
+
+  #merge(update: GossipUpdate, sender: string | undefined): void {
+    if (update.id === this.#table.selfId) {
+      this.#refuteIfNeeded(update);
+      return;
+    }
+    const now = this.#clock.now();
+    const known = this.#table.known(update.id);
+    if (
+      update.state === 'suspect' &&
+      known?.state === 'suspect' &&
+      known.incarnation === update.incarnation
+    ) {
+      // Same suspicion from someone else: a Lifeguard confirmation, worth passing on if new.
+      const from = update.from ?? sender;
+      if (from !== undefined && this.#suspicions.get(update.id)?.confirm(from)) {
+        this.#queue.enqueue({ ...update, from });
+      }
+      return;
+    }
+    const result = this.#table.apply(update, now);
+    if (result === undefined) return;
+    this.#onChange(result, update.state === 'suspect' ? (update.from ?? sender) : undefined);
+  }
+
+  #onChange(result: MergeResult, suspecter: string | undefined): void {
+    const { member, previous } = result;
+    const { id, address, state, incarnation } = member;
+    this.#queue.enqueue(
+      suspecter === undefined
+        ? { id, address, state, incarnation }
+        : { id, address, state, incarnation, from: suspecter },
+    );
+    this.#suspicions.get(id)?.cancel();
+    this.#suspicions.delete(id);
+    if (state === 'suspect') this.#startSuspicion(member, suspecter ?? this.#table.selfId);
+    const wasLive = previous !== undefined && isLive(previous.state) && !result.added;
+    if (state === 'alive' && !wasLive) this.#order.add(id);
+    this.#emitChange(member, previous, wasLive);
+  }
+
+  #emitChange(member: Member, previous: Member | undefined, wasLive: boolean): void {
+    switch (member.state) {
+      case 'alive':
+        if (!wasLive) this.emit('join', member);
+        else if (previous?.state === 'suspect') this.emit('alive', member);
+        break;
+      case 'suspect':
+        this.emit('suspect', member);
+        break;
+      case 'dead':
+        this.#log.info({ id: member.id, incarnation: member.incarnation }, 'member dead');
+        this.emit('dead', member);
+        break;
+      case 'left':
+        this.emit('leave', member);
+        break;
+    }
+    this.emit('update', member, previous);
+  }
+
+  #startSuspicion(member: Member, from: string): void {
+    const bounds = suspicionBounds({
+      clusterSize: this.#clusterSize(),
+      probeIntervalMs: this.#config.probeIntervalMs,
+      suspicionMult: this.#config.suspicionMult,
+      suspicionMaxMult: this.#config.suspicionMaxMult,
+      confirmationsWanted: this.#config.suspicionConfirmations,
+    });
+    const suspicion = new Suspicion({
+      clock: this.#clock,
+      bounds,
+      from,
+      onExpire: () => {
+        this.#suspicions.delete(member.id);
+        if (this.#phase !== 'running' && this.#phase !== 'leaving') return;
+        const { id, address, incarnation } = member;
+        this.#merge({ id, address, state: 'dead', incarnation }, this.#table.selfId);
+        this.#armGossip();
+      },
+    });
+    this.#suspicions.set(member.id, suspicion);
+  }
+
+  /**
+   * Someone claims something about this node. A suspicion or death at our incarnation or above (or
+   * an alive claim above it, from a previous life) is refuted by moving past it; older claims were
+   * already refuted. A leaving node refutes nothing.
+   */
+  #refuteIfNeeded(update: MemberUpdate): void {
+    if (this.#phase === 'leaving' || this.#phase === 'left') return;
+    const stale =
+      update.incarnation < this.#incarnation ||
+      (update.incarnation === this.#incarnation && update.state === 'alive');
+    if (stale) return;
+    this.#incarnation = update.incarnation + 1;
+    const alive = this.#selfUpdate('alive');
+    const result = this.#table.apply(alive, this.#clock.now());
+    this.#queue.enqueue(alive);
+    this.#log.info(
+      { claimed: update.state, incarnation: this.#incarnation },
+      'refuting a claim about this node',
+    );
+    if (result) this.emit('update', result.member, result.previous);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  #selfUpdate(state: 'alive' | 'left'): MemberUpdate {
+    return {
+      id: this.#table.selfId,
+      address: this.#transport.address,
+      state,
+      incarnation: this.#incarnation,
+    };
+  }
+
+  #piggyback(): GossipUpdate[] {
+    return this.#queue.take(this.#config.maxUpdatesPerMessage, this.#retransmitLimit());
+  }
+
+  #retransmitLimit(): number {
+    return this.#config.retransmitMult * Math.ceil(Math.log10(this.#clusterSize() + 1));
+  }
+
+  #clusterSize(): number {
+    return this.#table.livePeerIds().length + 1;
+  }
+
+  #addressOf(id: string): string {
+    return (this.#table.get(id) as Member).address;
+  }
+
+  #pick(ids: readonly string[]): string {
+    return ids[randomInt(this.#random, ids.length)] as string;
+  }
+
+  #parse<S extends z.ZodType>(schema: S, message: unknown): z.infer<S> {
+    const parsed = schema.safeParse(message);
+    if (!parsed.success) {
+      this.#log.warn({ issues: parsed.error.issues.length }, 'malformed membership message');
+      throw new DiscoveryError('ERR_INVALID_MESSAGE', 'malformed membership message', {
+        cause: parsed.error,
+      });
+    }
+    return parsed.data;
+  }
+}
+
+/** Create a membership instance; call `start()` to join. */
+export function createMembership(options: MembershipOptions): Membership {
+  return new Membership(options);
+}
