@@ -1,2 +1,34 @@
-/** Package version of the wire/API contract this build implements. */
-export const PACKAGE_NAME = '@dfs/client';
+export {
+  DfsClient,
+  createClient,
+  type DfsClientOptions,
+  type Download,
+  type GetOptions,
+  type GetToFileOptions,
+  type ListOptions,
+  type PutOptions,
+  type ByteRange,
+  type CallOptions,
+  type Progress,
+  type ProgressCallback,
+} from './client.js';
+export type { UploadBody } from './body.js';
+export {
+  DfsClientError,
+  isDfsClientError,
+  normalizeServerCode,
+  type DfsClientErrorCode,
+} from './errors.js';
+export { encodeName, decodeName, nameProblem, MAX_NAME_BYTES } from './names.js';
+export { DEFAULT_NODE, nodeUrl, parseNodes, displayNode } from './nodes.js';
+export type { FetchFunction, SleepFunction } from './transport.js';
+export type {
+  ClusterView,
+  FileEntry,
+  FileStat,
+  Health,
+  ListPage,
+  Member,
+  MemberState,
+  PutResult,
+} from './types.js';

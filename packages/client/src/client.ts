@@ -1,0 +1,418 @@
+/**
+ * `DfsClient`: one typed method per API call (SPEC.md, "HTTP API"), streaming both ways, over a list
+ * of nodes with failover. See transport.ts for the retry rules.
+ */
+import { Readable, Transform } from 'node:stream';
+import type { ReadableStream as NodeWebStream } from 'node:stream/web';
+import { prepareBody, type UploadBody } from './body.js';
+import { DfsClientError, errorFromResponse } from './errors.js';
+import { encodeName, nameProblem } from './names.js';
+import { DEFAULT_NODE, parseNodes } from './nodes.js';
+import { assertWritableTarget, saveDownload } from './save-file.js';
+import {
+  defaultSleep,
+  NodeCaller,
+  type CallAnswer,
+  type FetchFunction,
+  type SleepFunction,
+} from './transport.js';
+import {
+  statFromHeaders,
+  toClusterView,
+  toHealth,
+  toListPage,
+  toPutResult,
+  type ClusterView,
+  type FileEntry,
+  type FileStat,
+  type Health,
+  type ListPage,
+  type PutResult,
+} from './types.js';
+
+export interface DfsClientOptions {
+  /** Node addresses (`host:port`, `http(s)://host:port`, or comma-separated). Default `127.0.0.1:4001`. */
+  nodes?: string | readonly string[];
+  /** API token, sent as `Authorization: Bearer <token>`. Default: none. */
+  token?: string;
+  /** Extra rounds over the node list for idempotent calls. Default 2. */
+  retries?: number;
+  /** First backoff between rounds, doubled each round. Default 100 ms. */
+  retryDelayMs?: number;
+  /** Backoff ceiling. Default 2000 ms. */
+  maxRetryDelayMs?: number;
+  /** The fetch implementation. Default: Node's global fetch (undici). */
+  fetch?: FetchFunction;
+  /** How to wait between retries. Default: a real timer (node:timers/promises). */
+  sleep?: SleepFunction;
+  /** Random source for backoff jitter, in [0, 1). Default Math.random. */
+  random?: () => number;
+  /** Sent as User-Agent. Default `@dfs/client`. */
+  userAgent?: string;
+}
+
+export interface Progress {
+  /** Bytes transferred so far. */
+  loaded: number;
+  /** Total bytes when known. */
+  total: number | undefined;
+}
+
+export type ProgressCallback = (progress: Progress) => void;
+
+export interface PutOptions {
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+  /** Wait until this many nodes hold the file (`?w=N`); a 504 means the write still stands. */
+  w?: number;
+  /** Byte length of a stream body, when known: sent as Content-Length so oversize fails early. */
+  size?: number;
+}
+
+/** Inclusive byte range, as in `Range: bytes=start-end`; `end` omitted means to the end. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+export interface GetOptions {
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+  range?: ByteRange;
+}
+
+export interface GetToFileOptions extends Omit<GetOptions, 'range'> {
+  /** Replace an existing file at the target. Default false (ERR_EXISTS). */
+  overwrite?: boolean;
+  /** Check the bytes against the announced sha256. Default true. */
+  verify?: boolean;
+}
+
+export interface Download {
+  /** The file's metadata (size and sha256 of the whole file, not of the range). */
+  info: FileStat;
+  /** Set for a 206 answer: the bytes this body carries and the file's total size. */
+  range: { start: number; end: number; total: number } | undefined;
+  /** Bytes in this body. */
+  length: number;
+  /** The body as a Node stream (read it, or call `webStream()`, not both). */
+  stream: Readable;
+  /** The body as a web ReadableStream. */
+  webStream(): ReadableStream<Uint8Array>;
+  /** Collects the whole body (small files only). */
+  buffer(): Promise<Buffer>;
+}
+
+export interface ListOptions {
+  prefix?: string;
+  /** Page size (the node caps it). */
+  limit?: number;
+  /** Opaque cursor from a previous page's `next`. */
+  cursor?: string;
+  signal?: AbortSignal;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+function checkName(name: string): void {
+  const problem = typeof name === 'string' ? nameProblem(name) : 'name is not a string';
+  if (problem !== undefined)
+    throw new DfsClientError('ERR_INVALID_NAME', `${problem}: ${JSON.stringify(name)}`);
+}
+
+function checkCount(value: number | undefined, what: string, min: number): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < min)) {
+    throw new DfsClientError('ERR_INVALID_ARGUMENT', `${what} must be an integer ≥ ${min}`);
+  }
+}
+
+async function failure(answer: CallAnswer): Promise<DfsClientError> {
+  const text = await answer.response.text().catch(() => '');
+  return errorFromResponse(answer.response.status, text, answer.node);
+}
+
+async function json(answer: CallAnswer): Promise<unknown> {
+  const text = await answer.response.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new DfsClientError('ERR_BAD_RESPONSE', 'the node answered with invalid JSON', {
+      node: answer.node,
+      status: answer.response.status,
+      cause: error,
+    });
+  }
+}
+
+function counting(onBytes: (count: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      onBytes(chunk.length);
+      callback(null, chunk);
+    },
+  });
+}
+
+export class DfsClient {
+  /** Base URLs of the nodes, in the order given. */
+  readonly nodes: readonly string[];
+  private readonly caller: NodeCaller;
+
+  constructor(options: DfsClientOptions = {}) {
+    this.nodes = parseNodes(options.nodes ?? DEFAULT_NODE);
+    checkCount(options.retries, 'retries', 0);
+    const headers: Record<string, string> = { 'user-agent': options.userAgent ?? '@dfs/client' };
+    if (options.token !== undefined && options.token !== '') {
+      headers.authorization = `Bearer ${options.token}`;
+    }
+    this.caller = new NodeCaller(
+      this.nodes,
+      headers,
+      {
+        retries: options.retries ?? 2,
+        baseDelayMs: options.retryDelayMs ?? 100,
+        maxDelayMs: options.maxRetryDelayMs ?? 2000,
+      },
+      options.fetch ?? globalThis.fetch,
+      options.sleep ?? defaultSleep,
+      options.random ?? Math.random,
+    );
+  }
+
+  /** Uploads `body` as `name`. Resolves once the node has fsynced it (and `w` nodes hold it). */
+  async put(name: string, body: UploadBody, options: PutOptions = {}): Promise<PutResult> {
+    checkName(name);
+    checkCount(options.w, 'w', 1);
+    checkCount(options.size, 'size', 0);
+    const prepared = await prepareBody(body, options.size);
+    const total = prepared.size;
+    let loaded = 0;
+    const query = options.w === undefined ? '' : `?w=${options.w}`;
+    const answer = await this.caller.call({
+      method: 'PUT',
+      path: `/v1/files/${encodeName(name)}${query}`,
+      idempotent: false,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: prepared,
+      onBodyBytes: (count) => {
+        loaded += count;
+        options.onProgress?.({ loaded, total });
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (answer.response.status !== 201 && answer.response.status !== 200)
+      throw await failure(answer);
+    return toPutResult(await json(answer), answer.node);
+  }
+
+  /** Starts a download: resolves with metadata and the body stream once headers arrive. */
+  async get(name: string, options: GetOptions = {}): Promise<Download> {
+    checkName(name);
+    const headers: Record<string, string> = {};
+    if (options.range) {
+      const { start, end } = options.range;
+      checkCount(start, 'range.start', 0);
+      checkCount(end, 'range.end', start);
+      headers.range = `bytes=${start}-${end ?? ''}`;
+    }
+    const answer = await this.caller.call({
+      method: 'GET',
+      path: `/v1/files/${encodeName(name)}`,
+      idempotent: true,
+      headers,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const { response } = answer;
+    if (response.status !== 200 && response.status !== 206) throw await failure(answer);
+    let range: Download['range'];
+    const contentRange = response.headers.get('content-range');
+    const info = statFromHeaders(name, response.headers, answer.node);
+    let length = info.size;
+    if (response.status === 206) {
+      const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(contentRange ?? '');
+      if (!match) {
+        await response.body?.cancel();
+        throw new DfsClientError('ERR_BAD_RESPONSE', 'a 206 answer without a valid Content-Range', {
+          node: answer.node,
+        });
+      }
+      range = { start: Number(match[1]), end: Number(match[2]), total: Number(match[3]) };
+      length = range.end - range.start + 1;
+      // Content-Length is the range's length here; the file's size is the range's total.
+      info.size = range.total;
+    }
+    const source = response.body
+      ? Readable.fromWeb(response.body as NodeWebStream<Uint8Array>)
+      : Readable.from([]);
+    let loaded = 0;
+    const stream = options.onProgress
+      ? source.pipe(
+          counting((count) => {
+            loaded += count;
+            options.onProgress?.({ loaded, total: length });
+          }),
+        )
+      : source;
+    if (options.onProgress) source.on('error', (error) => stream.destroy(error));
+    return {
+      info,
+      range,
+      length,
+      stream,
+      webStream: () => Readable.toWeb(stream) as ReadableStream<Uint8Array>,
+      buffer: async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks);
+      },
+    };
+  }
+
+  /** The whole file in memory. Convenient for small files; use `get` or `getToFile` for large ones. */
+  async getBuffer(name: string, options: GetOptions = {}): Promise<Buffer> {
+    return (await this.get(name, options)).buffer();
+  }
+
+  /**
+   * Downloads `name` to `path` atomically (temp file + fsync + rename), verifying the sha256.
+   * Refuses to replace an existing file unless `overwrite` (ERR_EXISTS), checked before downloading.
+   */
+  async getToFile(name: string, path: string, options: GetToFileOptions = {}): Promise<FileStat> {
+    const overwrite = options.overwrite ?? false;
+    await assertWritableTarget(path, overwrite);
+    const download = await this.get(name, options);
+    await saveDownload(download, path, {
+      overwrite,
+      ...(options.verify === undefined ? {} : { verify: options.verify }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return download.info;
+  }
+
+  /** Metadata of the newest version: size, sha256, version, holders. ERR_NOT_FOUND when absent. */
+  async head(name: string, options: CallOptions = {}): Promise<FileStat> {
+    checkName(name);
+    const answer = await this.caller.call({
+      method: 'HEAD',
+      path: `/v1/files/${encodeName(name)}`,
+      idempotent: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (answer.response.status !== 200) {
+      // HEAD answers carry no body: the status alone names the problem.
+      throw errorFromResponse(answer.response.status, '', answer.node);
+    }
+    return statFromHeaders(name, answer.response.headers, answer.node);
+  }
+
+  /** Alias of `head`. */
+  stat(name: string, options: CallOptions = {}): Promise<FileStat> {
+    return this.head(name, options);
+  }
+
+  /** True when a live version of `name` exists. */
+  async exists(name: string, options: CallOptions = {}): Promise<boolean> {
+    try {
+      await this.head(name, options);
+      return true;
+    } catch (error) {
+      if (error instanceof DfsClientError && error.code === 'ERR_NOT_FOUND') return false;
+      throw error;
+    }
+  }
+
+  /** Deletes `name` everywhere (a tombstone spreads). ERR_NOT_FOUND when unknown. */
+  async delete(name: string, options: CallOptions = {}): Promise<void> {
+    checkName(name);
+    const answer = await this.caller.call({
+      method: 'DELETE',
+      path: `/v1/files/${encodeName(name)}`,
+      idempotent: false,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (answer.response.status !== 204 && answer.response.status !== 200) {
+      throw await failure(answer);
+    }
+    await answer.response.body?.cancel();
+  }
+
+  /** One page of live files in name order. */
+  async list(options: ListOptions = {}): Promise<ListPage> {
+    checkCount(options.limit, 'limit', 1);
+    const query = new URLSearchParams();
+    if (options.prefix !== undefined && options.prefix !== '') query.set('prefix', options.prefix);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    const search = query.size > 0 ? `?${query.toString()}` : '';
+    const answer = await this.caller.call({
+      method: 'GET',
+      path: `/v1/files${search}`,
+      idempotent: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (answer.response.status !== 200) throw await failure(answer);
+    return toListPage(await json(answer), answer.node);
+  }
+
+  /** Every live file under `prefix`, page after page. */
+  async *listAll(options: Omit<ListOptions, 'cursor'> = {}): AsyncGenerator<FileEntry> {
+    let cursor: string | undefined;
+    const seen = new Set<string>();
+    do {
+      const page = await this.list({ ...options, ...(cursor === undefined ? {} : { cursor }) });
+      yield* page.files;
+      // A node that hands back a cursor it already gave would loop forever.
+      if (page.next !== undefined && seen.has(page.next)) {
+        throw new DfsClientError('ERR_BAD_RESPONSE', 'the node repeated a list cursor');
+      }
+      cursor = page.next;
+      if (cursor !== undefined) seen.add(cursor);
+    } while (cursor !== undefined);
+  }
+
+  /** The answering node's view of the cluster. */
+  async cluster(options: CallOptions = {}): Promise<ClusterView> {
+    const answer = await this.caller.call({
+      method: 'GET',
+      path: '/v1/cluster',
+      idempotent: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (answer.response.status !== 200) throw await failure(answer);
+    return toClusterView(await json(answer), answer.node);
+  }
+
+  /**
+   * The node's health. A 503 (starting or stopping) resolves with `ok: false` instead of throwing:
+   * it is an answer, not a failure. Unreachable nodes still throw ERR_UNREACHABLE.
+   */
+  async health(options: CallOptions = {}): Promise<Health> {
+    const answer = await this.caller.call({
+      method: 'GET',
+      path: '/v1/health',
+      idempotent: true,
+      retryStatuses: [502],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const { status } = answer.response;
+    if (status !== 200 && status !== 503) throw await failure(answer);
+    const text = await answer.response.text();
+    let body: unknown = {};
+    try {
+      body = JSON.parse(text) as unknown;
+    } catch {
+      if (status === 200) {
+        throw new DfsClientError('ERR_BAD_RESPONSE', 'health answered with invalid JSON', {
+          node: answer.node,
+        });
+      }
+    }
+    return toHealth(body, status === 200, answer.node);
+  }
+}
+
+export function createClient(options: DfsClientOptions = {}): DfsClient {
+  return new DfsClient(options);
+}

@@ -1,0 +1,122 @@
+/**
+ * Every failure the client reports is a `DfsClientError` with a stable `code`, so callers branch on
+ * codes, never on message text. Server errors (`{"error":{"code":"NOT_FOUND",…}}`) arrive with the
+ * server's code in `ERR_` form (`ERR_NOT_FOUND`), the raw code in `serverCode` and the HTTP `status`.
+ */
+export type DfsClientErrorCode =
+  /** No node answered: every address refused the connection or could not be resolved. */
+  | 'ERR_UNREACHABLE'
+  /** The connection broke after the request was sent (reset, closed mid-body). */
+  | 'ERR_NETWORK'
+  /** The caller's AbortSignal fired. */
+  | 'ERR_ABORTED'
+  /** The name is not a valid dfs name (checked before anything is sent). */
+  | 'ERR_INVALID_NAME'
+  /** A bad argument to a client method (node address, range, body type). */
+  | 'ERR_INVALID_ARGUMENT'
+  /** The server answered something that does not follow the API. */
+  | 'ERR_BAD_RESPONSE'
+  /** Downloaded bytes do not match the sha256 the server announced. */
+  | 'ERR_INTEGRITY'
+  /** getToFile: the target exists and `overwrite` was not set. */
+  | 'ERR_EXISTS'
+  /** Mapped from HTTP statuses / server codes. */
+  | 'ERR_BAD_REQUEST'
+  | 'ERR_UNAUTHORIZED'
+  | 'ERR_FORBIDDEN'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_TOO_LARGE'
+  | 'ERR_RANGE'
+  | 'ERR_UNAVAILABLE'
+  | 'ERR_TIMEOUT'
+  | 'ERR_INSUFFICIENT_STORAGE'
+  | 'ERR_SERVER';
+
+/** Codes used when the server's body carries no code of its own. */
+const codeByStatus: Record<number, DfsClientErrorCode> = {
+  400: 'ERR_BAD_REQUEST',
+  401: 'ERR_UNAUTHORIZED',
+  403: 'ERR_FORBIDDEN',
+  404: 'ERR_NOT_FOUND',
+  413: 'ERR_TOO_LARGE',
+  416: 'ERR_RANGE',
+  503: 'ERR_UNAVAILABLE',
+  504: 'ERR_TIMEOUT',
+  507: 'ERR_INSUFFICIENT_STORAGE',
+};
+
+export class DfsClientError extends Error {
+  override readonly name = 'DfsClientError';
+  /** Stable code: one of `DfsClientErrorCode`, or a server code in `ERR_` form the client does not know. */
+  readonly code: DfsClientErrorCode | (string & {});
+  /** HTTP status when a server answered. */
+  readonly status: number | undefined;
+  /** The server's own error code, verbatim (e.g. `NOT_FOUND`). */
+  readonly serverCode: string | undefined;
+  /** Base URL of the node that answered (or, for ERR_UNREACHABLE, the nodes that were tried). */
+  readonly node: string | undefined;
+  readonly nodesTried: readonly string[];
+
+  constructor(
+    code: DfsClientErrorCode | (string & {}),
+    message: string,
+    options: {
+      status?: number;
+      serverCode?: string;
+      node?: string;
+      nodesTried?: readonly string[];
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status;
+    this.serverCode = options.serverCode;
+    this.node = options.node;
+    this.nodesTried = options.nodesTried ?? (options.node === undefined ? [] : [options.node]);
+  }
+}
+
+export function isDfsClientError(error: unknown, code?: string): error is DfsClientError {
+  return error instanceof DfsClientError && (code === undefined || error.code === code);
+}
+
+/** `NOT_FOUND` → `ERR_NOT_FOUND`; an already prefixed code is kept. */
+export function normalizeServerCode(serverCode: string): string {
+  const upper = serverCode
+    .trim()
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_');
+  return upper.startsWith('ERR_') ? upper : `ERR_${upper}`;
+}
+
+export function codeForStatus(status: number): DfsClientErrorCode {
+  return codeByStatus[status] ?? (status >= 500 ? 'ERR_SERVER' : 'ERR_BAD_REQUEST');
+}
+
+/**
+ * Builds the error for a non-2xx answer from the body text (the API's JSON error shape, or anything
+ * else a proxy may have put there).
+ */
+export function errorFromResponse(status: number, bodyText: string, node: string): DfsClientError {
+  let serverCode: string | undefined;
+  let serverMessage: string | undefined;
+  try {
+    const parsed: unknown = JSON.parse(bodyText);
+    if (isRecord(parsed) && isRecord(parsed.error)) {
+      if (typeof parsed.error.code === 'string' && parsed.error.code !== '') {
+        serverCode = parsed.error.code;
+      }
+      if (typeof parsed.error.message === 'string') serverMessage = parsed.error.message;
+    }
+  } catch {
+    // Not JSON: a proxy or a crashed handler. The status alone decides the code.
+  }
+  const code = serverCode === undefined ? codeForStatus(status) : normalizeServerCode(serverCode);
+  const detail = serverMessage ?? (bodyText.trim().slice(0, 200) || `HTTP ${status}`);
+  return new DfsClientError(code, detail, { status, node, ...(serverCode ? { serverCode } : {}) });
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

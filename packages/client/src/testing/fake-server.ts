@@ -1,0 +1,312 @@
+/**
+ * A small in-memory dfs node that speaks the HTTP API of SPEC.md, for tests of code that uses the
+ * client (ours, the CLI's, yours). One process, bodies in memory, no replication: what it lacks is
+ * the cluster, not the API's shape. Exported as `@dfs/client/testing`.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeName, nameProblem } from '../names.js';
+
+export interface FakeFile {
+  body: Buffer;
+  sha256: string;
+  version: string;
+  modified: number;
+}
+
+export interface FakeMember {
+  id: string;
+  addr: string;
+  state: 'alive' | 'suspect' | 'dead' | 'left';
+  incarnation: number;
+  lastSeen: number;
+}
+
+export interface FakeDfsServerOptions {
+  /** When set, every call but /v1/health needs `Authorization: Bearer <token>`. */
+  token?: string;
+  /** The node's id. Default `fake-node`. */
+  id?: string;
+  /** Other members reported by /v1/cluster (this node is added first). */
+  peers?: FakeMember[];
+  /** Largest accepted body (413 above). Default 64 MiB. */
+  maxFileSize?: number;
+  /** Largest list page. Default 1000. */
+  maxPageSize?: number;
+  /** Clock for versions, `modified` and `lastSeen`. Default Date.now. */
+  now?: () => number;
+  /**
+   * Runs before the API for every request; return true when it answered the request itself
+   * (inject failures, slow answers, odd responses).
+   */
+  intercept?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+}
+
+export interface FakeRequestRecord {
+  method: string;
+  url: string;
+  authorization: string | undefined;
+  contentLength: string | undefined;
+}
+
+export interface FakeDfsServer {
+  /** Base URL, e.g. `http://127.0.0.1:40123`. */
+  url: string;
+  /** `127.0.0.1:40123`, as a user would pass it to `--node`. */
+  address: string;
+  port: number;
+  id: string;
+  files: Map<string, FakeFile>;
+  /** Every request received, in order. */
+  requests: FakeRequestRecord[];
+  /** What /v1/health reports; anything but `ok` answers 503. */
+  setStatus(status: 'ok' | 'starting' | 'stopping'): void;
+  close(): Promise<void>;
+}
+
+const sha256 = (body: Buffer): string => createHash('sha256').update(body).digest('hex');
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } });
+}
+
+/** Parses a single `bytes=` range against `size`; undefined when unsatisfiable or malformed. */
+export function parseRange(
+  header: string,
+  size: number,
+): { start: number; end: number } | undefined {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0 || size === 0) return undefined;
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(match[1]);
+  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  if (start >= size || end < start) return undefined;
+  return { start, end };
+}
+
+export async function startFakeDfsServer(
+  options: FakeDfsServerOptions = {},
+): Promise<FakeDfsServer> {
+  const now = options.now ?? Date.now;
+  const id = options.id ?? 'fake-node';
+  const maxFileSize = options.maxFileSize ?? 64 * 1024 * 1024;
+  const maxPageSize = options.maxPageSize ?? 1000;
+  const files = new Map<string, FakeFile>();
+  const requests: FakeRequestRecord[] = [];
+  let status: 'ok' | 'starting' | 'stopping' = 'ok';
+  let counter = 0;
+  let address = '';
+
+  const members = (): FakeMember[] => [
+    { id, addr: address, state: 'alive', incarnation: 1, lastSeen: now() },
+    ...(options.peers ?? []),
+  ];
+
+  function fileHeaders(name: string, file: FakeFile): Record<string, string> {
+    return {
+      etag: `"${file.sha256}"`,
+      'x-dfs-sha256': file.sha256,
+      'x-dfs-version': file.version,
+      'x-dfs-holders': '1',
+      'x-dfs-modified': String(file.modified),
+      'last-modified': new Date(file.modified).toUTCString(),
+      'accept-ranges': 'bytes',
+      'content-type': 'application/octet-stream',
+      'x-dfs-name': encodeURIComponent(name),
+    };
+  }
+
+  async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length > maxFileSize) return undefined;
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  async function handleFile(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    let name: string;
+    try {
+      name = decodeName(url.pathname.slice('/v1/files/'.length));
+    } catch {
+      return sendError(res, 400, 'INVALID_NAME', 'name is not valid percent-encoding');
+    }
+    const problem = nameProblem(name);
+    if (problem !== undefined) return sendError(res, 400, 'INVALID_NAME', problem);
+    const file = files.get(name);
+    switch (req.method) {
+      case 'PUT': {
+        const declared = Number(req.headers['content-length'] ?? 0);
+        if (declared > maxFileSize) {
+          res.setHeader('connection', 'close');
+          return sendError(res, 413, 'TOO_LARGE', `the limit is ${maxFileSize} bytes`);
+        }
+        const body = await readBody(req);
+        if (body === undefined) {
+          res.setHeader('connection', 'close');
+          return sendError(res, 413, 'TOO_LARGE', `the limit is ${maxFileSize} bytes`);
+        }
+        counter += 1;
+        const stored: FakeFile = {
+          body,
+          sha256: sha256(body),
+          version: `${String(now()).padStart(15, '0')}.${String(counter).padStart(6, '0')}.${id}`,
+          modified: now(),
+        };
+        files.set(name, stored);
+        const w = url.searchParams.get('w');
+        const result = { name, size: body.length, sha256: stored.sha256, version: stored.version };
+        const alive = members().filter((member) => member.state === 'alive').length;
+        if (w !== null && Number(w) > alive) {
+          return sendError(res, 504, 'TIMEOUT', `only ${alive} of ${w} nodes hold the file`);
+        }
+        return sendJson(res, 201, result);
+      }
+      case 'GET':
+      case 'HEAD': {
+        if (!file) return sendError(res, 404, 'NOT_FOUND', `no file named ${JSON.stringify(name)}`);
+        const headers = fileHeaders(name, file);
+        if (req.method === 'HEAD') {
+          res.writeHead(200, { ...headers, 'content-length': file.body.length });
+          return void res.end();
+        }
+        const rangeHeader = req.headers.range;
+        if (rangeHeader !== undefined) {
+          const range = parseRange(rangeHeader, file.body.length);
+          if (!range) {
+            res.setHeader('content-range', `bytes */${file.body.length}`);
+            return sendError(res, 416, 'RANGE', `bad range ${rangeHeader}`);
+          }
+          res.writeHead(206, {
+            ...headers,
+            'content-length': range.end - range.start + 1,
+            'content-range': `bytes ${range.start}-${range.end}/${file.body.length}`,
+          });
+          return void res.end(file.body.subarray(range.start, range.end + 1));
+        }
+        res.writeHead(200, { ...headers, 'content-length': file.body.length });
+        return void res.end(file.body);
+      }
+      case 'DELETE': {
+        if (!file) return sendError(res, 404, 'NOT_FOUND', `no file named ${JSON.stringify(name)}`);
+        files.delete(name);
+        res.writeHead(204);
+        return void res.end();
+      }
+      default:
+        return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method ?? ''} is not supported`);
+    }
+  }
+
+  function handleList(res: ServerResponse, url: URL): void {
+    const prefix = url.searchParams.get('prefix') ?? '';
+    const limitParam = url.searchParams.get('limit');
+    const limit = limitParam === null ? maxPageSize : Number(limitParam);
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      return sendError(res, 400, 'BAD_REQUEST', 'limit must be a positive integer');
+    }
+    const cursorParam = url.searchParams.get('cursor');
+    const after =
+      cursorParam === null ? undefined : Buffer.from(cursorParam, 'base64url').toString();
+    const names = [...files.keys()]
+      .filter(
+        (name) => name.startsWith(prefix) && (after === undefined || compare(name, after) > 0),
+      )
+      .sort(compare);
+    const page = names.slice(0, Math.min(limit, maxPageSize));
+    const more = names.length > page.length;
+    const last = page[page.length - 1];
+    sendJson(res, 200, {
+      files: page.map((name) => {
+        const file = files.get(name)!;
+        return {
+          name,
+          size: file.body.length,
+          sha256: file.sha256,
+          version: file.version,
+          modified: file.modified,
+        };
+      }),
+      next: more && last !== undefined ? Buffer.from(last).toString('base64url') : null,
+    });
+  }
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        contentLength: req.headers['content-length'],
+      });
+      if (options.intercept && (await options.intercept(req, res))) return;
+      const url = new URL(req.url ?? '/', 'http://fake');
+      if (url.pathname === '/v1/health' && req.method === 'GET') {
+        return sendJson(res, status === 'ok' ? 200 : 503, {
+          status,
+          id,
+          members: members().filter((member) => member.state === 'alive').length,
+          files: files.size,
+        });
+      }
+      if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
+        return sendError(res, 401, 'UNAUTHORIZED', 'missing or wrong API token');
+      }
+      if (status !== 'ok') return sendError(res, 503, 'UNAVAILABLE', `node is ${status}`);
+      if (url.pathname.startsWith('/v1/files/')) return handleFile(req, res, url);
+      if (url.pathname === '/v1/files' && req.method === 'GET') return handleList(res, url);
+      if (url.pathname === '/v1/cluster' && req.method === 'GET') {
+        return sendJson(res, 200, { self: id, members: members() });
+      }
+      sendError(res, 404, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
+    })().catch((error: unknown) => {
+      if (!res.headersSent) sendError(res, 500, 'INTERNAL', String(error));
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  address = `127.0.0.1:${port}`;
+  return {
+    url: `http://${address}`,
+    address,
+    port,
+    id,
+    files,
+    requests,
+    setStatus(next) {
+      status = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Byte order of the UTF-8 encoding, as the node lists names. */
+function compare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
