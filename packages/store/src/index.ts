@@ -1,2 +1,17 @@
-/** Package version of the wire/API contract this build implements. */
-export const PACKAGE_NAME = '@dfs/store';
+export { openStore, type OpenStoreOptions } from './store.js';
+export { StoreError, isStoreError, type StoreErrorCode } from './errors.js';
+export { sha256Layout, goCompatibleLayout, type PathLayout } from './layout.js';
+export { MAX_KEY_BYTES } from './keys.js';
+export type {
+  ByteRange,
+  ConditionalOptions,
+  GetOptions,
+  ListOptions,
+  PutBody,
+  PutOptions,
+  SignalOptions,
+  Store,
+  StoreEntry,
+  StoreMetadata,
+  StoreReadStream,
+} from './types.js';

@@ -1,0 +1,450 @@
+/**
+ * The filesystem store: one entry file per key at `layout.pathFor(key)` under `dir` (see format.ts).
+ * Commits are a rename of a fsynced temp file plus an fsync of the directory; leftover temp files
+ * from a crash are removed at open.
+ */
+import { copyFile, constants, open, rename, truncate, type FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import {
+  ensureDirectory,
+  fsyncDirectory,
+  tempPathIn,
+  unlinkIfPresent,
+  walkFiles,
+  writeAll,
+} from './durable-fs.js';
+import { StoreError, isStoreError, systemErrorCode, toStoreError } from './errors.js';
+import { encodeTrailer, isStoreMetadata, readEntry } from './format.js';
+import { assertValidKey, assertWellFormed } from './keys.js';
+import { safeRelativePath, sha256Layout, type PathLayout } from './layout.js';
+import { OperationTracker, type Operation } from './operations.js';
+import { PathLock } from './path-lock.js';
+import { EntryReadStream, READ_CHUNK_BYTES } from './read-stream.js';
+import { readStoreMarker } from './marker.js';
+import type {
+  ByteRange,
+  ConditionalOptions,
+  GetOptions,
+  ListOptions,
+  PutBody,
+  PutOptions,
+  SignalOptions,
+  Store,
+  StoreEntry,
+  StoreMetadata,
+  StoreReadStream,
+} from './types.js';
+import { writeTempEntry } from './write-entry.js';
+
+export interface OpenStoreOptions {
+  /** Directory holding the entries; created if missing. Give the store a directory of its own. */
+  dir: string;
+  /** How keys map to file paths. Default `sha256Layout`. Fixed for the life of the directory. */
+  layout?: PathLayout;
+  /**
+   * fsync files and directories on every commit. Default true. Turning it off keeps atomicity (a
+   * crash still never exposes a torn value) but loses durability of recent puts: tests only.
+   */
+  fsync?: boolean;
+}
+
+/** Trailers are read with this many files open at once while listing. */
+const LIST_CONCURRENCY = 16;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * Opens (creating if needed) the store at `options.dir`, removing temp files left by a crash.
+ * ERR_LAYOUT_MISMATCH when the directory was created with another layout.
+ */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  if (typeof options?.dir !== 'string' || options.dir.length === 0) {
+    throw new StoreError('ERR_INVALID_ARGUMENT', 'dir must be a non-empty string');
+  }
+  const layout = options.layout ?? sha256Layout;
+  if (typeof layout.name !== 'string' || typeof layout.pathFor !== 'function') {
+    throw new StoreError('ERR_INVALID_ARGUMENT', 'layout must have a name and a pathFor function');
+  }
+  const fsync = options.fsync ?? true;
+  const dir = resolve(options.dir);
+  try {
+    await ensureDirectory(dir, fsync);
+    await readStoreMarker(dir, layout.name, fsync);
+    for await (const file of walkFiles(dir)) {
+      if (file.temp) await unlinkIfPresent(file.absolute);
+    }
+  } catch (error) {
+    throw toStoreError(error, `open ${dir}`);
+  }
+  return new FileStore(dir, layout, fsync);
+}
+
+class FileStore implements Store {
+  readonly dir: string;
+  readonly layout: PathLayout;
+  readonly #fsync: boolean;
+  readonly #operations = new OperationTracker();
+  readonly #locks = new PathLock();
+  /** Directories known to exist, so hot puts skip mkdir. */
+  readonly #knownDirectories = new Set<string>();
+
+  constructor(dir: string, layout: PathLayout, fsync: boolean) {
+    this.dir = dir;
+    this.layout = layout;
+    this.#fsync = fsync;
+  }
+
+  #pathOf(key: string): string {
+    return join(this.dir, safeRelativePath(this.layout, key));
+  }
+
+  /** Runs `task` as a tracked operation, mapping every failure to a StoreError. */
+  async #run<T>(
+    what: string,
+    signal: AbortSignal | undefined,
+    task: (op: Operation) => Promise<T>,
+  ): Promise<T> {
+    const op = this.#operations.begin(signal);
+    try {
+      return await task(op);
+    } catch (error) {
+      if (op.signal.aborted) op.check();
+      throw toStoreError(error, what);
+    } finally {
+      op.end();
+    }
+  }
+
+  /** The entry in the file at `path` if it belongs to `key`; undefined when absent. */
+  async #openEntry(
+    key: string,
+    path: string,
+  ): Promise<{ handle: FileHandle; entry: StoreEntry } | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (systemErrorCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+    try {
+      const entry = await readEntry(handle);
+      // A layout collision (two keys, one path) reads as absent for the key that does not own it.
+      if (entry.key !== key) {
+        await handle.close();
+        return undefined;
+      }
+      return { handle, entry };
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async has(key: string, options?: SignalOptions): Promise<boolean> {
+    return (await this.stat(key, options)) !== undefined;
+  }
+
+  async stat(key: string, options?: SignalOptions): Promise<StoreEntry | undefined> {
+    assertValidKey(key);
+    return this.#run('stat', options?.signal, async () => {
+      const opened = await this.#openEntry(key, this.#pathOf(key));
+      if (opened === undefined) return undefined;
+      await opened.handle.close();
+      return opened.entry;
+    });
+  }
+
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<StoreEntry> {
+    assertValidKey(key);
+    const request = checkPutOptions(options);
+    return this.#run('put', options.signal, async (op) => {
+      const path = this.#pathOf(key);
+      const directory = dirname(path);
+      if (!this.#knownDirectories.has(directory)) {
+        await ensureDirectory(directory, this.#fsync);
+        this.#knownDirectories.add(directory);
+      }
+      const written = await writeTempEntry({
+        directory,
+        key,
+        body,
+        ...request,
+        fsync: this.#fsync,
+        signal: op.signal,
+      }).catch((error: unknown) => {
+        // Someone removed our shard directory: forget it so the next put recreates it.
+        if (systemErrorCode(error instanceof StoreError ? error.cause : error) === 'ENOENT') {
+          this.#knownDirectories.delete(directory);
+        }
+        throw error;
+      });
+      try {
+        await this.#locks.run(path, async () => {
+          op.check();
+          await rename(written.tempPath, path);
+        });
+      } catch (error) {
+        await unlinkIfPresent(written.tempPath).catch(() => undefined);
+        throw error;
+      }
+      // Committed: from here the put stands, whatever the signal says.
+      if (this.#fsync) await fsyncDirectory(directory);
+      return written.entry;
+    });
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<StoreReadStream> {
+    assertValidKey(key);
+    const range = options.range;
+    const op = this.#operations.begin(options.signal);
+    let opened: { handle: FileHandle; entry: StoreEntry } | undefined;
+    try {
+      opened = await this.#openEntry(key, this.#pathOf(key));
+      op.check();
+      if (opened === undefined) throw notFound(key);
+      if (range !== undefined) checkRange(range, opened.entry.size);
+    } catch (error) {
+      await opened?.handle.close().catch(() => undefined);
+      op.end();
+      if (op.signal.aborted) op.check();
+      throw toStoreError(error, 'get');
+    }
+    const stream = new EntryReadStream(opened.handle, opened.entry, range, () => {
+      op.signal.removeEventListener('abort', onAbort);
+      op.end();
+    });
+    const onAbort = (): void => {
+      stream.destroy(op.signal.reason instanceof Error ? op.signal.reason : undefined);
+    };
+    op.signal.addEventListener('abort', onAbort, { once: true });
+    return stream;
+  }
+
+  async delete(key: string, options: ConditionalOptions = {}): Promise<boolean> {
+    assertValidKey(key);
+    const ifSha256 = checkSha256Option(options.ifSha256, 'ifSha256');
+    return this.#run('delete', options.signal, async (op) => {
+      const path = this.#pathOf(key);
+      return this.#locks.run(path, async () => {
+        let entry: StoreEntry | undefined;
+        try {
+          const opened = await this.#openEntry(key, path);
+          await opened?.handle.close();
+          if (opened === undefined) return false;
+          entry = opened.entry;
+        } catch (error) {
+          // A damaged entry can still be deleted unconditionally (its key is unknowable).
+          if (!isStoreError(error, 'ERR_INTEGRITY') || ifSha256 !== undefined) throw error;
+        }
+        if (ifSha256 !== undefined && entry?.sha256 !== ifSha256) throw preconditionFailed(key);
+        op.check();
+        if (!(await unlinkIfPresent(path))) return false;
+        if (this.#fsync) await fsyncDirectory(dirname(path));
+        return true;
+      });
+    });
+  }
+
+  list(options: ListOptions = {}): AsyncIterable<StoreEntry> {
+    const prefix = options.prefix ?? '';
+    if (typeof prefix !== 'string') {
+      throw new StoreError('ERR_INVALID_ARGUMENT', 'prefix must be a string');
+    }
+    assertWellFormed(prefix, 'ERR_INVALID_ARGUMENT', 'prefix');
+    const collect = (): Promise<StoreEntry[]> =>
+      this.#run('list', options.signal, (op) => this.#collectEntries(prefix, op));
+    return {
+      async *[Symbol.asyncIterator]() {
+        // Entries are gathered and sorted up front, so a consumer that stops early holds nothing.
+        yield* await collect();
+      },
+    };
+  }
+
+  async #collectEntries(prefix: string, op: Operation): Promise<StoreEntry[]> {
+    const files: { relative: string; absolute: string }[] = [];
+    for await (const file of walkFiles(this.dir)) {
+      op.check();
+      if (!file.temp) files.push(file);
+    }
+    const found: { sortKey: Buffer; entry: StoreEntry }[] = [];
+    for (let i = 0; i < files.length; i += LIST_CONCURRENCY) {
+      op.check();
+      const batch = files.slice(i, i + LIST_CONCURRENCY);
+      const entries = await Promise.all(batch.map((file) => this.#entryAt(file, prefix)));
+      for (const entry of entries) {
+        if (entry !== undefined) found.push({ sortKey: Buffer.from(entry.key, 'utf8'), entry });
+      }
+    }
+    found.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
+    return found.map((f) => f.entry);
+  }
+
+  /** The entry of a listed file, or undefined when damaged, vanished, or not where its key maps. */
+  async #entryAt(
+    file: { relative: string; absolute: string },
+    prefix: string,
+  ): Promise<StoreEntry | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(file.absolute, 'r');
+    } catch (error) {
+      if (systemErrorCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+    try {
+      const entry = await readEntry(handle);
+      if (!entry.key.startsWith(prefix)) return undefined;
+      if (safeRelativePath(this.layout, entry.key) !== file.relative) return undefined;
+      return entry;
+    } catch (error) {
+      if (isStoreError(error, 'ERR_INTEGRITY')) return undefined;
+      throw error;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async verify(key: string, options?: SignalOptions): Promise<StoreEntry> {
+    assertValidKey(key);
+    return this.#run('verify', options?.signal, async (op) => {
+      const opened = await this.#openEntry(key, this.#pathOf(key));
+      if (opened === undefined) throw notFound(key);
+      const { handle, entry } = opened;
+      try {
+        const hash = createHash('sha256');
+        const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+        for (let position = 0; position < entry.size;) {
+          op.check();
+          const length = Math.min(buffer.length, entry.size - position);
+          const { bytesRead } = await handle.read(buffer, 0, length, position);
+          if (bytesRead === 0)
+            throw new StoreError('ERR_INTEGRITY', 'body is shorter than recorded');
+          hash.update(buffer.subarray(0, bytesRead));
+          position += bytesRead;
+        }
+        const actual = hash.digest('hex');
+        if (actual !== entry.sha256) {
+          throw new StoreError(
+            'ERR_INTEGRITY',
+            `stored body of ${JSON.stringify(key)} has sha256 ${actual}, expected ${entry.sha256}`,
+          );
+        }
+        return entry;
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  async setMetadata(
+    key: string,
+    metadata: StoreMetadata,
+    options: ConditionalOptions = {},
+  ): Promise<StoreEntry> {
+    assertValidKey(key);
+    checkMetadata(metadata);
+    const ifSha256 = checkSha256Option(options.ifSha256, 'ifSha256');
+    return this.#run('setMetadata', options.signal, async (op) => {
+      const path = this.#pathOf(key);
+      return this.#locks.run(path, async () => {
+        const opened = await this.#openEntry(key, path);
+        await opened?.handle.close();
+        if (opened === undefined) throw notFound(key);
+        if (ifSha256 !== undefined && opened.entry.sha256 !== ifSha256)
+          throw preconditionFailed(key);
+        const entry: StoreEntry = { ...opened.entry, metadata: { ...metadata } };
+        // Under the lock the file cannot change, so copying by path copies the version just read.
+        const tempPath = tempPathIn(dirname(path));
+        try {
+          await copyFile(path, tempPath, constants.COPYFILE_FICLONE);
+          await truncate(tempPath, entry.size);
+          const handle = await open(tempPath, 'a');
+          try {
+            await writeAll(handle, [encodeTrailer(entry)]);
+            if (this.#fsync) await handle.datasync();
+          } finally {
+            await handle.close();
+          }
+          op.check();
+          await rename(tempPath, path);
+        } catch (error) {
+          await unlinkIfPresent(tempPath).catch(() => undefined);
+          throw error;
+        }
+        if (this.#fsync) await fsyncDirectory(dirname(path));
+        return entry;
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#operations.close();
+  }
+}
+
+function notFound(key: string): StoreError {
+  return new StoreError('ERR_NOT_FOUND', `no entry for key ${JSON.stringify(key)}`);
+}
+
+function preconditionFailed(key: string): StoreError {
+  return new StoreError('ERR_PRECONDITION', `entry ${JSON.stringify(key)} has a different sha256`);
+}
+
+function checkRange(range: ByteRange, size: number): void {
+  const { start, end } = range;
+  if (
+    !Number.isSafeInteger(start) ||
+    !Number.isSafeInteger(end) ||
+    start < 0 ||
+    start > end ||
+    end >= size
+  ) {
+    throw new StoreError(
+      'ERR_RANGE',
+      `range ${String(start)}-${String(end)} is not satisfiable for ${size} bytes`,
+    );
+  }
+}
+
+function checkSha256Option(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !SHA256_HEX.test(value)) {
+    throw new StoreError('ERR_INVALID_ARGUMENT', `${name} must be 64 lower-case hex characters`);
+  }
+  return value;
+}
+
+function checkMetadata(value: unknown): asserts value is StoreMetadata {
+  if (!isStoreMetadata(value)) {
+    throw new StoreError(
+      'ERR_INVALID_ARGUMENT',
+      'metadata must be an object of string, finite number, boolean or null values',
+    );
+  }
+}
+
+function checkByteCount(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new StoreError('ERR_INVALID_ARGUMENT', `${name} must be a non-negative integer`);
+  }
+  return value;
+}
+
+function checkPutOptions(options: PutOptions): {
+  metadata: StoreMetadata;
+  expectedSha256: string | undefined;
+  expectedSize: number | undefined;
+  maxBytes: number;
+} {
+  const metadata = options.metadata ?? {};
+  checkMetadata(metadata);
+  return {
+    metadata: { ...metadata },
+    expectedSha256: checkSha256Option(options.expectedSha256, 'expectedSha256'),
+    expectedSize: checkByteCount(options.expectedSize, 'expectedSize'),
+    maxBytes: checkByteCount(options.maxBytes, 'maxBytes') ?? Number.MAX_SAFE_INTEGER,
+  };
+}
