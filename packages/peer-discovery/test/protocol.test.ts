@@ -1,0 +1,176 @@
+import { isTransportError } from '@dfs/transport';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, PROTOCOL, createMembership, isDiscoveryError } from '../src/index.js';
+import { createCluster, type TestCluster, type TestNode } from './cluster.js';
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.stopAll();
+  cluster = undefined;
+});
+
+async function twoNodes(): Promise<[TestNode, TestNode]> {
+  cluster = createCluster(11);
+  const a = await cluster.add();
+  const b = await cluster.add();
+  await cluster.startAll([a, b]);
+  await cluster.clock.runUntil(() => cluster!.complete([a, b]), { timeoutMs: 2000 });
+  return [a, b];
+}
+
+async function expectRejected(promise: Promise<unknown>, code: string): Promise<void> {
+  const clock = cluster!.clock;
+  let error: unknown;
+  promise.catch((e: unknown) => (error = e));
+  await clock.runUntil(() => error !== undefined, { timeoutMs: 2000 });
+  expect(isTransportError(error, code)).toBe(true);
+}
+
+describe('hostile and malformed messages', () => {
+  const bad: [string, unknown][] = [
+    ['not an object', 'hello'],
+    [
+      'a negative incarnation',
+      { join: false, members: [{ id: 'x', address: 'x', state: 'alive', incarnation: -1 }] },
+    ],
+    [
+      'an unknown state',
+      { join: false, members: [{ id: 'x', address: 'x', state: 'zombie', incarnation: 0 }] },
+    ],
+    [
+      'an empty id',
+      { join: false, members: [{ id: '', address: 'x', state: 'alive', incarnation: 0 }] },
+    ],
+    [
+      'a fractional incarnation',
+      { join: false, members: [{ id: 'x', address: 'x', state: 'alive', incarnation: 0.5 }] },
+    ],
+    [
+      'an oversized id',
+      {
+        join: false,
+        members: [{ id: 'x'.repeat(300), address: 'x', state: 'alive', incarnation: 0 }],
+      },
+    ],
+  ];
+  for (const [what, message] of bad) {
+    it(`refuses a sync with ${what} and changes nothing`, async () => {
+      const [a, b] = await twoNodes();
+      const before = JSON.stringify(b.membership.members());
+      await expectRejected(
+        a.transport.request(b.address, PROTOCOL.sync, message),
+        'ERR_INVALID_MESSAGE',
+      );
+      expect(JSON.stringify(b.membership.members())).toBe(before);
+    });
+  }
+
+  it('refuses a ping meant for another node', async () => {
+    const [a, b] = await twoNodes();
+    await expectRejected(
+      a.transport.request(b.address, PROTOCOL.ping, { target: 'someone-else', updates: [] }),
+      'ERR_WRONG_NODE',
+    );
+  });
+
+  it('refuses a ping with too many updates', async () => {
+    const [a, b] = await twoNodes();
+    const updates = Array.from({ length: 600 }, (_, i) => ({
+      id: `n${i}`,
+      address: `n${i}`,
+      state: 'alive',
+      incarnation: 0,
+    }));
+    await expectRejected(
+      a.transport.request(b.address, PROTOCOL.ping, { target: b.id, updates }),
+      'ERR_INVALID_MESSAGE',
+    );
+    expect(b.membership.members()).toHaveLength(2);
+  });
+});
+
+describe('options and lifecycle', () => {
+  it('rejects settings that cannot work', () => {
+    cluster = createCluster(12);
+    const transport = cluster.network.createTransport({ id: 'z', address: 'z' });
+    const make =
+      (config: object, incarnation = 0) =>
+      () =>
+        createMembership({ transport, clock: cluster!.clock, config, incarnation });
+    for (const config of [
+      { probeTimeoutMs: DEFAULT_CONFIG.probeIntervalMs },
+      { probeIntervalMs: 0 },
+      { gossipFanout: -1 },
+      { suspicionMaxMult: 0.5 },
+      { retransmitMult: Number.NaN },
+    ]) {
+      expect(make(config)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_CONFIG' }));
+    }
+    expect(make({}, -1)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_CONFIG' }));
+  });
+
+  it('start() twice is refused; leave() before start is refused', async () => {
+    cluster = createCluster(13);
+    const a = await cluster.add();
+    await expect(a.membership.leave()).rejects.toMatchObject({ code: 'ERR_NOT_STARTED' });
+    await cluster.startAll([a]);
+    await expect(a.membership.start()).rejects.toMatchObject({ code: 'ERR_ALREADY_STARTED' });
+  });
+
+  it('retries unreachable seeds with backoff until one comes up', async () => {
+    cluster = createCluster(14);
+    const seed = await cluster.add({ address: 'seed' });
+    await seed.transport.close(); // not listening yet: the joiner gets ERR_UNREACHABLE
+    const joiner = await cluster.add({ seeds: ['seed'] });
+    let joined = false;
+    void joiner.membership.start().then(() => (joined = true));
+    await cluster.clock.advance(2000);
+    expect(joined).toBe(false);
+    const revived = cluster.network.createTransport({ id: 'seed-2', address: 'seed' });
+    await revived.listen();
+    const late = createMembership({
+      transport: revived,
+      clock: cluster.clock,
+      config: { probeIntervalMs: 100, probeTimeoutMs: 40 },
+    });
+    await late.start();
+    await cluster.clock.runUntil(() => joined, { timeoutMs: 2000 });
+    expect(joiner.membership.member('seed-2')?.state).toBe('alive');
+    await late.stop();
+    await revived.close();
+  });
+
+  it('gives up after joinTimeoutMs when asked to', async () => {
+    cluster = createCluster(15);
+    const joiner = await cluster.add({ seeds: ['nowhere'] });
+    const withTimeout = createMembership({
+      transport: cluster.network.createTransport({ id: 'j2', address: 'j2' }),
+      clock: cluster.clock,
+      seeds: ['nowhere'],
+      config: { joinTimeoutMs: 1000, joinBackoffMs: 100 },
+    });
+    let error: unknown;
+    withTimeout.start().catch((e: unknown) => (error = e));
+    await cluster.clock.runUntil(() => error !== undefined, { timeoutMs: 5000 });
+    expect(isDiscoveryError(error, 'ERR_JOIN_TIMEOUT')).toBe(true);
+    await withTimeout.stop();
+    // Without a timeout it keeps trying until stopped, then rejects with ERR_STOPPED.
+    let stopped: unknown;
+    joiner.membership.start().catch((e: unknown) => (stopped = e));
+    await cluster.clock.advance(5000);
+    expect(stopped).toBeUndefined();
+    await joiner.membership.stop();
+    await cluster.clock.runUntil(() => stopped !== undefined, { timeoutMs: 1000 });
+    expect(isDiscoveryError(stopped, 'ERR_STOPPED')).toBe(true);
+  });
+
+  it('stop() leaves no timer running', async () => {
+    cluster = createCluster(16);
+    const nodes = [await cluster.add(), await cluster.add(), await cluster.add()];
+    await cluster.startAll(nodes);
+    await cluster.clock.advance(1000);
+    for (const node of nodes) await node.membership.stop();
+    await cluster.clock.advance(5000); // let in-flight requests time out
+    expect(cluster.clock.pendingTimers).toBe(0);
+  });
+});
