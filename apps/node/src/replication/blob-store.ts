@@ -1,0 +1,37 @@
+/**
+ * What the engine needs from the local store (`@dfs/store` provides it; tests may pass a temp-dir
+ * store). Bodies are stored under `blobKey(name, version)`, never under the name: a version's bytes
+ * are immutable, so a slow pull of an old version can never overwrite a newer one, and the old
+ * version's bytes are removed only once the index has moved on.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { ByteRange } from '../file-service.js';
+
+export interface BlobPutOptions {
+  /** Reject with ERR_INTEGRITY (and keep nothing) when the body's sha256 differs. */
+  expectedSha256?: string;
+  /** Reject with ERR_TOO_LARGE (and keep nothing) when the body grows past this. */
+  maxBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface BlobStore {
+  /** Stream in atomically; durable (fsynced) when it resolves; partial bodies leave nothing. */
+  put(
+    key: string,
+    body: Readable,
+    options?: BlobPutOptions,
+  ): Promise<{ size: number; sha256: string }>;
+  /** Stream out; a whole-body read errors with ERR_INTEGRITY at the end if the bytes are corrupt. */
+  get(key: string, options?: { range?: ByteRange; signal?: AbortSignal }): Promise<Readable>;
+  /** True when removed, false when absent. */
+  delete(key: string): Promise<boolean>;
+  /** Re-reads the bytes; rejects with ERR_INTEGRITY (or ERR_NOT_FOUND) when they are damaged. */
+  verify(key: string): Promise<unknown>;
+}
+
+/** The store key of one version of one name (fixed length, whatever the name). */
+export function blobKey(name: string, version: string): string {
+  return createHash('sha256').update(name).update('\0').update(version).digest('hex');
+}

@@ -1,0 +1,69 @@
+/**
+ * Every tunable of the replication engine, with its default and the trade-off it makes.
+ */
+export interface ReplicationConfig {
+  /**
+   * Peers each announcement is sent to. Higher spreads a new version in fewer hops at the cost of
+   * more (small) messages; a node re-announces only what changed its state, so spread terminates.
+   */
+  fanout: number;
+  /**
+   * How long announcements are batched before sending. 0 sends as soon as the current burst of work
+   * settles (lowest latency); a larger value packs more entries per message under heavy write load.
+   */
+  gossipIntervalMs: number;
+  /**
+   * Time between reconciliations with one random live peer. This is what repairs lost announcements,
+   * partitions, restarts and late joins; an agreeing round costs one small request.
+   */
+  antiEntropyIntervalMs: number;
+  /**
+   * How long a tombstone is kept. A node that missed a delete and returns within this time does not
+   * resurrect the file; after it, the tombstone is forgotten. Longer costs a small index entry.
+   */
+  tombstoneTtlMs: number;
+  /** Largest body accepted by `put` (ERR_TOO_LARGE) and pulled from a peer. */
+  maxFileBytes: number;
+  /**
+   * Body transfers (pulls from peers) running at once. Others wait in a queue. Higher overlaps more
+   * latency; lower bounds disk and network contention and memory (each holds a few stream buffers).
+   */
+  transferConcurrency: number;
+  /**
+   * Time between scrub steps; each step re-verifies `scrubBatch` local files against their sha256
+   * and repairs corrupt ones from a peer. Scrubbing reads whole files, so keep it infrequent.
+   */
+  scrubIntervalMs: number;
+  /** Files verified per scrub step. */
+  scrubBatch: number;
+  /** Deadline for asking peers about a name we do not know (read and delete misses). */
+  lookupTimeoutMs: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const REPLICATION_DEFAULTS: ReplicationConfig = {
+  fanout: 3,
+  gossipIntervalMs: 0,
+  antiEntropyIntervalMs: 5_000,
+  tombstoneTtlMs: 7 * DAY_MS,
+  maxFileBytes: 64 * 1024 ** 3,
+  transferConcurrency: 4,
+  scrubIntervalMs: 60 * 60 * 1000,
+  scrubBatch: 16,
+  lookupTimeoutMs: 2_000,
+};
+
+export function resolveConfig(partial: Partial<ReplicationConfig> | undefined): ReplicationConfig {
+  const config = { ...REPLICATION_DEFAULTS };
+  for (const [key, value] of Object.entries(partial ?? {})) {
+    if (value !== undefined) (config as Record<string, number>)[key] = value;
+  }
+  for (const [key, value] of Object.entries(config)) {
+    const min = key === 'gossipIntervalMs' ? 0 : 1;
+    if (!Number.isFinite(value) || value < min) {
+      throw new RangeError(`replication config ${key} must be a number >= ${min}, got ${value}`);
+    }
+  }
+  return config;
+}

@@ -1,0 +1,823 @@
+/**
+ * The replication engine: implements `FileService` on a local `BlobStore`, the persisted
+ * `FileIndex`, and a `Transport` to peers. See index.ts for the protocol overview.
+ *
+ * Invariants:
+ * - The index holds, per name, the newest version this node has seen (LWW, merge.ts). It changes
+ *   only through `#adopt`, which also keeps the anti-entropy digests and the list order in step.
+ * - `entry.local` is true only once the store holds that version's verified bytes; `entry.holders`
+ *   lists *other* nodes that announced holding them. On the wire a node adds itself when local.
+ * - Bytes of a superseded version are deleted only after the newer entry is durable in the index.
+ */
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AntiEntropy } from '@dfs/gossip';
+import type { Clock, HandlerContext, PeerInfo, Random, Timer, Transport } from '@dfs/transport';
+import { sample, shuffle } from '@dfs/transport';
+import type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from '../file-service.js';
+import { nameProblem } from '../names.js';
+import { blobKey } from './blob-store.js';
+import type { BlobStore } from './blob-store.js';
+import { pullBody } from './body-transfer.js';
+import { resolveConfig } from './config.js';
+import type { ReplicationConfig } from './config.js';
+import { ReplicationError, errorCode, toReplicationError } from './errors.js';
+import { FileIndex } from './file-index.js';
+import type { IndexEntry } from './file-index.js';
+import { IndexReconciler } from './index-reconciler.js';
+import { HybridLogicalClock, compareVersions, versionWallTime } from './hlc.js';
+import { ListOrder } from './list-order.js';
+import { classifyIncoming, mergeEntries, normaliseHolders, unionHolders } from './merge.js';
+import type { ReplicatedEntry } from './merge.js';
+import { ReplicationCounters } from './stats.js';
+import type { ReplicationStats } from './stats.js';
+import { TransferQueue } from './transfers.js';
+import {
+  MAX_ENTRIES_PER_MESSAGE,
+  PROTOCOLS,
+  announceSchema,
+  fetchHeaderSchema,
+  lookupRequestSchema,
+  lookupResponseSchema,
+  toWire,
+} from './wire.js';
+
+/** The subset of a pino logger the engine uses. */
+export interface ReplicationLogger {
+  debug(object: object, message?: string): void;
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+}
+
+const silentLogger: ReplicationLogger = { debug() {}, info() {}, warn() {} };
+
+export interface ReplicatedFileServiceOptions {
+  nodeId: string;
+  /** Where the index log lives (beside the store). */
+  dataDir: string;
+  store: BlobStore;
+  transport: Transport;
+  /** Live peers right now (from membership); this node may be included, it is skipped. */
+  peers: () => PeerInfo[];
+  clock: Clock;
+  random: Random;
+  config?: Partial<ReplicationConfig>;
+  logger?: ReplicationLogger;
+  /** Index fsync policy; `'never'` only for tests and benchmarks. Default `'always'`. */
+  indexFsync?: 'always' | 'never';
+}
+
+interface HolderWaiter {
+  name: string;
+  version: string;
+  count: number;
+  resolve(ok: boolean): void;
+}
+
+const transferKey = (name: string, version: string): string => `${version}\u0000${name}`;
+
+export class ReplicationEngine implements FileService {
+  readonly nodeId: string;
+  readonly config: ReplicationConfig;
+  readonly #store: BlobStore;
+  readonly #transport: Transport;
+  readonly #peers: () => PeerInfo[];
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #log: ReplicationLogger;
+  readonly #index: FileIndex;
+  readonly #hlc: HybridLogicalClock;
+  readonly #reconciler: IndexReconciler;
+  readonly #antiEntropy: AntiEntropy;
+  readonly #order = new ListOrder();
+  readonly #transfers: TransferQueue;
+  readonly #counters = new ReplicationCounters();
+  readonly #waiters = new Set<HolderWaiter>();
+  /** Names queued for the next announcement batch. */
+  readonly #toAnnounce = new Set<string>();
+  #announceScheduled = false;
+  #timers: Timer[] = [];
+  #scrubCursor: string | undefined;
+  #state: 'created' | 'running' | 'stopped' = 'created';
+  /** Background work (announce sends, sync rounds) that `stop()` waits for. */
+  readonly #background = new Set<Promise<unknown>>();
+
+  private constructor(options: ReplicatedFileServiceOptions, index: FileIndex) {
+    this.nodeId = options.nodeId;
+    this.config = resolveConfig(options.config);
+    this.#store = options.store;
+    this.#transport = options.transport;
+    this.#peers = options.peers;
+    this.#clock = options.clock;
+    this.#random = options.random;
+    this.#log = options.logger ?? silentLogger;
+    this.#index = index;
+    this.#hlc = new HybridLogicalClock({
+      clock: options.clock,
+      nodeId: options.nodeId,
+      highWater: index.highWater,
+    });
+    this.#transfers = new TransferQueue({ concurrency: this.config.transferConcurrency });
+    this.#reconciler = new IndexReconciler({
+      wireEntry: (name) => {
+        const entry = this.#index.get(name);
+        return entry === undefined ? undefined : this.#toWire(entry);
+      },
+      apply: (entry) => this.#applyIncoming(entry),
+      invalid: (from) => {
+        this.#counters.invalidMessages++;
+        this.#log.warn({ peer: from.id }, 'invalid anti-entropy entry dropped');
+      },
+    });
+    this.#antiEntropy = new AntiEntropy({
+      transport: options.transport,
+      peers: () => this.#livePeers(),
+      reconciler: this.#reconciler,
+      name: 'dfs-files',
+      clock: options.clock,
+      random: options.random,
+      intervalMs: this.config.antiEntropyIntervalMs,
+    });
+    for (const entry of index.entries()) this.#track(undefined, entry);
+  }
+
+  static async open(options: ReplicatedFileServiceOptions): Promise<ReplicationEngine> {
+    const index = await FileIndex.open({ dir: options.dataDir, fsync: options.indexFsync });
+    return new ReplicationEngine(options, index);
+  }
+
+  /** Registers the peer protocols and starts anti-entropy, scrubbing and pending pulls. */
+  start(): void {
+    if (this.#state !== 'created') throw new Error('replication engine already started');
+    this.#state = 'running';
+    const t = this.#transport;
+    t.handle(PROTOCOLS.announce, (message, context) => this.#onAnnounce(message, context));
+    t.handle(PROTOCOLS.lookup, (message) => this.#onLookup(message));
+    t.handleStream(PROTOCOLS.fetch, (stream, header, context) =>
+      this.#serveFetch(stream, header, context),
+    );
+    this.#antiEntropy.start();
+    this.#timers.push(
+      this.#clock.setInterval(() => this.#housekeeping(), this.config.antiEntropyIntervalMs),
+      this.#clock.setInterval(() => this.#track_(this.#scrubTick()), this.config.scrubIntervalMs),
+    );
+    this.#pullMissing();
+  }
+
+  /** Stops timers and handlers, aborts transfers, flushes and closes the index. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    for (const timer of this.#timers) timer.cancel();
+    this.#timers = [];
+    for (const protocol of [PROTOCOLS.announce, PROTOCOLS.lookup, PROTOCOLS.fetch]) {
+      this.#transport.unhandle(protocol);
+    }
+    await this.#antiEntropy.stop();
+    for (const waiter of this.#waiters) waiter.resolve(false);
+    this.#waiters.clear();
+    await this.#transfers.stop();
+    await Promise.allSettled([...this.#background]);
+    await this.#index.close();
+  }
+
+  stats(): ReplicationStats {
+    return this.#counters.snapshot({
+      activeTransfers: this.#transfers.active,
+      queuedTransfers: this.#transfers.queued,
+      indexEntries: this.#index.size,
+    });
+  }
+
+  // ---------------------------------------------------------------- FileService
+
+  async put(name: string, body: Readable, options?: PutOptions): Promise<FileInfo> {
+    this.#assertRunning();
+    assertName(name);
+    const current = this.#index.get(name);
+    if (current !== undefined) this.#hlc.observeVersion(current.version);
+    const version = this.#hlc.nextVersion();
+    const key = blobKey(name, version);
+    const maxBytes = Math.min(options?.maxBytes ?? Infinity, this.config.maxFileBytes);
+    let stored: { size: number; sha256: string };
+    try {
+      stored = await this.#store.put(key, body, { maxBytes, signal: options?.signal });
+    } catch (error) {
+      throw toReplicationError(error);
+    }
+    const entry: IndexEntry = {
+      name,
+      version,
+      size: stored.size,
+      sha256: stored.sha256,
+      deleted: false,
+      expiresAt: 0,
+      holders: [],
+      local: true,
+    };
+    const latest = this.#index.get(name);
+    if (latest !== undefined && compareVersions(latest.version, version) > 0) {
+      // A newer version arrived while we streamed: ours stands as written but has already lost.
+      await this.#store.delete(key).catch(() => false);
+      return this.#info({ ...entry, local: false });
+    }
+    await this.#adopt(entry);
+    this.#counters.localPuts++;
+    return this.#info(entry);
+  }
+
+  waitForHolders(
+    name: string,
+    version: string,
+    count: number,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<boolean> {
+    const entry = this.#index.get(name);
+    if (entry !== undefined && entry.version === version && this.#holderCount(entry) >= count) {
+      return Promise.resolve(true);
+    }
+    if (this.#state !== 'running' || options.signal?.aborted === true)
+      return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const finish = (ok: boolean): void => {
+        timer.cancel();
+        options.signal?.removeEventListener('abort', onAbort);
+        this.#waiters.delete(waiter);
+        resolve(ok);
+      };
+      const onAbort = (): void => finish(false);
+      const waiter: HolderWaiter = { name, version, count, resolve: finish };
+      const timer = this.#clock.setTimeout(() => finish(false), options.timeoutMs);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.add(waiter);
+    });
+  }
+
+  async stat(name: string, options?: { signal?: AbortSignal }): Promise<FileInfo | undefined> {
+    assertName(name);
+    const entry = await this.#find(name, options?.signal);
+    return entry === undefined || entry.deleted ? undefined : this.#info(entry);
+  }
+
+  async read(
+    name: string,
+    options?: { range?: ByteRange; signal?: AbortSignal },
+  ): Promise<{ info: FileInfo; stream: Readable }> {
+    this.#assertRunning();
+    assertName(name);
+    const entry = await this.#find(name, options?.signal);
+    if (entry === undefined || entry.deleted) {
+      throw new ReplicationError('ERR_NOT_FOUND', `no live node has ${JSON.stringify(name)}`);
+    }
+    const range = options?.range;
+    if (range !== undefined) assertRange(range, entry.size);
+    if (entry.local) {
+      const local = await this.#readLocal(entry, range, options?.signal);
+      if (local !== undefined) return { info: this.#info(entry), stream: local };
+    }
+    const stream = await this.#readRemote(entry, range, options?.signal);
+    return { info: this.#info(this.#index.get(name) ?? entry), stream };
+  }
+
+  async delete(name: string, options?: { signal?: AbortSignal }): Promise<boolean> {
+    this.#assertRunning();
+    assertName(name);
+    const current = await this.#find(name, options?.signal);
+    if (current === undefined || current.deleted) return false;
+    this.#hlc.observeVersion(current.version);
+    const version = this.#hlc.nextVersion();
+    await this.#adopt({
+      name,
+      version,
+      size: 0,
+      sha256: '',
+      deleted: true,
+      expiresAt: versionWallTime(version) + this.config.tombstoneTtlMs,
+      holders: [],
+      local: false,
+    });
+    this.#counters.localDeletes++;
+    return true;
+  }
+
+  async list(options: ListOptions): Promise<{ files: FileInfo[]; next?: string }> {
+    const page = this.#order.page(options);
+    const files: FileInfo[] = [];
+    for (const name of page.names) {
+      const entry = this.#index.get(name);
+      if (entry !== undefined && !entry.deleted) files.push(this.#info(entry));
+    }
+    return page.next === undefined ? { files } : { files, next: page.next };
+  }
+
+  localStats(): { files: number; bytes: number } {
+    let files = 0;
+    let bytes = 0;
+    for (const entry of this.#index.entries()) {
+      if (entry.local && !entry.deleted) {
+        files++;
+        bytes += entry.size;
+      }
+    }
+    return { files, bytes };
+  }
+
+  /**
+   * What this node's index says about `name` right now, tombstones included, without asking peers
+   * (synchronous: for tests, the simulator and diagnostics).
+   */
+  describe(
+    name: string,
+  ):
+    | { version: string; deleted: boolean; local: boolean; sha256: string; holders: number }
+    | undefined {
+    const entry = this.#index.get(name);
+    if (entry === undefined) return undefined;
+    return {
+      version: entry.version,
+      deleted: entry.deleted,
+      local: entry.local,
+      sha256: entry.sha256,
+      holders: this.#holderCount(entry),
+    };
+  }
+
+  // ---------------------------------------------------------------- state changes
+
+  /**
+   * Makes `entry` the name's current state: durable in the index, digests and list order updated,
+   * waiters woken, superseded bytes and transfers dropped, pull scheduled, announcement queued.
+   */
+  async #adopt(entry: IndexEntry, options?: { announce?: boolean }): Promise<void> {
+    const previous = this.#index.get(entry.name);
+    const durable = this.#index.set(entry);
+    this.#track(previous, entry);
+    if (previous !== undefined && previous.version !== entry.version) {
+      this.#transfers.cancel(transferKey(previous.name, previous.version));
+    }
+    if (options?.announce !== false) this.#queueAnnounce(entry.name);
+    this.#wakeWaiters(entry.name);
+    await durable;
+    if (previous !== undefined && previous.local && previous.version !== entry.version) {
+      await this.#store.delete(blobKey(previous.name, previous.version)).catch(() => false);
+    }
+    if (!entry.deleted && !entry.local) this.#schedulePull(entry);
+  }
+
+  #track(previous: IndexEntry | undefined, entry: IndexEntry | undefined): void {
+    const name = (entry ?? previous)?.name;
+    if (name === undefined) return;
+    this.#reconciler.update(name, entry === undefined ? undefined : this.#toWire(entry));
+    const wasLive = previous !== undefined && !previous.deleted;
+    const isLive = entry !== undefined && !entry.deleted;
+    if (wasLive !== isLive) {
+      if (isLive) this.#order.add(name);
+      else this.#order.remove(name);
+    }
+  }
+
+  #wireHolders(entry: IndexEntry): string[] {
+    if (entry.deleted) return [];
+    return entry.local ? unionHolders(entry.holders, [this.nodeId]) : [...entry.holders];
+  }
+
+  #toWire(entry: IndexEntry): ReplicatedEntry {
+    return toWire({ ...entry, holders: this.#wireHolders(entry) });
+  }
+
+  /** Merges an entry from a peer (announcement, sync or lookup). */
+  async #applyIncoming(incoming: ReplicatedEntry): Promise<void> {
+    this.#hlc.observeVersion(incoming.version);
+    const remote: ReplicatedEntry = {
+      ...incoming,
+      holders: incoming.deleted
+        ? []
+        : normaliseHolders(incoming.holders.filter((h) => h !== this.nodeId)),
+    };
+    const current = this.#index.get(incoming.name);
+    const outcome = classifyIncoming(current, remote);
+    if (outcome === 'stale') return;
+    if (outcome === 'holders' && current !== undefined) {
+      const merged = mergeEntries(current, remote);
+      await this.#adopt({ ...merged, local: current.local });
+      return;
+    }
+    if (remote.deleted && remote.expiresAt <= this.#clock.now() && current === undefined) {
+      return; // an expired tombstone for a name we never had: nothing to remember
+    }
+    await this.#adopt({ ...remote, local: false });
+  }
+
+  // ---------------------------------------------------------------- announcements
+
+  #queueAnnounce(name: string): void {
+    this.#toAnnounce.add(name);
+    if (this.#announceScheduled || this.#state !== 'running') return;
+    this.#announceScheduled = true;
+    const flush = (): void => {
+      this.#announceScheduled = false;
+      this.#track_(this.#flushAnnouncements());
+    };
+    if (this.config.gossipIntervalMs === 0) queueMicrotask(flush);
+    else this.#timers.push(this.#clock.setTimeout(flush, this.config.gossipIntervalMs));
+  }
+
+  async #flushAnnouncements(): Promise<void> {
+    const names = [...this.#toAnnounce];
+    this.#toAnnounce.clear();
+    const entries: ReplicatedEntry[] = [];
+    for (const name of names) {
+      const entry = this.#index.get(name);
+      if (entry !== undefined) entries.push(this.#toWire(entry));
+    }
+    if (entries.length === 0) return;
+    const targets = sample(this.#random, this.#livePeers(), this.config.fanout);
+    await Promise.all(targets.map((peer) => this.#sendEntries(peer, entries)));
+  }
+
+  async #sendEntries(peer: PeerInfo, entries: readonly ReplicatedEntry[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += MAX_ENTRIES_PER_MESSAGE) {
+      const chunk = entries.slice(i, i + MAX_ENTRIES_PER_MESSAGE);
+      try {
+        await this.#transport.send(peer.address, PROTOCOLS.announce, { entries: chunk });
+        this.#counters.announcementsSent++;
+        this.#counters.entriesSent += chunk.length;
+      } catch (error) {
+        this.#counters.sendFailures++;
+        this.#log.debug({ peer: peer.id, code: errorCode(error) }, 'announcement not sent');
+        return;
+      }
+    }
+  }
+
+  async #onAnnounce(message: unknown, context: HandlerContext): Promise<void> {
+    if (this.#state !== 'running') return;
+    const parsed = announceSchema.safeParse(message);
+    if (!parsed.success) {
+      this.#counters.invalidMessages++;
+      this.#log.warn({ peer: context.peer.id }, 'invalid announcement dropped');
+      return;
+    }
+    this.#counters.announcementsReceived++;
+    this.#counters.entriesReceived += parsed.data.entries.length;
+    for (const entry of parsed.data.entries) await this.#applyIncoming(entry);
+  }
+
+  // ---------------------------------------------------------------- lookups (read/delete misses)
+
+  /** The local entry, or on a miss the newest entry any live peer knows (adopted locally). */
+  async #find(name: string, signal?: AbortSignal): Promise<IndexEntry | undefined> {
+    const local = this.#index.get(name);
+    if (local !== undefined || this.#state !== 'running') return local;
+    const answers = await Promise.allSettled(
+      this.#livePeers().map((peer) =>
+        this.#transport.request(
+          peer.address,
+          PROTOCOLS.lookup,
+          { name },
+          { signal, timeoutMs: this.config.lookupTimeoutMs },
+        ),
+      ),
+    );
+    let newest: ReplicatedEntry | undefined;
+    for (const answer of answers) {
+      if (answer.status !== 'fulfilled') continue;
+      const parsed = lookupResponseSchema.safeParse(answer.value);
+      if (!parsed.success) {
+        this.#counters.invalidMessages++;
+        continue;
+      }
+      const entry = parsed.data.entry;
+      if (entry === null || entry.name !== name) continue;
+      newest = newest === undefined ? entry : mergeEntries(newest, entry);
+    }
+    if (newest !== undefined) await this.#applyIncoming(newest);
+    return this.#index.get(name);
+  }
+
+  #onLookup(message: unknown): { entry: ReplicatedEntry | null } {
+    const parsed = lookupRequestSchema.safeParse(message);
+    if (!parsed.success) {
+      this.#counters.invalidMessages++;
+      throw new ReplicationError('ERR_INVALID_NAME', 'invalid lookup request');
+    }
+    const entry = this.#index.get(parsed.data.name);
+    return { entry: entry === undefined ? null : this.#toWire(entry) };
+  }
+
+  // ---------------------------------------------------------------- bodies
+
+  #schedulePull(entry: IndexEntry): void {
+    if (this.#state !== 'running') return;
+    const key = transferKey(entry.name, entry.version);
+    if (this.#transfers.get(key) !== undefined) return;
+    this.#transfers.run(key, (signal) => this.#pull(entry, signal)).catch(() => false);
+  }
+
+  /** Pulls `entry`'s body from a holder (optionally teeing it to a reader) and records it. */
+  async #pull(
+    entry: IndexEntry,
+    signal: AbortSignal,
+    deliver?: (reader: Readable) => void,
+  ): Promise<boolean> {
+    const current = this.#index.get(entry.name);
+    if (current === undefined || current.version !== entry.version || current.local) {
+      return current?.local === true && current.version === entry.version;
+    }
+    const live = new Map(this.#livePeers().map((p) => [p.id, p]));
+    const holders = shuffle(this.#random, current.holders)
+      .map((id) => live.get(id))
+      .filter((p): p is PeerInfo => p !== undefined);
+    if (holders.length === 0) return false;
+    this.#counters.transfersStarted++;
+    const outcome = await pullBody({
+      transport: this.#transport,
+      store: this.#store,
+      holders,
+      header: { name: entry.name, version: entry.version },
+      sha256: entry.sha256,
+      maxBytes: this.config.maxFileBytes,
+      signal,
+      onBytes: (n) => {
+        this.#counters.bytesPulled += n;
+      },
+      deliver,
+    });
+    if (!outcome.ok) {
+      this.#counters.transfersFailed++;
+      if (outcome.integrity) this.#counters.integrityFailures++;
+      this.#log.debug({ name: entry.name, code: errorCode(outcome.error) }, 'pull failed');
+      return false;
+    }
+    this.#counters.transfersCompleted++;
+    const latest = this.#index.get(entry.name);
+    if (latest === undefined || latest.version !== entry.version || this.#state === 'stopped') {
+      await this.#store.delete(blobKey(entry.name, entry.version)).catch(() => false);
+      return false;
+    }
+    await this.#adopt({
+      ...latest,
+      local: true,
+      holders: unionHolders(latest.holders, [outcome.from.id]),
+    });
+    return true;
+  }
+
+  async #readLocal(
+    entry: IndexEntry,
+    range: ByteRange | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Readable | undefined> {
+    let stream: Readable;
+    try {
+      stream = await this.#store.get(blobKey(entry.name, entry.version), { range, signal });
+    } catch (error) {
+      if (errorCode(error) === 'ERR_NOT_FOUND' || errorCode(error) === 'ERR_INTEGRITY') {
+        await this.#markCorrupt(entry);
+        return undefined;
+      }
+      throw toReplicationError(error);
+    }
+    stream.on('error', (error) => {
+      if (errorCode(error) === 'ERR_INTEGRITY') this.#track_(this.#markCorrupt(entry));
+    });
+    return stream;
+  }
+
+  async #readRemote(
+    entry: IndexEntry,
+    range: ByteRange | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Readable> {
+    const key = transferKey(entry.name, entry.version);
+    const notFound = (): ReplicationError =>
+      new ReplicationError(
+        'ERR_NOT_FOUND',
+        `no live node could serve ${JSON.stringify(entry.name)}`,
+      );
+    const readAfter = async (transfer: Promise<boolean>): Promise<Readable> => {
+      if (!(await transfer)) throw notFound();
+      const latest = this.#index.get(entry.name) ?? entry;
+      const stream = await this.#readLocal(latest, range, signal);
+      if (stream === undefined) throw notFound();
+      return stream;
+    };
+    const running = this.#transfers.get(key);
+    if (running !== undefined) return readAfter(running);
+    if (range !== undefined) {
+      return readAfter(this.#transfers.run(key, (s) => this.#pull(entry, s), { priority: true }));
+    }
+    return new Promise<Readable>((resolve, reject) => {
+      let delivered = false;
+      const transfer = this.#transfers.run(
+        key,
+        (s) =>
+          this.#pull(entry, s, (reader) => {
+            delivered = true;
+            resolve(reader);
+          }),
+        { priority: true },
+      );
+      transfer.then(
+        (ok) => {
+          if (!delivered) reject(ok ? new ReplicationError('ERR_NOT_FOUND', 'raced') : notFound());
+        },
+        (error: unknown) => {
+          if (!delivered) reject(toReplicationError(error));
+        },
+      );
+    });
+  }
+
+  async #serveFetch(
+    stream: import('node:stream').Duplex,
+    header: unknown,
+    context: HandlerContext,
+  ): Promise<void> {
+    // The puller sends nothing; drain its side and never let a late reset become an uncaught error.
+    stream.on('error', () => undefined);
+    stream.resume();
+    const parsed = fetchHeaderSchema.safeParse(header);
+    if (!parsed.success || this.#state !== 'running') {
+      if (!parsed.success) this.#counters.invalidMessages++;
+      stream.destroy();
+      return;
+    }
+    const { name, version } = parsed.data;
+    const entry = this.#index.get(name);
+    if (entry === undefined || entry.version !== version || !entry.local) {
+      stream.destroy(new ReplicationError('ERR_NOT_FOUND', 'not held here'));
+      return;
+    }
+    this.#counters.servesStarted++;
+    try {
+      const body = await this.#store.get(blobKey(name, version), { signal: context.signal });
+      body.on('data', (chunk: Buffer) => {
+        this.#counters.bytesServed += chunk.length;
+      });
+      await pipeline(body, stream);
+    } catch (error) {
+      stream.destroy();
+      if (errorCode(error) === 'ERR_INTEGRITY' || errorCode(error) === 'ERR_NOT_FOUND') {
+        await this.#markCorrupt(entry);
+      }
+    }
+  }
+
+  /** Our copy of `entry` is corrupt or missing: forget it, delete it, and pull a healthy one. */
+  async #markCorrupt(entry: IndexEntry): Promise<void> {
+    const current = this.#index.get(entry.name);
+    if (current === undefined || current.version !== entry.version || !current.local) return;
+    this.#counters.corruptDetected++;
+    this.#log.warn({ name: entry.name, version: entry.version }, 'corrupt local copy; repairing');
+    await this.#store.delete(blobKey(entry.name, entry.version)).catch(() => false);
+    await this.#adopt({ ...current, local: false }, { announce: false });
+  }
+
+  /** Schedules a pull for every live entry we do not hold (after restart, failures, repairs). */
+  #pullMissing(): void {
+    for (const entry of this.#index.entries()) {
+      if (!entry.deleted && !entry.local) this.#schedulePull(entry);
+    }
+  }
+
+  // ---------------------------------------------------------------- anti-entropy
+
+  /** Periodic upkeep beside anti-entropy: expire tombstones, retry missing bodies, recheck waiters. */
+  #housekeeping(): void {
+    if (this.#state !== 'running') return;
+    this.#expireTombstones();
+    this.#pullMissing();
+    for (const waiter of [...this.#waiters]) this.#checkWaiter(waiter);
+  }
+
+  /** One anti-entropy round with `peer` now (tests, and an immediate sync after joining). */
+  async syncWith(peer: PeerInfo): Promise<void> {
+    try {
+      await this.#antiEntropy.syncWith(peer);
+      this.#counters.antiEntropyRounds++;
+    } catch (error) {
+      this.#counters.antiEntropyFailures++;
+      this.#log.debug({ peer: peer.id, code: errorCode(error) }, 'anti-entropy round failed');
+    }
+  }
+
+  #expireTombstones(): void {
+    const now = this.#clock.now();
+    for (const entry of [...this.#index.entries()]) {
+      if (entry.deleted && entry.expiresAt <= now) {
+        this.#track(entry, undefined);
+        this.#track_(this.#index.drop(entry.name));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- scrub
+
+  async #scrubTick(): Promise<void> {
+    if (this.#state !== 'running') return;
+    const candidates = [...this.#index.entries()]
+      .filter((e) => e.local && !e.deleted)
+      .map((e) => e.name)
+      .sort();
+    const start =
+      this.#scrubCursor === undefined
+        ? 0
+        : candidates.findIndex((n) => n > (this.#scrubCursor as string));
+    const batch = (start < 0 ? candidates : candidates.slice(start)).slice(
+      0,
+      this.config.scrubBatch,
+    );
+    this.#scrubCursor = batch.length === 0 || start < 0 ? undefined : batch[batch.length - 1];
+    for (const name of batch) {
+      if (this.#state !== 'running') return;
+      const entry = this.#index.get(name);
+      if (entry === undefined || !entry.local || entry.deleted) continue;
+      this.#counters.scrubbed++;
+      let healthy = true;
+      try {
+        await this.#store.verify(blobKey(entry.name, entry.version));
+      } catch (error) {
+        healthy = errorCode(error) !== 'ERR_NOT_FOUND' && errorCode(error) !== 'ERR_INTEGRITY';
+      }
+      if (!healthy) await this.#markCorrupt(entry);
+    }
+  }
+
+  /** Runs one scrub step now (tests and operators); resolves when it finished. */
+  scrubNow(): Promise<void> {
+    return this.#scrubTick();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #livePeers(): PeerInfo[] {
+    return this.#peers().filter((p) => p.id !== this.nodeId);
+  }
+
+  #holderCount(entry: IndexEntry): number {
+    if (entry.deleted) return 0;
+    const live = new Set(this.#livePeers().map((p) => p.id));
+    return (entry.local ? 1 : 0) + entry.holders.filter((h) => live.has(h)).length;
+  }
+
+  #info(entry: IndexEntry): FileInfo {
+    return {
+      name: entry.name,
+      size: entry.size,
+      sha256: entry.sha256,
+      version: entry.version,
+      modified: versionWallTime(entry.version),
+      holders: this.#holderCount(entry),
+    };
+  }
+
+  #wakeWaiters(name: string): void {
+    for (const waiter of [...this.#waiters]) if (waiter.name === name) this.#checkWaiter(waiter);
+  }
+
+  #checkWaiter(waiter: HolderWaiter): void {
+    const entry = this.#index.get(waiter.name);
+    if (entry === undefined) return;
+    if (entry.version === waiter.version && this.#holderCount(entry) >= waiter.count) {
+      waiter.resolve(true);
+    } else if (compareVersions(entry.version, waiter.version) > 0) {
+      waiter.resolve(false); // superseded: this version will never gain holders
+    }
+  }
+
+  #assertRunning(): void {
+    if (this.#state !== 'running') {
+      throw new ReplicationError('ERR_UNAVAILABLE', 'the replication engine is not running');
+    }
+  }
+
+  /** Keeps a background promise until it settles so `stop()` can wait for it. */
+  #track_(promise: Promise<unknown>): void {
+    const tracked = promise.catch((error: unknown) => {
+      this.#log.warn({ err: error }, 'background replication task failed');
+    });
+    this.#background.add(tracked);
+    void tracked.finally(() => this.#background.delete(tracked));
+  }
+}
+
+function assertName(name: string): void {
+  const problem = nameProblem(name);
+  if (problem !== undefined) throw new ReplicationError('ERR_INVALID_NAME', problem);
+}
+
+function assertRange(range: ByteRange, size: number): void {
+  const ok =
+    Number.isInteger(range.start) &&
+    Number.isInteger(range.end) &&
+    range.start >= 0 &&
+    range.start <= range.end &&
+    range.end < size;
+  if (!ok) {
+    throw new ReplicationError(
+      'ERR_RANGE',
+      `range ${range.start}-${range.end} is not satisfiable for ${size} bytes`,
+    );
+  }
+}

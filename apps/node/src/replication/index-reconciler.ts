@@ -1,0 +1,83 @@
+/**
+ * Plugs the file index into @dfs/gossip's pull anti-entropy. Each name is a reconciled key whose
+ * fingerprint is its replicated state (version, tombstone flag, sha256, holders as seen on the wire);
+ * a `DigestTree` beside the index keeps bucket digests current in O(1) per change, so a round with
+ * an agreeing peer costs one small request. Pulled entries are untrusted bytes: each is decoded,
+ * validated with the wire schema and must name the key it came under before it is merged (LWW).
+ */
+import type { PeerInfo } from '@dfs/transport';
+import { DigestTree } from '@dfs/gossip';
+import type { BucketDigest, BucketRef, ReconcileEntry, Reconciler } from '@dfs/gossip';
+import type { ReplicatedEntry } from './merge.js';
+import { wireEntrySchema } from './wire.js';
+
+export interface IndexReconcilerHooks {
+  /** The wire form of `name`'s current entry, or undefined if gone. */
+  wireEntry(name: string): ReplicatedEntry | undefined;
+  /** Merge a validated entry from `from`. */
+  apply(entry: ReplicatedEntry, from: PeerInfo): Promise<void>;
+  /** Count a value that failed validation. */
+  invalid(from: PeerInfo): void;
+}
+
+export function fingerprintOf(entry: ReplicatedEntry): string {
+  return `${entry.version}|${entry.deleted ? 'd' : 'l'}|${entry.sha256}|${entry.holders.join(',')}`;
+}
+
+export function encodeEntry(entry: ReplicatedEntry): Uint8Array {
+  return Buffer.from(JSON.stringify(entry), 'utf8');
+}
+
+export function decodeEntry(value: Uint8Array): ReplicatedEntry | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(
+      Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'),
+    );
+  } catch {
+    return undefined;
+  }
+  const result = wireEntrySchema.safeParse(parsed);
+  return result.success ? result.data : undefined;
+}
+
+export class IndexReconciler implements Reconciler {
+  readonly #tree = new DigestTree();
+  readonly #hooks: IndexReconcilerHooks;
+
+  constructor(hooks: IndexReconcilerHooks) {
+    this.#hooks = hooks;
+  }
+
+  /** Keeps the digests in step with the index (call on every change; `undefined` removes). */
+  update(name: string, entry: ReplicatedEntry | undefined): void {
+    if (entry === undefined) this.#tree.delete(name);
+    else this.#tree.set(name, fingerprintOf(entry));
+  }
+
+  digest(bucket: BucketRef): BucketDigest {
+    return this.#tree.digest(bucket);
+  }
+
+  entriesIn(buckets: readonly BucketRef[]): ReconcileEntry[] {
+    const out: ReconcileEntry[] = [];
+    for (const bucket of buckets) {
+      for (const name of this.#tree.keysIn(bucket)) {
+        const entry = this.#hooks.wireEntry(name);
+        if (entry !== undefined) out.push({ key: name, value: encodeEntry(entry) });
+      }
+    }
+    return out;
+  }
+
+  async apply(entries: readonly ReconcileEntry[], from: PeerInfo): Promise<void> {
+    for (const { key, value } of entries) {
+      const entry = decodeEntry(value);
+      if (entry === undefined || entry.name !== key) {
+        this.#hooks.invalid(from);
+        continue;
+      }
+      await this.#hooks.apply(entry, from);
+    }
+  }
+}

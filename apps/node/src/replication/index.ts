@@ -1,0 +1,71 @@
+/**
+ * The node's replication engine: a `FileService` that stores files durably on this node and spreads
+ * them, their deletes and their holder sets to every other node.
+ *
+ * Versions are hybrid-logical-clock timestamps plus node id (hlc.ts); the newest version of a name
+ * wins, for puts and deletes (tombstones) alike (merge.ts). Each node keeps a crash-safe index of
+ * names → newest entry (file-index.ts) and stores each version's bytes under its own store key.
+ *
+ * Peer protocol (all messages validated with zod on receipt, wire.ts):
+ *
+ * - `dfs/repl/announce/1` (one-way) `{ entries: Entry[] }` where Entry is
+ *   `{ name, version, size, sha256, deleted, expiresAt, holders }`. Sent to `fanout` random live
+ *   peers after a local put or delete, and re-sent by every node whose state it changed (a newer
+ *   version, or new holders); stale entries stop there, so spread terminates and duplicates are free.
+ *   A node that adopts a newer live version pulls its body.
+ * - `dfs/repl/fetch/1` (bulk stream) header `{ name, version }`: a holder streams that version's
+ *   body; the puller verifies the sha256 while storing it (store put with expectedSha256), records
+ *   itself as a holder and re-announces. A node never pulls a version it holds or is already pulling.
+ * - `dfs/repl/lookup/1` (request) `{ name }` → `{ entry | null }`: asked of live peers on a read,
+ *   stat or delete of a name this node does not know, so a 404 means no live node knows it.
+ * - `dfs/gossip/anti-entropy/1/dfs-files` (@dfs/gossip `AntiEntropy`): every interval each node
+ *   reconciles its index with one random live peer by hashed name-range digests and merges what
+ *   differs. This is what converges nodes after loss, partitions, restarts and late joins.
+ *
+ * Tombstones expire `tombstoneTtlMs` after their version's wall time. A background scrub
+ * re-verifies local bodies; a corrupt one is dropped and pulled again from a healthy holder.
+ */
+import type { Clock, PeerInfo, Random, Transport } from '@dfs/transport';
+import type { BlobStore } from './blob-store.js';
+import type { ReplicationConfig } from './config.js';
+import { ReplicationEngine } from './engine.js';
+import type { ReplicationLogger } from './engine.js';
+
+export { ReplicationEngine } from './engine.js';
+export type { ReplicatedFileServiceOptions, ReplicationLogger } from './engine.js';
+export type { BlobStore, BlobPutOptions } from './blob-store.js';
+export { blobKey } from './blob-store.js';
+export { REPLICATION_DEFAULTS, resolveConfig } from './config.js';
+export type { ReplicationConfig } from './config.js';
+export { ReplicationError, isReplicationError } from './errors.js';
+export type { ReplicationErrorCode } from './errors.js';
+export type { ReplicationStats } from './stats.js';
+export { compareVersions, decodeVersion, versionWallTime } from './hlc.js';
+export { PROTOCOLS } from './wire.js';
+
+export interface CreateReplicatedFileServiceOptions {
+  nodeId: string;
+  /** Directory for the index log (e.g. `<data>/index`). */
+  dataDir: string;
+  /** The local store (`openStore` from @dfs/store satisfies `BlobStore`). */
+  store: BlobStore;
+  transport: Transport;
+  /** Live peers right now, from membership. */
+  peers: () => PeerInfo[];
+  clock: Clock;
+  random: Random;
+  config?: Partial<ReplicationConfig>;
+  logger?: ReplicationLogger;
+  /** Index fsync policy; default `'always'`. */
+  indexFsync?: 'always' | 'never';
+}
+
+/**
+ * Opens the index and returns the engine, not yet started: call `start()` once the transport
+ * listens, and `stop()` before closing the transport and the store.
+ */
+export function createReplicatedFileService(
+  options: CreateReplicatedFileServiceOptions,
+): Promise<ReplicationEngine> {
+  return ReplicationEngine.open(options);
+}

@@ -1,0 +1,57 @@
+/**
+ * Counters the node exports as metrics. Monotonic counts since start, plus gauges filled in at
+ * snapshot time.
+ */
+export interface ReplicationStats {
+  localPuts: number;
+  localDeletes: number;
+  announcementsSent: number;
+  announcementsReceived: number;
+  entriesSent: number;
+  entriesReceived: number;
+  sendFailures: number;
+  invalidMessages: number;
+  transfersStarted: number;
+  transfersCompleted: number;
+  transfersFailed: number;
+  integrityFailures: number;
+  bytesPulled: number;
+  servesStarted: number;
+  bytesServed: number;
+  antiEntropyRounds: number;
+  antiEntropyFailures: number;
+  scrubbed: number;
+  corruptDetected: number;
+  /** Gauges. */
+  activeTransfers: number;
+  queuedTransfers: number;
+  indexEntries: number;
+}
+
+type Gauges = Pick<ReplicationStats, 'activeTransfers' | 'queuedTransfers' | 'indexEntries'>;
+
+export class ReplicationCounters {
+  localPuts = 0;
+  localDeletes = 0;
+  announcementsSent = 0;
+  announcementsReceived = 0;
+  entriesSent = 0;
+  entriesReceived = 0;
+  sendFailures = 0;
+  invalidMessages = 0;
+  transfersStarted = 0;
+  transfersCompleted = 0;
+  transfersFailed = 0;
+  integrityFailures = 0;
+  bytesPulled = 0;
+  servesStarted = 0;
+  bytesServed = 0;
+  antiEntropyRounds = 0;
+  antiEntropyFailures = 0;
+  scrubbed = 0;
+  corruptDetected = 0;
+
+  snapshot(gauges: Gauges): ReplicationStats {
+    return { ...this, ...gauges };
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Bounded, cancellable body transfers. At most `concurrency` run at once; the rest wait in FIFO
+ * order. A transfer is identified by a key (name + version): asking for one already queued or running
+ * joins it instead of starting another, which is why duplicate announcements cost no bandwidth.
+ * `stop()` aborts every running transfer through its AbortSignal and rejects the queued ones.
+ */
+import { ReplicationError } from './errors.js';
+
+interface Job {
+  readonly key: string;
+  readonly controller: AbortController;
+  readonly task: (signal: AbortSignal) => Promise<boolean>;
+  readonly promise: Promise<boolean>;
+  resolve(ok: boolean): void;
+  reject(error: unknown): void;
+}
+
+export class TransferQueue {
+  readonly #concurrency: number;
+  readonly #jobs = new Map<string, Job>();
+  readonly #waiting: Job[] = [];
+  #running = 0;
+  #stopped = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: { concurrency: number }) {
+    this.#concurrency = options.concurrency;
+  }
+
+  get active(): number {
+    return this.#running;
+  }
+
+  get queued(): number {
+    return this.#waiting.length;
+  }
+
+  /** The transfer for `key` if one is queued or running. */
+  get(key: string): Promise<boolean> | undefined {
+    return this.#jobs.get(key)?.promise;
+  }
+
+  /**
+   * Runs `task` (resolving true on success) unless a transfer for `key` already exists, in which
+   * case that one's promise is returned. `priority` jumps the queue (a reader is waiting).
+   */
+  run(
+    key: string,
+    task: (signal: AbortSignal) => Promise<boolean>,
+    options?: { priority?: boolean },
+  ): Promise<boolean> {
+    const existing = this.#jobs.get(key);
+    if (existing !== undefined) return existing.promise;
+    if (this.#stopped) {
+      return Promise.reject(new ReplicationError('ERR_UNAVAILABLE', 'transfers are stopped'));
+    }
+    let resolve!: (ok: boolean) => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<boolean>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const job: Job = { key, controller: new AbortController(), task, promise, resolve, reject };
+    this.#jobs.set(key, job);
+    if (options?.priority === true) this.#waiting.unshift(job);
+    else this.#waiting.push(job);
+    this.#pump();
+    return promise;
+  }
+
+  /** Aborts the transfer for `key` (e.g. its version was superseded). */
+  cancel(key: string): void {
+    const job = this.#jobs.get(key);
+    if (job === undefined) return;
+    const at = this.#waiting.indexOf(job);
+    if (at >= 0) {
+      this.#waiting.splice(at, 1);
+      this.#finish(job);
+      job.resolve(false);
+      return;
+    }
+    job.controller.abort(new ReplicationError('ERR_ABORTED', 'transfer cancelled'));
+  }
+
+  /** Aborts everything and resolves once no transfer is running. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const job of this.#waiting.splice(0)) {
+      this.#finish(job);
+      job.reject(new ReplicationError('ERR_ABORTED', 'node is stopping'));
+    }
+    for (const job of this.#jobs.values()) {
+      job.controller.abort(new ReplicationError('ERR_ABORTED', 'node is stopping'));
+    }
+    if (this.#running > 0) {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+  }
+
+  #pump(): void {
+    while (this.#running < this.#concurrency && this.#waiting.length > 0) {
+      const job = this.#waiting.shift() as Job;
+      this.#running++;
+      job
+        .task(job.controller.signal)
+        .then(
+          (ok) => job.resolve(ok),
+          (error: unknown) => job.reject(error),
+        )
+        .finally(() => {
+          this.#running--;
+          this.#finish(job);
+          if (this.#running === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+          this.#pump();
+        });
+    }
+  }
+
+  #finish(job: Job): void {
+    if (this.#jobs.get(job.key) === job) this.#jobs.delete(job.key);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Every replication message that crosses the wire, as zod schemas. Received values are parsed with
+ * these before use; anything that fails is dropped (and counted), touching no state.
+ */
+import { z } from 'zod';
+import { nameProblem } from '../names.js';
+import { isVersion } from './hlc.js';
+import type { ReplicatedEntry } from './merge.js';
+
+export const PROTOCOLS = {
+  /** One-way: `{entries}` — versions (puts and tombstones) and holder sets a peer should know. */
+  announce: 'dfs/repl/announce/1',
+  /** Bulk stream: header `{name, version}`; the holder streams that version's whole body. */
+  fetch: 'dfs/repl/fetch/1',
+  /** Request `{name}` → `{entry}` (or null): asked of live peers on a read or delete miss. */
+  lookup: 'dfs/repl/lookup/1',
+} as const;
+
+export const MAX_ENTRIES_PER_MESSAGE = 512;
+export const MAX_HOLDERS = 1024;
+const MAX_ID_LENGTH = 128;
+const MAX_VERSION_LENGTH = 22 + MAX_ID_LENGTH;
+
+const nameSchema = z.string().refine((name) => nameProblem(name) === undefined, 'invalid name');
+const versionSchema = z.string().max(MAX_VERSION_LENGTH).refine(isVersion, 'invalid version');
+
+export const wireEntrySchema = z
+  .object({
+    name: nameSchema,
+    version: versionSchema,
+    size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    sha256: z.string().regex(/^([0-9a-f]{64})?$/),
+    deleted: z.boolean(),
+    expiresAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    holders: z.array(z.string().min(1).max(MAX_ID_LENGTH)).max(MAX_HOLDERS),
+  })
+  .refine((e) => e.deleted || e.sha256.length === 64, 'a live entry needs a sha256');
+
+export const announceSchema = z.object({
+  entries: z.array(wireEntrySchema).max(MAX_ENTRIES_PER_MESSAGE),
+});
+
+export const fetchHeaderSchema = z.object({ name: nameSchema, version: versionSchema });
+export type FetchHeader = z.infer<typeof fetchHeaderSchema>;
+
+export const lookupRequestSchema = z.object({ name: nameSchema });
+export const lookupResponseSchema = z.object({ entry: wireEntrySchema.nullable() });
+
+/** A plain, codec-friendly copy of an entry (holders as a fresh array). */
+export function toWire(entry: ReplicatedEntry): ReplicatedEntry {
+  return {
+    name: entry.name,
+    version: entry.version,
+    size: entry.size,
+    sha256: entry.sha256,
+    deleted: entry.deleted,
+    expiresAt: entry.expiresAt,
+    holders: [...entry.holders],
+  };
+}
