@@ -9,7 +9,7 @@
  *   lists *other* nodes that announced holding them. On the wire a node adds itself when local.
  * - Bytes of a superseded version are deleted only after the newer entry is durable in the index.
  */
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AntiEntropy } from '@dfs/gossip';
 import type { Clock, HandlerContext, PeerInfo, Random, Timer, Transport } from '@dfs/transport';
@@ -629,11 +629,7 @@ export class ReplicationEngine implements FileService {
     });
   }
 
-  async #serveFetch(
-    stream: import('node:stream').Duplex,
-    header: unknown,
-    context: HandlerContext,
-  ): Promise<void> {
+  async #serveFetch(stream: Duplex, header: unknown, context: HandlerContext): Promise<void> {
     // The puller sends nothing; drain its side and never let a late reset become an uncaught error.
     stream.on('error', () => undefined);
     stream.resume();

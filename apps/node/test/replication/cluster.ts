@@ -123,6 +123,17 @@ export class TestCluster {
     await this.clock.runUntil(condition, { timeoutMs, stepMs: 5 });
   }
 
+  /** Awaits `operation` while advancing virtual time (for calls that talk to peers). */
+  async drive<T>(operation: Promise<T>, timeoutMs = 30_000): Promise<T> {
+    let settled = false;
+    const tracked = operation.finally(() => {
+      settled = true;
+    });
+    tracked.catch(() => undefined);
+    await this.until(() => settled, timeoutMs);
+    return tracked;
+  }
+
   upNodes(): TestNode[] {
     return this.nodes.filter((n) => n.up);
   }
