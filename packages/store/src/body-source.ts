@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { StoreError } from './errors.js';
 import type { PutBody } from './types.js';
 
@@ -21,6 +22,7 @@ function toBuffer(chunk: unknown): Buffer {
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal.aborted) {
+      promise.catch(() => undefined); // the loser's rejection is expected, never unhandled
       reject(signal.reason);
       return;
     }
@@ -40,12 +42,17 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /**
- * The body as Buffers. A stalled stream cannot hold an aborted put hostage: the pending read loses
- * the race against the signal, and the source is then returned (a Readable is destroyed).
+ * The body as Buffers. A stalled source cannot hold an aborted put hostage: the pending read loses
+ * the race against the signal. A Readable is read through its 'readable' events rather than its async
+ * iterator, so destroying it on abort leaves no dangling promise behind.
  */
 export async function* bodyChunks(body: PutBody, signal: AbortSignal): AsyncGenerator<Buffer> {
   if (typeof body === 'string' || body instanceof Uint8Array) {
     yield toBuffer(body);
+    return;
+  }
+  if (body instanceof Readable) {
+    yield* readableChunks(body, signal);
     return;
   }
   if (!isAsyncIterable(body)) {
@@ -66,9 +73,58 @@ export async function* bodyChunks(body: PutBody, signal: AbortSignal): AsyncGene
       yield toBuffer(next.value);
     }
   } finally {
-    if (!finished && typeof iterator.return === 'function') {
-      // Not awaited: a stuck async generator would only settle return() after its pending next().
+    // Not awaited: a stuck async generator settles return() only after its pending next().
+    if (!finished && typeof iterator.return === 'function')
       iterator.return().catch(() => undefined);
-    }
   }
+}
+
+async function* readableChunks(stream: Readable, signal: AbortSignal): AsyncGenerator<Buffer> {
+  let finished = false;
+  try {
+    for (;;) {
+      if (stream.errored !== null) throw stream.errored;
+      const chunk: unknown = stream.read();
+      if (chunk !== null) {
+        yield toBuffer(chunk);
+        continue;
+      }
+      if (stream.readableEnded) {
+        finished = true;
+        return;
+      }
+      if (stream.destroyed) {
+        throw new StoreError('ERR_IO', 'body stream was destroyed before its end');
+      }
+      await raceAbort(readableOrEnd(stream), signal);
+    }
+  } finally {
+    if (!finished) stream.destroy();
+  }
+}
+
+/** Resolves on the next 'readable' or 'end'; rejects on 'error' or a 'close' without 'end'. */
+function readableOrEnd(stream: Readable): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const settle = (error?: unknown): void => {
+      stream.off('readable', onReady);
+      stream.off('end', onReady);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onReady = (): void => settle();
+    const onError = (error: unknown): void => settle(error);
+    const onClose = (): void =>
+      settle(
+        stream.readableEnded
+          ? undefined
+          : new StoreError('ERR_IO', 'body stream closed before its end'),
+      );
+    stream.on('readable', onReady);
+    stream.on('end', onReady);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
 }

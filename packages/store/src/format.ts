@@ -95,6 +95,7 @@ export async function readEntry(handle: FileHandle): Promise<StoreEntry> {
   const footer = tail.subarray(tailLength - FOOTER_BYTES);
   if (!footer.subarray(0, 8).equals(MAGIC)) throw damaged('no footer magic');
   if (footer.readUInt16BE(8) !== FORMAT_VERSION) throw damaged('unknown format version');
+  if (footer.readUInt16BE(10) !== 0) throw damaged('reserved footer bytes are not zero');
   const metaLength = footer.readUInt32BE(12);
   const bodySize = footer.readBigUInt64BE(16);
   if (bodySize > BigInt(Number.MAX_SAFE_INTEGER)) throw damaged('body size out of range');
