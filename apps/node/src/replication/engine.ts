@@ -348,7 +348,7 @@ export class ReplicationEngine implements FileService {
    * Makes `entry` the name's current state: durable in the index, digests and list order updated,
    * waiters woken, superseded bytes and transfers dropped, pull scheduled, announcement queued.
    */
-  async #adopt(entry: IndexEntry, options?: { announce?: boolean }): Promise<void> {
+  async #adopt(entry: IndexEntry, options?: { announce?: boolean; pull?: boolean }): Promise<void> {
     const previous = this.#index.get(entry.name);
     const durable = this.#index.set(entry);
     this.#track(previous, entry);
@@ -361,7 +361,7 @@ export class ReplicationEngine implements FileService {
     if (previous !== undefined && previous.local && previous.version !== entry.version) {
       await this.#store.delete(blobKey(previous.name, previous.version)).catch(() => false);
     }
-    if (!entry.deleted && !entry.local) this.#schedulePull(entry);
+    if (!entry.deleted && !entry.local && options?.pull !== false) this.#schedulePull(entry);
   }
 
   #track(previous: IndexEntry | undefined, entry: IndexEntry | undefined): void {
@@ -664,10 +664,15 @@ export class ReplicationEngine implements FileService {
   async #markCorrupt(entry: IndexEntry): Promise<void> {
     const current = this.#index.get(entry.name);
     if (current === undefined || current.version !== entry.version || !current.local) return;
+    // Forget the copy first (synchronously) so nothing serves it, then delete it, then re-pull:
+    // deleting after the pull started could remove the repaired bytes.
+    const forgotten = this.#adopt({ ...current, local: false }, { announce: false, pull: false });
     this.#counters.corruptDetected++;
     this.#log.warn({ name: entry.name, version: entry.version }, 'corrupt local copy; repairing');
+    await forgotten;
     await this.#store.delete(blobKey(entry.name, entry.version)).catch(() => false);
-    await this.#adopt({ ...current, local: false }, { announce: false });
+    const latest = this.#index.get(entry.name);
+    if (latest !== undefined && !latest.deleted && !latest.local) this.#schedulePull(latest);
   }
 
   /** Schedules a pull for every live entry we do not hold (after restart, failures, repairs). */
