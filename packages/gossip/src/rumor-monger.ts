@@ -63,6 +63,8 @@ export interface RumorStats {
   duplicates: number;
   /** Rumors a handler declined (returned false) or threw on; they were not re-gossiped. */
   declined: number;
+  /** Handler calls that threw (the rumor counts as declined: a broken handler must not amplify). */
+  handlerErrors: number;
   invalidMessages: number;
   packetsSent: number;
   rumorsSent: number;
@@ -95,6 +97,7 @@ export class RumorMonger {
     received: 0,
     duplicates: 0,
     declined: 0,
+    handlerErrors: 0,
     invalidMessages: 0,
     packetsSent: 0,
     rumorsSent: 0,
@@ -299,6 +302,7 @@ export class RumorMonger {
       try {
         if (handler(received) === false) spread = false;
       } catch {
+        this.#stats.handlerErrors++;
         spread = false;
       }
     }

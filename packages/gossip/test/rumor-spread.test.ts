@@ -116,6 +116,19 @@ describe('rumor mongering on MemoryTransport', () => {
     expect(seenByD).toEqual([]);
   });
 
+  it('treats a throwing handler as declining: counted, not spread, other handlers still run', async () => {
+    const { cluster: c, mongers: m } = await gossipCluster(2);
+    const calls: string[] = [];
+    m[1]!.subscribe('files', () => {
+      throw new Error('handler bug');
+    });
+    m[1]!.subscribe('files', (r) => void calls.push(r.id));
+    const id = m[0]!.broadcast('files', payload('x'));
+    await c.clock.runUntil(() => m[1]!.stats().received === 1, { timeoutMs: 10 * INTERVAL });
+    expect(calls).toEqual([id]);
+    expect(m[1]!.stats()).toMatchObject({ handlerErrors: 1, declined: 1, queued: 0 });
+  });
+
   it('ignores malformed packets without touching state', async () => {
     const { cluster: c, mongers: m, received } = await gossipCluster(2);
     const sender = c.transports[1]!;
