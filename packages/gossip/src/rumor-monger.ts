@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock, PeerInfo, Random, Timer, Transport } from '@dfs/transport';
 import { randomInt, systemClock, systemRandom } from '@dfs/transport';
 import { DedupCache } from './dedup-cache.js';
@@ -89,6 +90,11 @@ export class RumorMonger {
   readonly #maxPacketBytes: number;
   readonly #maxPayloadBytes: number;
   readonly #protocol: string;
+  /**
+   * Derived from the node id and prefixed to generated message ids, so two nodes given identically
+   * seeded `Random`s (easy to do in tests and simulations) still never mint the same id.
+   */
+  readonly #idPrefix: string;
   readonly #seen: DedupCache;
   readonly #queue: RetransmitQueue<Rumor>;
   readonly #handlers = new Map<string, Set<RumorHandler>>();
@@ -139,6 +145,7 @@ export class RumorMonger {
     this.#seen = new DedupCache(options.dedupCapacity ?? RUMOR_DEFAULTS.dedupCapacity);
     this.#queue = new RetransmitQueue(options.maxQueuedRumors ?? RUMOR_DEFAULTS.maxQueuedRumors);
     this.#protocol = options.protocol ?? RUMOR_DEFAULTS.protocol;
+    this.#idPrefix = createHash('sha256').update(this.#transport.id).digest('hex').slice(0, 8);
   }
 
   get running(): boolean {
@@ -174,7 +181,7 @@ export class RumorMonger {
 
   /** Queues a rumor for spreading and returns its id. Works before `start` (it waits in the queue). */
   broadcast(topic: string, payload: Uint8Array, options: BroadcastOptions = {}): string {
-    const id = options.id ?? randomMessageId(this.#random);
+    const id = options.id ?? this.#idPrefix + randomMessageId(this.#random);
     if (id.length === 0 || id.length > MAX_ID_LENGTH) {
       throw new GossipError('ERR_INVALID_OPTION', `id must be 1..${MAX_ID_LENGTH} characters`);
     }

@@ -169,7 +169,7 @@ describe('rumor mongering on MemoryTransport', () => {
     a.broadcast('members', payload('node-9 dead'), { key: 'node-9' });
     a.broadcast('members', payload('node-8 alive'));
     // A probe message from a "discovery" component, with room for one small rumor only.
-    const carried = a.takePiggyback(70);
+    const carried = a.takePiggyback(80);
     expect(carried.map((r) => text(r.payload))).toEqual(['node-8 alive']);
     expect(b.receivePiggyback(carried, { id: 'node-0', address: 'n0' })).toBe(1);
     expect(b.receivePiggyback(carried, { id: 'node-0', address: 'n0' })).toBe(0);
@@ -181,6 +181,21 @@ describe('rumor mongering on MemoryTransport', () => {
     expect(a.stats().queued).toBe(0);
     expect(b.receivePiggyback([{ id: 1 }], { id: 'node-0', address: 'n0' })).toBe(0);
     expect(b.stats().invalidMessages).toBe(1);
+  });
+
+  it('mints distinct ids on nodes whose Random is seeded identically', () => {
+    const fake = (id: string) => ({
+      id,
+      send: async () => undefined,
+      handle: () => undefined,
+      unhandle: () => undefined,
+    });
+    const a = new RumorMonger({ transport: fake('a'), peers: () => [], random: seededRandom(5) });
+    const b = new RumorMonger({ transport: fake('b'), peers: () => [], random: seededRandom(5) });
+    const idA = a.broadcast('t', payload('1'));
+    const idB = b.broadcast('t', payload('1'));
+    expect(idA).not.toBe(idB);
+    expect(idA).toMatch(/^[0-9a-f]{24}$/);
   });
 
   it('validates broadcast arguments', () => {
