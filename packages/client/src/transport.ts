@@ -73,6 +73,14 @@ function errorCodes(error: unknown, depth = 0): string[] {
 
 /** True when the failure happened before a connection existed: the request was never sent. */
 export function isNotConnected(error: unknown): boolean {
+  // fetch refuses the spec's "bad ports" (1, 9, 6000, …) before connecting.
+  if (
+    error instanceof Error &&
+    error.cause instanceof Error &&
+    error.cause.message === 'bad port'
+  ) {
+    return true;
+  }
   const codes = errorCodes(error);
   return codes.length > 0 && codes.some((code) => NOT_CONNECTED.has(code));
 }

@@ -1,0 +1,30 @@
+/** `dfs stat <name>`: size, sha256, version, holders, modified. */
+import { nameProblem, type FileStat } from '@dfs/client';
+import { toJson, type CommandContext } from '../context.js';
+import { formatAge, formatBytes, renderFields } from '../format.js';
+import { UsageError } from '../problems.js';
+
+export function formatStat(info: FileStat, now: number): string {
+  const fields: [string, string][] = [
+    ['name', info.name],
+    ['size', `${formatBytes(info.size)} (${info.size} bytes)`],
+    ['sha256', info.sha256],
+    ['version', info.version === '' ? '-' : info.version],
+    ['holders', info.holders === undefined ? '-' : String(info.holders)],
+    [
+      'modified',
+      info.modified === undefined
+        ? '-'
+        : `${new Date(info.modified).toISOString()} (${formatAge(info.modified, now)})`,
+    ],
+  ];
+  return renderFields(fields);
+}
+
+export async function statCommand(context: CommandContext, name: string): Promise<void> {
+  const problem = nameProblem(name);
+  if (problem !== undefined) throw new UsageError(`bad name ${JSON.stringify(name)}: ${problem}`);
+  context.subject = name;
+  const info = await context.client.stat(name);
+  context.out(context.json ? toJson(info) : formatStat(info, context.io.now()));
+}
