@@ -81,13 +81,21 @@ export function isDfsClientError(error: unknown, code?: string): error is DfsCli
   return error instanceof DfsClientError && (code === undefined || error.code === code);
 }
 
-/** `NOT_FOUND` → `ERR_NOT_FOUND`; an already prefixed code is kept. */
+/** Server codes that mean the same as one of ours under a longer or older name. */
+const aliases: Record<string, DfsClientErrorCode> = {
+  ERR_RANGE_NOT_SATISFIABLE: 'ERR_RANGE',
+  ERR_NO_SPACE: 'ERR_INSUFFICIENT_STORAGE',
+  ERR_INTERNAL: 'ERR_SERVER',
+};
+
+/** `NOT_FOUND` → `ERR_NOT_FOUND`; an already prefixed code is kept; known synonyms are unified. */
 export function normalizeServerCode(serverCode: string): string {
   const upper = serverCode
     .trim()
     .toUpperCase()
     .replace(/[^A-Z0-9]+/g, '_');
-  return upper.startsWith('ERR_') ? upper : `ERR_${upper}`;
+  const prefixed = upper.startsWith('ERR_') ? upper : `ERR_${upper}`;
+  return aliases[prefixed] ?? prefixed;
 }
 
 export function codeForStatus(status: number): DfsClientErrorCode {

@@ -123,6 +123,20 @@ describe('upload and download', () => {
     });
   });
 
+  it('reports a body over the node limit as ERR_TOO_LARGE with status 413', async () => {
+    const small = await startFakeDfsServer({ maxFileSize: 1000 });
+    try {
+      const smallClient = createClient({ nodes: small.address, retries: 0 });
+      await expect(smallClient.put('big', bytes(2_000_000))).rejects.toMatchObject({
+        code: 'ERR_TOO_LARGE',
+        status: 413,
+      });
+      expect(small.files.has('big')).toBe(false);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('aborts an upload when the signal fires', async () => {
     const controller = new AbortController();
     const body = new Readable({ read() {} });

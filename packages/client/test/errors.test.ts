@@ -31,5 +31,7 @@ describe('server errors', () => {
   it('normalizes codes without doubling the prefix', () => {
     expect(normalizeServerCode('ERR_TOO_LARGE')).toBe('ERR_TOO_LARGE');
     expect(normalizeServerCode('bad-name')).toBe('ERR_BAD_NAME');
+    expect(normalizeServerCode('RANGE_NOT_SATISFIABLE')).toBe('ERR_RANGE');
+    expect(normalizeServerCode('INTERNAL')).toBe('ERR_SERVER');
   });
 });

@@ -192,7 +192,7 @@ export async function startFakeDfsServer(
           const range = parseRange(rangeHeader, file.body.length);
           if (!range) {
             res.setHeader('content-range', `bytes */${file.body.length}`);
-            return sendError(res, 416, 'RANGE', `bad range ${rangeHeader}`);
+            return sendError(res, 416, 'RANGE_NOT_SATISFIABLE', `bad range ${rangeHeader}`);
           }
           res.writeHead(206, {
             ...headers,
