@@ -12,6 +12,7 @@ import {
   sha256,
   tempDir,
   tempStore,
+  expectBytes,
 } from './helpers.js';
 
 describe('put and get', () => {
@@ -21,7 +22,7 @@ describe('put and get', () => {
     const entry = await store.put('a/b.txt', body);
     expect(entry).toMatchObject({ key: 'a/b.txt', size: 1000, sha256: sha256(body), metadata: {} });
     expect(typeof entry.created).toBe('number');
-    expect(await getBytes(store, 'a/b.txt')).toEqual(body);
+    expectBytes(await getBytes(store, 'a/b.txt'), body);
   });
 
   it('stores a string as UTF-8', async () => {
@@ -35,7 +36,7 @@ describe('put and get', () => {
     const { store } = await tempStore();
     const body = bytes(300_000, 7);
     await store.put('stream', chunked(body, 4096));
-    expect(await getBytes(store, 'stream')).toEqual(body);
+    expectBytes(await getBytes(store, 'stream'), body);
     async function* mixed(): AsyncGenerator<Uint8Array | string> {
       yield new Uint8Array([1, 2, 3]);
       yield 'abc';
@@ -43,7 +44,7 @@ describe('put and get', () => {
     }
     const entry = await store.put('iterable', mixed());
     expect(entry.size).toBe(7);
-    expect(await getBytes(store, 'iterable')).toEqual(Buffer.from([1, 2, 3, 97, 98, 99, 4]));
+    expectBytes(await getBytes(store, 'iterable'), Buffer.from([1, 2, 3, 97, 98, 99, 4]));
   });
 
   it('stores an empty body', async () => {
@@ -51,7 +52,7 @@ describe('put and get', () => {
     const entry = await store.put('empty', Buffer.alloc(0));
     expect(entry.size).toBe(0);
     expect(entry.sha256).toBe(sha256(''));
-    expect(await getBytes(store, 'empty')).toEqual(Buffer.alloc(0));
+    expectBytes(await getBytes(store, 'empty'), Buffer.alloc(0));
   });
 
   it('overwrites a key with the new value and metadata', async () => {
@@ -164,7 +165,7 @@ describe('metadata', () => {
     const updated = await store.setMetadata('k', { version: '2' }, { ifSha256: sha256(body) });
     expect(updated.metadata).toEqual({ version: '2' });
     expect(await store.stat('k')).toMatchObject({ metadata: { version: '2' }, size: 70_000 });
-    expect(await getBytes(store, 'k')).toEqual(body);
+    expectBytes(await getBytes(store, 'k'), body);
     await store.verify('k');
   });
 

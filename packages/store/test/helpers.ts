@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { openStore, type OpenStoreOptions, type Store, type StoreError } from '../src/index.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -85,4 +85,12 @@ export async function rejection(promise: Promise<unknown>): Promise<StoreError> 
     return error as StoreError;
   }
   throw new Error('expected a rejection');
+}
+
+/** Byte equality without vitest's element-by-element deep diff, which is slow on large Buffers. */
+export function expectBytes(actual: Buffer, expected: Buffer): void {
+  expect({ length: actual.length, same: actual.equals(expected) }).toEqual({
+    length: expected.length,
+    same: true,
+  });
 }
