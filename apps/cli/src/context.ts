@@ -24,6 +24,8 @@ export interface CommandContext {
   /** The directory relative paths are resolved against. */
   cwd: string;
   progress: ProgressReporter;
+  /** `{ signal }` to spread into every client call (empty when nothing can interrupt). */
+  abortable: { signal?: AbortSignal };
   /** The dfs name the command is working on (named in error messages). */
   subject?: string;
   /** Writes data (the command's result) to stdout. */
@@ -65,6 +67,7 @@ export function createContext(io: CliIo, options: GlobalOptions): CommandContext
     json,
     quiet,
     cwd: userDirectory(io.cwd, io.env),
+    abortable: io.signal ? { signal: io.signal } : {},
     progress: createProgress(io.stderr, shouldShowProgress(io.stderr, { json, quiet }), io.now),
     out: (text) => {
       io.stdout.write(text);

@@ -19,10 +19,13 @@ export interface CliIo {
   cwd: string;
   /** Wall-clock ms, for ages in listings. */
   now: () => number;
+  /** Fires on Ctrl-C / SIGTERM: transfers stop and leave nothing half-written. */
+  signal?: AbortSignal;
 }
 
-export function processIo(): CliIo {
+export function processIo(signal?: AbortSignal): CliIo {
   return {
+    ...(signal ? { signal } : {}),
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,

@@ -10,5 +10,14 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-const code = await runCli(process.argv.slice(2), processIo());
+// The first Ctrl-C aborts the transfer so temporary files are removed; a second one exits at once.
+const interrupt = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort(new Error(`${signal} received`));
+  });
+}
+
+const code = await runCli(process.argv.slice(2), processIo(interrupt.signal));
 process.stdout.write('', () => process.exit(code));

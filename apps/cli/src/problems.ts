@@ -7,6 +7,8 @@ import { DfsClientError, displayNode } from '@dfs/client';
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** Stopped by Ctrl-C: the shell convention, 128 + SIGINT. */
+export const EXIT_INTERRUPTED = 130;
 
 /** A failure the CLI found itself (a missing local file, a target that exists). */
 export class CliError extends Error {
@@ -101,7 +103,7 @@ export function explainClientError(
     case 'ERR_EXISTS':
       return failed(`${error.message} — use --force to overwrite`);
     case 'ERR_ABORTED':
-      return failed('interrupted');
+      return { message: 'interrupted; nothing was left half-written', exitCode: EXIT_INTERRUPTED };
     case 'ERR_BAD_REQUEST':
       return { message: `${node} refused the request: ${error.message}`, exitCode: EXIT_FAILED };
     default:

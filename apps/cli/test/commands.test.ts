@@ -251,6 +251,37 @@ describe('usage errors exit 2', () => {
   });
 });
 
+describe('interruption', () => {
+  it('Ctrl-C during a download exits 130 and leaves no partial file', async () => {
+    let started!: () => void;
+    const sending = new Promise<void>((resolve) => (started = resolve));
+    const stalling = await startFakeDfsServer({
+      intercept: (req, res) => {
+        if (req.method !== 'GET') return false;
+        res.writeHead(200, { 'content-length': 100_000, etag: `"${'a'.repeat(64)}"` });
+        res.write(Buffer.alloc(1000), () => started());
+        return true; // never ends: the transfer is stuck until the user gives up
+      },
+    });
+    try {
+      const controller = new AbortController();
+      const run = dfs(['get', 'stuck.bin'], {
+        cwd: dir,
+        env: { DFS_NODE: stalling.address },
+        signal: controller.signal,
+      });
+      await sending;
+      controller.abort();
+      const result = await run;
+      expect(result.code).toBe(130);
+      expect(result.stderr).toBe('dfs: interrupted; nothing was left half-written\n');
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await stalling.close();
+    }
+  });
+});
+
 describe('progress and completion', () => {
   it('draws progress on stderr only when it is a terminal, never on stdout', async () => {
     await writeFile(join(dir, 'big.bin'), binary);

@@ -31,6 +31,7 @@ export interface RunOptions {
   stdin?: Buffer | string;
   stderrIsTTY?: boolean;
   now?: number;
+  signal?: AbortSignal;
 }
 
 /** Runs `dfs <argv>` in-process with captured output. */
@@ -44,6 +45,7 @@ export async function dfs(argv: readonly string[], options: RunOptions): Promise
     env: options.env ?? {},
     cwd: options.cwd,
     now: () => options.now ?? Date.now(),
+    ...(options.signal ? { signal: options.signal } : {}),
   };
   const code = await runCli(argv, io);
   return {

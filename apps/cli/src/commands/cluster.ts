@@ -33,7 +33,7 @@ export function formatHealth(health: Health, node: string): string {
 }
 
 export async function membersCommand(context: CommandContext): Promise<void> {
-  const view = await context.client.cluster();
+  const view = await context.client.cluster(context.abortable);
   if (context.json) {
     context.out(toJson(view));
     return;
@@ -44,7 +44,7 @@ export async function membersCommand(context: CommandContext): Promise<void> {
 }
 
 export async function healthCommand(context: CommandContext): Promise<void> {
-  const health = await context.client.health();
+  const health = await context.client.health(context.abortable);
   const node = context.nodes.join(',');
   context.out(context.json ? toJson(health) : formatHealth(health, node));
   if (!health.ok) {

@@ -40,6 +40,7 @@ export async function resolveGetTarget(
 
 async function toStdout(context: CommandContext, name: string): Promise<FileStat> {
   const download = await context.client.get(name, {
+    ...context.abortable,
     onProgress: ({ loaded }) => context.progress.update(loaded),
   });
   context.progress.start(download.length, name);
@@ -53,7 +54,10 @@ async function toStdout(context: CommandContext, name: string): Promise<FileStat
     },
   });
   try {
-    await pipeline(download.stream, hashing, context.io.stdout, { end: false });
+    await pipeline(download.stream, hashing, context.io.stdout, {
+      end: false,
+      ...context.abortable,
+    });
   } finally {
     context.progress.stop();
   }
@@ -90,6 +94,7 @@ export async function getCommand(
   let started = false;
   const info = await context.client
     .getToFile(name, target, {
+      ...context.abortable,
       overwrite: flags.force ?? false,
       onProgress: ({ loaded, total }) => {
         if (!started) {

@@ -31,7 +31,10 @@ export async function lsCommand(
     throw new UsageError('--limit must be a positive integer');
   }
   const files: FileEntry[] = [];
-  for await (const file of context.client.listAll(prefix === undefined ? {} : { prefix })) {
+  for await (const file of context.client.listAll({
+    ...context.abortable,
+    ...(prefix === undefined ? {} : { prefix }),
+  })) {
     files.push(file);
     if (flags.limit !== undefined && files.length >= flags.limit) break;
   }

@@ -104,6 +104,7 @@ export async function putCommand(
       context.subject = upload.name;
       const result = await context.client
         .put(upload.name, body, {
+          ...context.abortable,
           ...(flags.wait === undefined ? {} : { w: flags.wait }),
           onProgress: ({ loaded }) => context.progress.update(doneBytes + loaded, label),
         })

@@ -11,7 +11,7 @@ export async function rmCommand(context: CommandContext, names: readonly string[
   const deleted: string[] = [];
   for (const name of names) {
     context.subject = name;
-    await context.client.delete(name);
+    await context.client.delete(name, context.abortable);
     deleted.push(name);
     context.note(`removed ${name}`);
   }

@@ -25,6 +25,6 @@ export async function statCommand(context: CommandContext, name: string): Promis
   const problem = nameProblem(name);
   if (problem !== undefined) throw new UsageError(`bad name ${JSON.stringify(name)}: ${problem}`);
   context.subject = name;
-  const info = await context.client.stat(name);
+  const info = await context.client.stat(name, context.abortable);
   context.out(context.json ? toJson(info) : formatStat(info, context.io.now()));
 }
