@@ -14,8 +14,8 @@ import { wireEntrySchema } from './wire.js';
 export interface IndexReconcilerHooks {
   /** The wire form of `name`'s current entry, or undefined if gone. */
   wireEntry(name: string): ReplicatedEntry | undefined;
-  /** Merge a validated entry from `from`. */
-  apply(entry: ReplicatedEntry, from: PeerInfo): Promise<void>;
+  /** Merge validated entries pulled from `from`, in order. */
+  apply(entries: readonly ReplicatedEntry[], from: PeerInfo): Promise<void>;
   /** Count a value that failed validation. */
   invalid(from: PeerInfo): void;
 }
@@ -71,13 +71,12 @@ export class IndexReconciler implements Reconciler {
   }
 
   async apply(entries: readonly ReconcileEntry[], from: PeerInfo): Promise<void> {
+    const valid: ReplicatedEntry[] = [];
     for (const { key, value } of entries) {
       const entry = decodeEntry(value);
-      if (entry === undefined || entry.name !== key) {
-        this.#hooks.invalid(from);
-        continue;
-      }
-      await this.#hooks.apply(entry, from);
+      if (entry === undefined || entry.name !== key) this.#hooks.invalid(from);
+      else valid.push(entry);
     }
+    await this.#hooks.apply(valid, from);
   }
 }

@@ -118,9 +118,21 @@ export class TestCluster {
     engine.start();
   }
 
-  /** Advance virtual time until `condition` holds (fails after `timeoutMs` of virtual time). */
+  /**
+   * Advance virtual time until `condition` holds (fails after `timeoutMs` of virtual time). Disk I/O
+   * is real, so before each step we let pending file-system requests finish: virtual time then only
+   * moves while the disk is idle, and a virtual timeout can never fire "during" a slow real write.
+   */
   async until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-    await this.clock.runUntil(condition, { timeoutMs, stepMs: 5 });
+    const deadline = this.clock.now() + timeoutMs;
+    for (;;) {
+      await settleDiskIo();
+      if (condition()) return;
+      if (this.clock.now() >= deadline) {
+        throw new Error(`condition not met within ${timeoutMs} ms of virtual time`);
+      }
+      await this.clock.advance(5);
+    }
   }
 
   /** Awaits `operation` while advancing virtual time (for calls that talk to peers). */
@@ -139,14 +151,22 @@ export class TestCluster {
   }
 
   async close(): Promise<void> {
-    for (const node of this.nodes) {
-      if (node.up) {
-        await node.engine.stop();
-        await node.store.close();
-      }
-      await node.transport.close();
-    }
+    // Engines first (they abort their transfers), then stores, then the network.
+    const up = this.nodes.filter((n) => n.up);
+    await Promise.all(up.map((n) => n.engine.stop()));
+    await Promise.all(up.map((n) => n.store.close()));
+    for (const node of this.nodes) await node.transport.close();
     await rm(this.#root, { recursive: true, force: true });
+  }
+}
+
+const DISK_REQUESTS = new Set(['FSReqPromise', 'FSReqCallback', 'CloseReq', 'FileHandleCloseReq']);
+
+/** Yields to the event loop until no file-system request is pending (bounded). */
+async function settleDiskIo(): Promise<void> {
+  for (let i = 0; i < 100_000; i++) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!process.getActiveResourcesInfo().some((r) => DISK_REQUESTS.has(r))) return;
   }
 }
 

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { TransferQueue } from '../../src/replication/transfers.js';
+
+function deferred(): { promise: Promise<boolean>; resolve: (ok: boolean) => void } {
+  let resolve!: (ok: boolean) => void;
+  const promise = new Promise<boolean>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe('TransferQueue', () => {
+  it('runs at most `concurrency` transfers and queues the rest in order', async () => {
+    const queue = new TransferQueue({ concurrency: 2 });
+    const gates = [deferred(), deferred(), deferred()];
+    const started: number[] = [];
+    const results = gates.map((gate, i) =>
+      queue.run(`k${i}`, () => {
+        started.push(i);
+        return gate.promise;
+      }),
+    );
+    expect(started).toEqual([0, 1]);
+    expect([queue.active, queue.queued]).toEqual([2, 1]);
+    gates[0]!.resolve(true);
+    await results[0];
+    await Promise.resolve();
+    expect(started).toEqual([0, 1, 2]);
+    gates[1]!.resolve(false);
+    gates[2]!.resolve(true);
+    expect(await Promise.all(results)).toEqual([true, false, true]);
+  });
+
+  it('joins a transfer already queued or running for the same key', async () => {
+    const queue = new TransferQueue({ concurrency: 1 });
+    const gate = deferred();
+    let runs = 0;
+    const task = (): Promise<boolean> => {
+      runs++;
+      return gate.promise;
+    };
+    const first = queue.run('same', task);
+    const second = queue.run('same', task);
+    expect(second).toBe(first);
+    gate.resolve(true);
+    await first;
+    expect(runs).toBe(1);
+  });
+
+  it('cancel() aborts a running transfer and drops a queued one', async () => {
+    const queue = new TransferQueue({ concurrency: 1 });
+    const running = queue.run(
+      'a',
+      (signal) =>
+        new Promise<boolean>((_resolve, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+    );
+    const waiting = queue.run('b', () => Promise.resolve(true));
+    queue.cancel('b');
+    expect(await waiting).toBe(false);
+    queue.cancel('a');
+    await expect(running).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+  });
+
+  it('stop() aborts running transfers, rejects queued ones and refuses new ones', async () => {
+    const queue = new TransferQueue({ concurrency: 1 });
+    let aborted = false;
+    const running = queue.run(
+      'a',
+      (signal) =>
+        new Promise<boolean>((resolve) => {
+          signal.addEventListener('abort', () => {
+            aborted = true;
+            resolve(false);
+          });
+        }),
+    );
+    const queued = queue.run('b', () => Promise.resolve(true));
+    queued.catch(() => undefined);
+    await queue.stop();
+    expect(aborted).toBe(true);
+    expect(await running).toBe(false);
+    await expect(queued).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(queue.run('c', () => Promise.resolve(true))).rejects.toMatchObject({
+      code: 'ERR_UNAVAILABLE',
+    });
+    expect(queue.active).toBe(0);
+  });
+});
