@@ -1,10 +1,85 @@
 #!/usr/bin/env node
-/** Placeholder start command: parses `<listen host:port> [peer host:port ...]` and prints it. */
-const args = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
-const addr = /^[^\s:]+:\d{1,5}$/;
-if (args.length === 0 || !args.every((a) => addr.test(a))) {
-  process.stderr.write('usage: dfs-node <listen host:port> [peer host:port ...]\n');
-  process.exit(2);
+/**
+ * `dfs-node <listen host:port> [peer host:port ...] [options]` — the start command.
+ *
+ * stdout carries exactly one line, `ready <id> <address> api=<address>`, once the node accepts
+ * traffic; logs go to stderr. Bad arguments: one line on stderr, exit 2. SIGINT/SIGTERM: graceful
+ * stop, exit 0 within 5 s (forced at 4.5 s if something hangs).
+ */
+import { parseArguments } from './cli/options.js';
+import { createLogger } from './logger.js';
+import { startNode, type RunningNode } from './node.js';
+
+/** Past this, shutdown stops waiting for stragglers so the process still exits 0 within 5 s. */
+const FORCED_EXIT_MS = 4_500;
+
+async function main(): Promise<void> {
+  const parsed = parseArguments(process.argv.slice(2), {
+    env: process.env,
+    // pnpm runs scripts inside apps/node; INIT_CWD is where the user typed the command.
+    cwd: process.env.INIT_CWD || process.cwd(),
+    stderrIsTty: process.stderr.isTTY === true,
+  });
+  if (parsed.kind === 'exit') {
+    process.stdout.write(parsed.stdout);
+    process.stderr.write(parsed.stderr);
+    process.exitCode = parsed.code;
+    return;
+  }
+  const { config } = parsed;
+  const logger = createLogger(config.logLevel, config.logFormat);
+
+  let node: RunningNode | undefined;
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    const forced = setTimeout(() => {
+      logger.warn('shutdown took too long; exiting anyway');
+      process.exit(0);
+    }, FORCED_EXIT_MS);
+    forced.unref();
+    void (node?.close() ?? Promise.resolve()).then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(0);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  try {
+    node = await startNode({ config, logger });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logger.debug({ err: error }, 'start failed');
+    process.stderr.write(`dfs-node: could not start: ${message}\n`);
+    process.exit(1);
+  }
+  if (stopping) {
+    await node.close();
+    process.exit(0);
+  }
+  logger.info(
+    {
+      id: node.id,
+      address: node.address,
+      api: node.apiAddress,
+      data: config.dataDir,
+      incarnation: node.incarnation,
+    },
+    'ready',
+  );
+  process.stdout.write(`ready ${node.id} ${node.address} api=${node.apiAddress}\n`);
 }
-const [listen, ...peers] = args;
-process.stdout.write(JSON.stringify({ listen, peers }) + '\n');
+
+main().catch((error: unknown) => {
+  process.stderr.write(`dfs-node: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -5,10 +5,24 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** The replication counters the node exports (a subset of the engine's stats). */
+export interface ReplicationCounters {
+  transfersStarted: number;
+  transfersCompleted: number;
+  transfersFailed: number;
+  activeTransfers: number;
+  bytesPulled: number;
+  bytesServed: number;
+  announcementsSent: number;
+  announcementsReceived: number;
+  antiEntropyRounds: number;
+}
+
 export interface MetricSources {
   localStats(): { files: number; bytes: number };
   /** Member count per state (alive, suspect, dead, left). */
   membersByState(): Record<string, number>;
+  replication?(): ReplicationCounters;
 }
 
 export interface NodeMetrics {
@@ -17,10 +31,6 @@ export interface NodeMetrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   /** Body bytes moved through the HTTP API. */
   readonly httpBytes: Counter<'direction'>;
-  /** File bodies moved between nodes (incremented by the replication engine when wired). */
-  readonly transfers: Counter<'direction' | 'outcome'>;
-  /** Gossip messages sent/received (incremented from the gossip layer when wired). */
-  readonly gossipMessages: Counter<'direction'>;
   setSources(sources: MetricSources): void;
 }
 
@@ -69,25 +79,55 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
     labelNames: ['direction'],
     registers: [registry],
   });
-  const transfers = new Counter({
-    name: 'dfs_transfers_total',
-    help: 'File bodies transferred between nodes',
-    labelNames: ['direction', 'outcome'],
+  // Counters owned by the replication engine, mirrored at scrape time (reset, then set to its count).
+  const mirrored = (
+    name: string,
+    help: string,
+    labelName: string,
+    pick: (stats: ReplicationCounters) => Record<string, number>,
+  ): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: [labelName],
+      registers: [registry],
+      collect() {
+        const stats = sources?.replication?.();
+        if (!stats) return;
+        this.reset();
+        for (const [label, value] of Object.entries(pick(stats)))
+          this.inc({ [labelName]: label }, value);
+      },
+    });
+  };
+  mirrored('dfs_transfers_total', 'File bodies pulled from peers, by outcome', 'outcome', (s) => ({
+    started: s.transfersStarted,
+    completed: s.transfersCompleted,
+    failed: s.transfersFailed,
+  }));
+  mirrored('dfs_transfer_bytes_total', 'File body bytes moved between nodes', 'direction', (s) => ({
+    pulled: s.bytesPulled,
+    served: s.bytesServed,
+  }));
+  mirrored('dfs_gossip_messages_total', 'Replication gossip messages', 'kind', (s) => ({
+    announce_sent: s.announcementsSent,
+    announce_received: s.announcementsReceived,
+    anti_entropy_round: s.antiEntropyRounds,
+  }));
+  new Gauge({
+    name: 'dfs_transfers_active',
+    help: 'File bodies being pulled from peers right now',
     registers: [registry],
-  });
-  const gossipMessages = new Counter({
-    name: 'dfs_gossip_messages_total',
-    help: 'Gossip messages sent and received',
-    labelNames: ['direction'],
-    registers: [registry],
+    collect() {
+      const stats = sources?.replication?.();
+      if (stats) this.set(stats.activeTransfers);
+    },
   });
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'dfs_' });
 
   return {
     registry,
     httpBytes,
-    transfers,
-    gossipMessages,
     observeRequest(method, route, status, seconds) {
       requestDuration.observe({ method, route, status: String(status) }, seconds);
     },

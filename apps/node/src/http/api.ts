@@ -168,7 +168,6 @@ export function createApiListener(
         `body of ${declared} bytes exceeds the ${options.maxFileSize}-byte limit (--max-file-size)`,
       );
     }
-    req.on('data', (chunk: Buffer) => metrics.httpBytes.inc({ direction: 'in' }, chunk.length));
     let info: FileInfo;
     try {
       info = await files.put(name, req, { signal, maxBytes: options.maxFileSize });
@@ -177,6 +176,7 @@ export function createApiListener(
       res.setHeader('connection', 'close');
       throw error;
     }
+    metrics.httpBytes.inc({ direction: 'in' }, info.size);
     const body = { name: info.name, size: info.size, sha256: info.sha256, version: info.version };
     if (wanted > 1) {
       const reached = await files.waitForHolders(name, info.version, wanted, { timeoutMs, signal });
@@ -249,10 +249,11 @@ export function createApiListener(
       headers['content-length'] = info.size;
       res.writeHead(200, headers);
     }
-    stream.on('data', (chunk: Buffer) => metrics.httpBytes.inc({ direction: 'out' }, chunk.length));
+    // Never attach a 'data' listener to count bytes here: it would start the flow before pipeline.
     // A verification failure mid-stream destroys the response: the client sees a short body
     // against its Content-Length, never silently wrong bytes.
     await pipeline(stream, res);
+    metrics.httpBytes.inc({ direction: 'out' }, Number(headers['content-length']));
   }
 
   async function headFile({ res, path, signal }: RequestContext): Promise<void> {

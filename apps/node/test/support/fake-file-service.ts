@@ -36,6 +36,8 @@ export class FakeFileService implements FileService {
     const chunks: Buffer[] = [];
     let size = 0;
     this.onPutStarted?.();
+    // Like a real store, do some I/O before reading: a body that started flowing early is lost.
+    await new Promise((resolve) => setImmediate(resolve));
     try {
       for await (const chunk of body) {
         options.signal?.throwIfAborted();

@@ -1,0 +1,155 @@
+/**
+ * One port for two protocols. Every accepted connection (after TLS, when configured) is held until
+ * its first bytes arrive; peer-protocol connections go to the transport, everything else to the HTTP
+ * server, with the sniffed bytes pushed back so the HTTP parser sees the request from its start.
+ *
+ * A connection that sends too few bytes to decide within `sniffTimeoutMs` is closed: that is the
+ * slowloris guard for the stage before the HTTP server's own header timeout takes over.
+ */
+import type http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type { Clock } from '@dfs/transport';
+import type { Logger } from 'pino';
+
+export interface PeerConnectionSink {
+  /** True when these first bytes start the peer protocol. */
+  isPeerProtocol(firstBytes: Uint8Array): boolean;
+  /** Take over a connection whose first bytes (already read off it) are `firstBytes`. */
+  handleConnection(socket: Duplex, firstBytes: Uint8Array): void;
+}
+
+export interface SharedListenerOptions {
+  host: string;
+  port: number;
+  /** Absent on a peer-only port (when `--api` moves HTTP away): other connections are closed. */
+  http?: http.Server;
+  /** Absent on an API-only listener (`--api`): every connection is HTTP. */
+  peer?: PeerConnectionSink;
+  tls?: tls.SecureContextOptions & { requestCert?: boolean };
+  clock: Clock;
+  logger: Logger;
+  /** Bytes read before deciding; enough for the peer magic and any HTTP method plus a space. */
+  sniffBytes?: number;
+  sniffTimeoutMs?: number;
+}
+
+const DEFAULT_SNIFF_BYTES = 8;
+const DEFAULT_SNIFF_TIMEOUT_MS = 10_000;
+
+export class SharedListener {
+  readonly #options: SharedListenerOptions;
+  readonly #server: net.Server;
+  readonly #sockets = new Set<net.Socket>();
+  readonly #secureContext: tls.SecureContext | undefined;
+
+  constructor(options: SharedListenerOptions) {
+    this.#options = options;
+    this.#secureContext = options.tls ? tls.createSecureContext(options.tls) : undefined;
+    this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#server.on('error', (error) => options.logger.error({ err: error }, 'listener error'));
+  }
+
+  listen(): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.#server.once('error', onError);
+      this.#server.listen(this.#options.port, this.#options.host, () => {
+        this.#server.off('error', onError);
+        resolve(this.#server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  /** Stop accepting; connections still being sniffed are closed, handed-over ones are left to their owners. */
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #accept(raw: net.Socket): void {
+    raw.on('error', () => {});
+    if (!this.#secureContext) {
+      this.#sniff(raw, raw);
+      return;
+    }
+    const secure = new tls.TLSSocket(raw, {
+      isServer: true,
+      secureContext: this.#secureContext,
+      requestCert: this.#options.tls?.requestCert ?? false,
+      rejectUnauthorized: this.#options.tls?.requestCert ?? false,
+    });
+    secure.on('error', (error) => {
+      this.#options.logger.debug(
+        { err: error, remote: raw.remoteAddress },
+        'TLS connection failed',
+      );
+      raw.destroy();
+    });
+    this.#sniff(secure, raw);
+  }
+
+  #sniff(socket: net.Socket, raw: net.Socket): void {
+    const { clock, logger, peer } = this.#options;
+    const need = this.#options.sniffBytes ?? DEFAULT_SNIFF_BYTES;
+    this.#sockets.add(raw);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const cleanup = (): void => {
+      timer.cancel();
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      this.#sockets.delete(raw);
+    };
+    const onClose = (): void => cleanup();
+    const timer = clock.setTimeout(() => {
+      cleanup();
+      logger.debug(
+        { remote: raw.remoteAddress },
+        'closing a connection that sent too little to identify',
+      );
+      socket.destroy();
+      raw.destroy();
+    }, this.#options.sniffTimeoutMs ?? DEFAULT_SNIFF_TIMEOUT_MS);
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total < need) return;
+      cleanup();
+      socket.pause();
+      const first = Buffer.concat(chunks);
+      if (peer?.isPeerProtocol(first)) {
+        peer.handleConnection(socket, first);
+        return;
+      }
+      const httpServer = this.#options.http;
+      if (!httpServer) {
+        logger.debug(
+          { remote: raw.remoteAddress },
+          'closing a non-peer connection on the peer port',
+        );
+        socket.destroy();
+        return;
+      }
+      socket.unshift(first);
+      httpServer.emit('connection', socket);
+      // The HTTP server listens for 'data' but does not resume a socket we paused; the unshifted
+      // bytes flow first, before any newly read ones, because resume flushes the buffer
+      // synchronously.
+      socket.resume();
+    };
+    socket.on('data', onData);
+    socket.on('close', onClose);
+  }
+}
+
+/**
+ * node:http only arms its header and request timeouts (the slowloris guards) once the server emits
+ * 'listening'. A server that only receives connections handed over by a SharedListener never
+ * listens itself, so tell it it is.
+ */
+export function armHttpTimeouts(server: http.Server): void {
+  server.emit('listening');
+}

@@ -1,0 +1,283 @@
+/**
+ * Composition: one dfs node from its config. Opens identity, store and index; binds the shared
+ * port (or the peer port plus `--api`); wires transport, membership and the replication engine; and
+ * owns the shutdown order. Everything here is started by `startNode` and stopped by `close()`.
+ */
+import http from 'node:http';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { createMembership, type Membership } from '@dfs/peer-discovery';
+import { openStore } from '@dfs/store';
+import { systemClock, systemRandom, type Clock, type Random, type Transport } from '@dfs/transport';
+import type { NodeConfig } from './cli/options.js';
+import {
+  createApiListener,
+  type ClusterView,
+  type Lifecycle,
+  type MemberView,
+} from './http/api.js';
+import { loadIdentity } from './identity.js';
+import { armHttpTimeouts, SharedListener, type PeerConnectionSink } from './listener.js';
+import { createNodeMetrics, type NodeMetrics } from './metrics.js';
+import { createPeerTransport, type PeerTransportTls } from './peer-transport.js';
+import { createReplicatedFileService } from './replication/index.js';
+
+export interface StartNodeOptions {
+  config: NodeConfig;
+  logger: Logger;
+  clock?: Clock;
+  random?: Random;
+}
+
+export interface RunningNode {
+  readonly id: string;
+  readonly incarnation: number;
+  /** The address peers dial (advertised). */
+  readonly address: string;
+  /** Where the HTTP API answers (`host:port`). */
+  readonly apiAddress: string;
+  readonly metrics: NodeMetrics;
+  /** Graceful stop: refuse new work, abort transfers, leave the cluster, release everything. */
+  close(): Promise<void>;
+}
+
+/** Slowloris guards: whole headers within 10 s, no byte for 60 s closes; bodies may take as long as they flow. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const IDLE_SOCKET_TIMEOUT_MS = 60_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Shutdown must finish within SPEC's 5 s; leave gets most of it, the rest is local. */
+const LEAVE_TIMEOUT_MS = 1_500;
+
+const hostPort = (host: string, port: number): string =>
+  host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+
+export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? systemRandom;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const runCleanups = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.warn({ err: error }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    const identity = await loadIdentity(config.dataDir);
+    const log = logger.child({ node: identity.id });
+    const tls = config.tls ? await readTls(config.tls) : undefined;
+    const store = await openStore({ dir: path.join(config.dataDir, 'store') });
+    cleanups.push(() => store.close());
+
+    let lifecycle: Lifecycle = 'starting';
+    const shutdown = new AbortController();
+    const metrics = createNodeMetrics();
+
+    const httpServer = http.createServer({
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: 0,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      noDelay: true,
+    });
+    httpServer.timeout = IDLE_SOCKET_TIMEOUT_MS;
+    httpServer.on('clientError', (error, socket) => {
+      log.debug({ err: error }, 'malformed HTTP request');
+      if (socket.writable && !socket.destroyed) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+      socket.destroy();
+    });
+    cleanups.push(async () => {
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    });
+
+    // The peer sink is attached once the transport exists; a peer that dials earlier is treated as
+    // HTTP, refused, and retries.
+    const peerSink: { current?: PeerConnectionSink } = {};
+    const lazyPeer: PeerConnectionSink = {
+      isPeerProtocol: (bytes) => peerSink.current?.isPeerProtocol(bytes) ?? false,
+      handleConnection: (socket, bytes) => peerSink.current?.handleConnection(socket, bytes),
+    };
+    const mainListener = new SharedListener({
+      host: config.listen.host,
+      port: config.listen.port,
+      peer: lazyPeer,
+      ...(config.api ? {} : { http: httpServer }),
+      ...(tls ? { tls } : {}),
+      clock,
+      logger: log,
+    });
+    const bound = await mainListener.listen();
+    cleanups.push(() => mainListener.close());
+    let apiAddress = hostPort(config.listen.host, bound.port);
+    if (config.api) {
+      const apiListener = new SharedListener({
+        host: config.api.host,
+        port: config.api.port,
+        http: httpServer,
+        ...(tls ? { tls } : {}),
+        clock,
+        logger: log,
+      });
+      apiAddress = hostPort(config.api.host, (await apiListener.listen()).port);
+      cleanups.push(() => apiListener.close());
+    }
+    armHttpTimeouts(httpServer);
+    const address = config.advertise ?? hostPort(config.listen.host, bound.port);
+
+    const transport: Transport & PeerConnectionSink = await createPeerTransport({
+      id: identity.id,
+      address,
+      secret: config.secret,
+      tls,
+      clock,
+      logger: log,
+    });
+    peerSink.current = transport;
+    cleanups.push(() => transport.close());
+    transport.on('reject', (reason) => log.warn(reason, 'peer connection refused'));
+
+    const members = createMembership({
+      transport,
+      clock,
+      random,
+      seeds: config.peers,
+      incarnation: identity.incarnation,
+      config: {
+        probeIntervalMs: config.probeIntervalMs,
+        probeTimeoutMs: Math.min(500, Math.floor(config.probeIntervalMs / 2)),
+        gossipIntervalMs: config.gossipIntervalMs,
+        leaveTimeoutMs: LEAVE_TIMEOUT_MS,
+      },
+      logger: log.child({ component: 'membership' }),
+    });
+    cleanups.push(() => members.stop());
+
+    const files = await createReplicatedFileService({
+      nodeId: identity.id,
+      dataDir: path.join(config.dataDir, 'index'),
+      store,
+      transport,
+      peers: () => members.liveMembers().map((m) => ({ id: m.id, address: m.address })),
+      clock,
+      random,
+      config: {
+        fanout: config.fanout,
+        antiEntropyIntervalMs: config.antiEntropyIntervalMs,
+        tombstoneTtlMs: config.tombstoneTtlMs,
+        maxFileBytes: config.maxFileSize,
+      },
+      logger: log.child({ component: 'replication' }),
+    });
+    cleanups.push(() => files.stop());
+
+    metrics.setSources({
+      localStats: () => files.localStats(),
+      membersByState: () => countByState(members),
+      replication: () => files.stats(),
+    });
+    const cluster = (): ClusterView => clusterView(members, clock);
+    httpServer.on(
+      'request',
+      createApiListener({
+        files,
+        nodeId: identity.id,
+        lifecycle: () => lifecycle,
+        cluster,
+        metrics,
+        logger: log.child({ component: 'http' }),
+        maxFileSize: config.maxFileSize,
+        shutdown: shutdown.signal,
+        ...(config.apiToken ? { apiToken: config.apiToken } : {}),
+      }),
+    );
+
+    await transport.listen();
+    files.start();
+    members.start().catch((error: unknown) => {
+      if (lifecycle !== 'stopping') log.error({ err: error }, 'could not join the cluster');
+    });
+    lifecycle = 'serving';
+    warnIfExposed(config, log);
+
+    let closing: Promise<void> | undefined;
+    return {
+      id: identity.id,
+      incarnation: identity.incarnation,
+      address,
+      apiAddress,
+      metrics,
+      close() {
+        closing ??= (async () => {
+          lifecycle = 'stopping';
+          shutdown.abort(new Error('node is stopping'));
+          await mainListener.close();
+          httpServer.closeIdleConnections();
+          await members
+            .leave()
+            .catch((error: unknown) => log.debug({ err: error }, 'leave failed'));
+          await runCleanups();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await runCleanups();
+    throw error;
+  }
+}
+
+function countByState(membership: Membership): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const member of membership.members()) counts[member.state] = (counts[member.state] ?? 0) + 1;
+  return counts;
+}
+
+function clusterView(membership: Membership, clock: Clock): ClusterView {
+  const toView = (m: {
+    id: string;
+    address: string;
+    state: MemberView['state'];
+    incarnation: number;
+    lastSeen: number;
+  }): MemberView => ({
+    id: m.id,
+    addr: m.address,
+    state: m.state,
+    incarnation: m.incarnation,
+    lastSeen: m.lastSeen,
+  });
+  const self = { ...toView(membership.self), lastSeen: clock.now() };
+  const members = membership.members().map((m) => (m.id === self.id ? self : toView(m)));
+  return { self, members };
+}
+
+async function readTls(paths: NonNullable<NodeConfig['tls']>): Promise<PeerTransportTls> {
+  const [cert, key, ca] = await Promise.all([
+    readFile(paths.cert),
+    readFile(paths.key),
+    paths.ca ? readFile(paths.ca) : Promise.resolve(undefined),
+  ]);
+  return ca ? { cert, key, ca } : { cert, key };
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
+
+function warnIfExposed(config: NodeConfig, log: Logger): void {
+  const apiHost = (config.api ?? config.listen).host;
+  if (config.apiToken === undefined && !LOOPBACK.test(apiHost)) {
+    log.warn(
+      { api: apiHost },
+      'the HTTP API is reachable beyond loopback without a token; set --api-token or DFS_API_TOKEN',
+    );
+  }
+  if (config.secret === undefined && !LOOPBACK.test(config.listen.host)) {
+    log.warn('peers are accepted without a cluster secret; set --secret or DFS_CLUSTER_SECRET');
+  }
+}

@@ -1,0 +1,47 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { loadIdentity } from '../src/identity.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'dfs-identity-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('the node id is generated once and kept; the incarnation grows at each start', async () => {
+  const data = path.join(dir, 'nested', 'data');
+  const first = await loadIdentity(data);
+  expect(first.incarnation).toBe(1);
+  expect(first.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  const second = await loadIdentity(data);
+  const third = await loadIdentity(data);
+  expect([second.id, third.id]).toEqual([first.id, first.id]);
+  expect([second.incarnation, third.incarnation]).toEqual([2, 3]);
+  expect(JSON.parse(await readFile(path.join(data, 'node.json'), 'utf8'))).toEqual(third);
+  // No temp files left behind.
+  expect(await readdir(data)).toEqual(['node.json']);
+});
+
+it('different data directories get different ids', async () => {
+  const a = await loadIdentity(path.join(dir, 'a'));
+  const b = await loadIdentity(path.join(dir, 'b'));
+  expect(a.id).not.toBe(b.id);
+});
+
+it.each([
+  ['not json', '{'],
+  ['no id', '{"incarnation":1}'],
+  ['bad id', '{"id":"../x","incarnation":1}'],
+  ['bad incarnation', '{"id":"abcdefghijkl","incarnation":-1}'],
+])(
+  'a damaged node.json (%s) is a clear startup error, not a new identity',
+  async (_why, content) => {
+    await writeFile(path.join(dir, 'node.json'), content);
+    await expect(loadIdentity(dir)).rejects.toMatchObject({ code: 'ERR_STARTUP' });
+    expect(await readFile(path.join(dir, 'node.json'), 'utf8')).toBe(content);
+  },
+);
