@@ -15,7 +15,7 @@ import {
   type CallAnswer,
   type FetchFunction,
   type SleepFunction,
-} from './transport.js';
+} from './node-caller.js';
 import {
   statFromHeaders,
   toClusterView,

@@ -21,7 +21,7 @@ export {
 } from './errors.js';
 export { encodeName, decodeName, nameProblem, MAX_NAME_BYTES } from './names.js';
 export { DEFAULT_NODE, nodeUrl, parseNodes, displayNode } from './nodes.js';
-export type { FetchFunction, SleepFunction } from './transport.js';
+export type { FetchFunction, SleepFunction } from './node-caller.js';
 export type {
   ClusterView,
   FileEntry,

@@ -10,6 +10,7 @@
  *   node, then after a backoff) only for idempotent calls (GET, HEAD, list, cluster, health): a PUT
  *   or DELETE that may have been applied is reported, never silently repeated.
  */
+import { setTimeout as wait } from 'node:timers/promises';
 import { DfsClientError } from './errors.js';
 import type { PreparedBody } from './body.js';
 import { toFetchStream } from './body.js';
@@ -245,6 +246,5 @@ function describe(error: unknown): string {
 }
 
 export const defaultSleep: SleepFunction = async (ms, signal) => {
-  const { setTimeout: wait } = await import('node:timers/promises');
   await wait(ms, undefined, signal ? { signal } : {});
 };
