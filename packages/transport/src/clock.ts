@@ -61,7 +61,8 @@ interface ScheduledTimer {
   readonly callback: () => void;
   /** Repeat period for intervals; undefined for one-shot timers. */
   readonly period: number | undefined;
-  cancelled: boolean;
+  /** Cancelled, or a one-shot that already fired: it no longer counts and never fires again. */
+  done: boolean;
 }
 
 /** Lets pending promise callbacks and I/O callbacks run; real time does not advance meaningfully. */
@@ -75,7 +76,12 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 export class VirtualClock implements Clock {
   #now: number;
   #nextId = 0;
-  #timers: ScheduledTimer[] = [];
+  /**
+   * Min-heap by (due, id). Cancelled timers stay in the heap until they reach the top (lazy
+   * deletion), so scheduling and cancelling are O(log n) even with 100,000 request deadlines pending.
+   */
+  #heap: ScheduledTimer[] = [];
+  #live = 0;
 
   constructor(start = 1_700_000_000_000) {
     this.#now = start;
@@ -95,7 +101,7 @@ export class VirtualClock implements Clock {
 
   /** Number of timers waiting to fire. */
   get pendingTimers(): number {
-    return this.#timers.filter((t) => !t.cancelled).length;
+    return this.#live;
   }
 
   /** Advance virtual time by `ms`, firing every timer that falls due on the way. */
@@ -137,33 +143,77 @@ export class VirtualClock implements Clock {
       due: this.#now + Math.max(0, ms),
       callback,
       period,
-      cancelled: false,
+      done: false,
     };
-    this.#timers.push(timer);
+    this.#live++;
+    this.#push(timer);
     return {
       cancel: () => {
-        timer.cancelled = true;
+        if (timer.done) return;
+        timer.done = true;
+        this.#live--;
       },
     };
   }
 
+  /** The earliest live timer, discarding cancelled ones that reached the top. */
   #nextDue(): ScheduledTimer | undefined {
-    this.#timers = this.#timers.filter((t) => !t.cancelled);
-    let best: ScheduledTimer | undefined;
-    for (const t of this.#timers) {
-      if (best === undefined || t.due < best.due || (t.due === best.due && t.id < best.id))
-        best = t;
+    for (;;) {
+      const top = this.#heap[0];
+      if (top === undefined || !top.done) return top;
+      this.#pop();
     }
-    return best;
   }
 
   #fire(timer: ScheduledTimer): void {
     this.#now = Math.max(this.#now, timer.due);
+    this.#pop();
     if (timer.period === undefined) {
-      timer.cancelled = true;
+      timer.done = true;
+      this.#live--;
     } else {
       timer.due += timer.period;
+      this.#push(timer);
     }
     timer.callback();
   }
+
+  #push(timer: ScheduledTimer): void {
+    const heap = this.#heap;
+    heap.push(timer);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent] as ScheduledTimer;
+      if (!firesBefore(timer, p)) break;
+      heap[i] = p;
+      i = parent;
+    }
+    heap[i] = timer;
+  }
+
+  #pop(): void {
+    const heap = this.#heap;
+    const last = heap.pop() as ScheduledTimer;
+    if (heap.length === 0) return;
+    const n = heap.length;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      let child = left;
+      if (right < n && firesBefore(heap[right] as ScheduledTimer, heap[left] as ScheduledTimer)) {
+        child = right;
+      }
+      if (!firesBefore(heap[child] as ScheduledTimer, last)) break;
+      heap[i] = heap[child] as ScheduledTimer;
+      i = child;
+    }
+    heap[i] = last;
+  }
+}
+
+function firesBefore(a: ScheduledTimer, b: ScheduledTimer): boolean {
+  return a.due < b.due || (a.due === b.due && a.id < b.id);
 }

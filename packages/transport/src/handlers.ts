@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { TransportError } from './errors.js';
-import type { HandlerContext, MessageHandler, StreamHandler } from './types.js';
+import type { HandlerContext, MessageHandler, PeerInfo, StreamHandler } from './types.js';
 
 /** What crosses the wire when a handler fails: a stable code and a human message, nothing else. */
 export interface WireError {
@@ -67,5 +67,36 @@ export class HandlerRegistry {
       .catch((error: unknown) => {
         stream.destroy(error instanceof Error ? error : new Error(String(error)));
       });
+  }
+}
+
+/**
+ * The context a handler receives. Its AbortSignal is created only if the handler asks for it:
+ * most handlers never do, and an AbortController per message is a measurable share of the
+ * simulator's time. Aborting before anyone asked is remembered and applied on first access.
+ */
+export class CallContext implements HandlerContext {
+  readonly peer: PeerInfo;
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  constructor(peer: PeerInfo) {
+    this.peer = peer;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
   }
 }

@@ -187,12 +187,13 @@ export class MemoryNetwork {
         state.busyUntil = sent;
         arrival += sent - now;
       }
-      if (jitter > 0) arrival += this.random.next() * jitter;
+      if (jitter > 0) arrival += Math.floor(this.random.next() * jitter);
       arrival = Math.max(arrival, state.lastArrival);
       state.lastArrival = arrival;
     }
     this.#stats.bytes += size;
-    this.#queue.schedule(arrival, () => {
+    // Whole milliseconds: deliveries due together run in one flush instead of one timer each.
+    this.#queue.schedule(Math.ceil(arrival), () => {
       // A node that crashed or closed while the bytes were in flight never sees them.
       if (this.#killed.has(to) || !target.isListening || this.#killed.has(from)) {
         this.#stats.dropped++;

@@ -2,7 +2,13 @@ import type { Duplex } from 'node:stream';
 import { decodeValue, encodeValue } from '../codec.js';
 import { TransportEventEmitter } from '../emitter.js';
 import { TransportError } from '../errors.js';
-import { HandlerRegistry, fromWireError, toWireError, type WireError } from '../handlers.js';
+import {
+  CallContext,
+  HandlerRegistry,
+  fromWireError,
+  toWireError,
+  type WireError,
+} from '../handlers.js';
 import type {
   CallOptions,
   HandlerContext,
@@ -32,8 +38,8 @@ interface PendingCall {
   settle(error: TransportError | undefined, answer: unknown): void;
 }
 
-/** Abort controllers of handlers still running for one remote peer, by call id. */
-type RunningHandlers = Map<number, AbortController>;
+/** Contexts of handlers still running for one remote peer, by call id. */
+type RunningHandlers = Map<number, CallContext>;
 
 /**
  * A `Transport` whose "wire" is a `MemoryNetwork`. Values are encoded with the same codec as TCP
@@ -164,7 +170,7 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     }
     for (const stream of this.#streams.get(address) ?? []) stream.abortLocally(error);
     this.#streams.delete(address);
-    for (const controller of this.#running.get(address)?.values() ?? []) controller.abort(error);
+    for (const context of this.#running.get(address)?.values() ?? []) context.abort(error);
     this.#running.delete(address);
     const peer = this.#peers.get(address);
     if (peer !== undefined) {
@@ -281,7 +287,7 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
 
   #receiveSend(from: MemoryTransport, protocol: string, bytes: Buffer): void {
     this.#arrivedFrom(from);
-    const context: HandlerContext = { peer: from.#self, signal: new AbortController().signal };
+    const context = new CallContext(from.#self);
     this.#handlers.invoke(protocol, decodeValue(bytes), context).catch(() => {
       // One-way messages have nobody to report to; a failing handler is the handler's business.
     });
@@ -289,8 +295,7 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
 
   #receiveRequest(from: MemoryTransport, callId: number, protocol: string, bytes: Buffer): void {
     this.#arrivedFrom(from);
-    const controller = this.#trackHandler(from.address, callId);
-    const context: HandlerContext = { peer: from.#self, signal: controller.signal };
+    const context = this.#trackHandler(from, callId);
     this.#handlers
       .invoke(protocol, decodeValue(bytes), context)
       .then(
@@ -370,22 +375,20 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     return stream;
   }
 
-  #trackHandler(address: string, callId: number): AbortController {
-    const controller = new AbortController();
-    let running = this.#running.get(address);
+  #trackHandler(from: MemoryTransport, callId: number): CallContext {
+    const context = new CallContext(from.#self);
+    let running = this.#running.get(from.address);
     if (running === undefined) {
       running = new Map();
-      this.#running.set(address, running);
+      this.#running.set(from.address, running);
     }
-    running.set(callId, controller);
-    return controller;
+    running.set(callId, context);
+    return context;
   }
 
+  /** Per-peer maps stay allocated (bounded by the peer count) to spare churn on every call. */
   #untrackHandler(address: string, callId: number): void {
-    const running = this.#running.get(address);
-    if (running === undefined) return;
-    running.delete(callId);
-    if (running.size === 0) this.#running.delete(address);
+    this.#running.get(address)?.delete(callId);
   }
 }
 
