@@ -9,14 +9,7 @@ import {
   toWireError,
   type WireError,
 } from '../handlers.js';
-import type {
-  CallOptions,
-  HandlerContext,
-  MessageHandler,
-  PeerInfo,
-  StreamHandler,
-  Transport,
-} from '../types.js';
+import type { CallOptions, MessageHandler, PeerInfo, StreamHandler, Transport } from '../types.js';
 import type { MemoryNetwork } from './network.js';
 import { MemoryStream } from './stream.js';
 
