@@ -48,7 +48,7 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
   antiEntropyIntervalMs: 5_000,
   tombstoneTtlMs: 7 * DAY_MS,
   maxFileBytes: 64 * 1024 ** 3,
-  transferConcurrency: 4,
+  transferConcurrency: 8,
   scrubIntervalMs: 60 * 60 * 1000,
   scrubBatch: 16,
   lookupTimeoutMs: 2_000,

@@ -533,6 +533,7 @@ export class ReplicationEngine implements FileService {
     if (current === undefined || current.version !== entry.version || current.local) {
       return current?.local === true && current.version === entry.version;
     }
+    if (current.size > this.config.maxFileBytes) return false; // larger than this node accepts
     const live = new Map(this.#livePeers().map((p) => [p.id, p]));
     const holders = shuffle(this.#random, current.holders)
       .map((id) => live.get(id))
@@ -545,7 +546,8 @@ export class ReplicationEngine implements FileService {
       holders,
       header: { name: entry.name, version: entry.version },
       sha256: entry.sha256,
-      maxBytes: this.config.maxFileBytes,
+      // A holder may not send more than the announced size (the sha256 check catches the rest).
+      maxBytes: entry.size,
       signal,
       onBytes: (n) => {
         this.#counters.bytesPulled += n;

@@ -1,3 +1,4 @@
+import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster, body, readText } from './cluster.js';
 
@@ -35,5 +36,38 @@ describe('replication: spread', () => {
     const four = engine.waitForHolders('w', info.version, 4, { timeoutMs: 2_000 });
     await cluster.clock.advance(2_001);
     expect(await four).toBe(false);
+  });
+});
+
+describe('replication: edge cases', () => {
+  it('an empty file spreads and is served by read-through like any other', async () => {
+    cluster = await TestCluster.create(2);
+    const [a, b] = cluster.nodes;
+    const info = await a!.engine.put('empty', body(''));
+    expect(info.size).toBe(0);
+    await cluster.until(() => b!.engine.describe('empty')?.local === true);
+    expect(await readText(b!.engine, 'empty')).toBe('');
+    const late = await cluster.addNode();
+    const { stream } = await cluster.drive(late.engine.read('empty'));
+    expect(await cluster.drive(text(stream))).toBe('');
+  });
+
+  it('lists live names in order with prefix and cursor paging', async () => {
+    cluster = await TestCluster.create(1);
+    const engine = cluster.nodes[0]!.engine;
+    for (const name of ['b/2', 'a', 'b/1', 'c', 'b/3']) await engine.put(name, body(name));
+    await engine.delete('b/2');
+    const first = await engine.list({ prefix: 'b/', limit: 1 });
+    expect(first.files.map((f) => f.name)).toEqual(['b/1']);
+    const second = await engine.list({ prefix: 'b/', limit: 5, cursor: first.next });
+    expect(second).toMatchObject({ files: [{ name: 'b/3', size: 3 }] });
+    expect(second.next).toBeUndefined();
+    expect((await engine.list({ limit: 10 })).files.map((f) => f.name)).toEqual([
+      'a',
+      'b/1',
+      'b/3',
+      'c',
+    ]);
+    expect(engine.localStats()).toEqual({ files: 4, bytes: 8 });
   });
 });
