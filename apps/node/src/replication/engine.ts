@@ -182,11 +182,17 @@ export class ReplicationEngine implements FileService {
   }
 
   stats(): ReplicationStats {
-    return this.#counters.snapshot({
+    const antiEntropy = this.#antiEntropy.stats();
+    const snapshot = this.#counters.snapshot({
       activeTransfers: this.#transfers.active,
       queuedTransfers: this.#transfers.queued,
       indexEntries: this.#index.size,
     });
+    // Rounds run by AntiEntropy's own timer and by syncWith() are both counted there.
+    snapshot.antiEntropyRounds = antiEntropy.rounds;
+    snapshot.antiEntropyFailures = antiEntropy.failedRounds;
+    snapshot.invalidMessages += antiEntropy.invalidMessages;
+    return snapshot;
   }
 
   // ---------------------------------------------------------------- FileService
@@ -707,9 +713,7 @@ export class ReplicationEngine implements FileService {
   async syncWith(peer: PeerInfo): Promise<void> {
     try {
       await this.#antiEntropy.syncWith(peer);
-      this.#counters.antiEntropyRounds++;
     } catch (error) {
-      this.#counters.antiEntropyFailures++;
       this.#log.debug({ peer: peer.id, code: errorCode(error) }, 'anti-entropy round failed');
     }
   }

@@ -29,6 +29,8 @@ export interface ReplicationStats {
 }
 
 type Gauges = Pick<ReplicationStats, 'activeTransfers' | 'queuedTransfers' | 'indexEntries'>;
+/** Filled in from @dfs/gossip's AntiEntropy at snapshot time. */
+const NOT_COUNTED_HERE = { antiEntropyRounds: 0, antiEntropyFailures: 0 };
 
 export class ReplicationCounters {
   localPuts = 0;
@@ -46,12 +48,10 @@ export class ReplicationCounters {
   bytesPulled = 0;
   servesStarted = 0;
   bytesServed = 0;
-  antiEntropyRounds = 0;
-  antiEntropyFailures = 0;
   scrubbed = 0;
   corruptDetected = 0;
 
   snapshot(gauges: Gauges): ReplicationStats {
-    return { ...this, ...gauges };
+    return { ...this, ...NOT_COUNTED_HERE, ...gauges };
   }
 }

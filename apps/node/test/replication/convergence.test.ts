@@ -47,6 +47,7 @@ describe('replication: convergence', () => {
     await cluster.until(() => late.engine.localStats().files === 19, 60_000);
     expect(await names(cluster, 3)).toEqual(await names(cluster, 0));
     expect(late.engine.describe('file-0')?.deleted).toBe(true);
+    expect(late.engine.stats().antiEntropyRounds).toBeGreaterThan(0);
     expect(await readText(late.engine, 'file-7')).toBe('content 7');
   });
 
