@@ -15,6 +15,14 @@ export function tempPathIn(directory: string): string {
   return join(directory, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
 }
 
+/** Creates a new temp file in `directory` (O_EXCL, so two writers never share one). */
+export async function createTempFile(
+  directory: string,
+): Promise<{ handle: FileHandle; path: string }> {
+  const path = tempPathIn(directory);
+  return { handle: await open(path, 'wx', 0o644), path };
+}
+
 export async function fsyncDirectory(directory: string): Promise<void> {
   const handle = await open(directory, 'r');
   try {

@@ -1,4 +1,4 @@
-export { openStore, type OpenStoreOptions } from './store.js';
+export { MAX_METADATA_BYTES, openStore, type OpenStoreOptions } from './store.js';
 export { StoreError, isStoreError, type StoreErrorCode } from './errors.js';
 export { sha256Layout, goCompatibleLayout, type PathLayout } from './layout.js';
 export { MAX_KEY_BYTES } from './keys.js';

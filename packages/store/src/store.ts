@@ -7,6 +7,7 @@ import { copyFile, constants, open, rename, truncate, type FileHandle } from 'no
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import {
+  createTempFile,
   ensureDirectory,
   fsyncDirectory,
   tempPathIn,
@@ -52,6 +53,8 @@ export interface OpenStoreOptions {
 /** Trailers are read with this many files open at once while listing. */
 const LIST_CONCURRENCY = 16;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** Metadata is for small facts (a version, a content type); list holds all of it in memory. */
+export const MAX_METADATA_BYTES = 16 * 1024;
 
 /**
  * Opens (creating if needed) the store at `options.dir`, removing temp files left by a crash.
@@ -115,6 +118,24 @@ class FileStore implements Store {
     }
   }
 
+  /**
+   * A temp file in the shard directory, creating the directory on first use. A directory removed
+   * behind our back (ENOENT) is recreated once; no body byte has been consumed at that point.
+   */
+  async #createTempFile(directory: string): Promise<{ handle: FileHandle; path: string }> {
+    if (!this.#knownDirectories.has(directory)) {
+      await ensureDirectory(directory, this.#fsync);
+      this.#knownDirectories.add(directory);
+    }
+    try {
+      return await createTempFile(directory);
+    } catch (error) {
+      if (systemErrorCode(error) !== 'ENOENT') throw error;
+      await ensureDirectory(directory, this.#fsync);
+      return createTempFile(directory);
+    }
+  }
+
   /** The entry in the file at `path` if it belongs to `key`; undefined when absent. */
   async #openEntry(
     key: string,
@@ -161,23 +182,13 @@ class FileStore implements Store {
     return this.#run('put', options.signal, async (op) => {
       const path = this.#pathOf(key);
       const directory = dirname(path);
-      if (!this.#knownDirectories.has(directory)) {
-        await ensureDirectory(directory, this.#fsync);
-        this.#knownDirectories.add(directory);
-      }
       const written = await writeTempEntry({
-        directory,
+        temp: await this.#createTempFile(directory),
         key,
         body,
         ...request,
         fsync: this.#fsync,
         signal: op.signal,
-      }).catch((error: unknown) => {
-        // Someone removed our shard directory: forget it so the next put recreates it.
-        if (systemErrorCode(error instanceof StoreError ? error.cause : error) === 'ENOENT') {
-          this.#knownDirectories.delete(directory);
-        }
-        throw error;
       });
       try {
         await this.#locks.run(path, async () => {
@@ -393,6 +404,9 @@ function preconditionFailed(key: string): StoreError {
 }
 
 function checkRange(range: ByteRange, size: number): void {
+  if (typeof range !== 'object' || range === null) {
+    throw new StoreError('ERR_RANGE', 'range must be an object { start, end }');
+  }
   const { start, end } = range;
   if (
     !Number.isSafeInteger(start) ||
@@ -421,6 +435,13 @@ function checkMetadata(value: unknown): asserts value is StoreMetadata {
     throw new StoreError(
       'ERR_INVALID_ARGUMENT',
       'metadata must be an object of string, finite number, boolean or null values',
+    );
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (bytes > MAX_METADATA_BYTES) {
+    throw new StoreError(
+      'ERR_INVALID_ARGUMENT',
+      `metadata is ${bytes} bytes as JSON; the limit is ${MAX_METADATA_BYTES}`,
     );
   }
 }

@@ -3,18 +3,22 @@
  * trailer and fsyncs. The caller publishes the temp file with one rename. Any failure removes it.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { bodyChunks } from './body-source.js';
-import { unlinkIfPresent, writeAll, tempPathIn } from './durable-fs.js';
+import { unlinkIfPresent, writeAll } from './durable-fs.js';
 import { StoreError, toStoreError } from './errors.js';
 import { encodeTrailer } from './format.js';
 import type { PutBody, StoreEntry, StoreMetadata } from './types.js';
 
-/** Chunks are coalesced into writes of about this size: fewer syscalls, bounded memory. */
-const WRITE_BATCH_BYTES = 1024 * 1024;
+/**
+ * Small chunks are coalesced into writes of about this size (fewer syscalls). Measured: 64 KiB beats
+ * both no coalescing (with 16 KiB chunks) and 1 MiB batches, which made large puts slower and erratic.
+ */
+const WRITE_BATCH_BYTES = 64 * 1024;
 
 export interface WriteEntryRequest {
-  directory: string;
+  /** Freshly created (O_EXCL) temp file beside the final name; removed here on any failure. */
+  temp: { handle: FileHandle; path: string };
   key: string;
   body: PutBody;
   metadata: StoreMetadata;
@@ -31,9 +35,8 @@ export interface WrittenEntry {
 }
 
 export async function writeTempEntry(request: WriteEntryRequest): Promise<WrittenEntry> {
-  const { directory, signal, maxBytes, expectedSize } = request;
-  const tempPath = tempPathIn(directory);
-  const handle = await open(tempPath, 'wx', 0o644);
+  const { signal, maxBytes, expectedSize } = request;
+  const { handle, path: tempPath } = request.temp;
   let closed = false;
   // One write in flight while the next batch is read and hashed.
   let inFlight: Promise<void> = Promise.resolve();

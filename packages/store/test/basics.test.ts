@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { isStoreError, openStore, StoreError } from '../src/index.js';
+import { isStoreError, MAX_METADATA_BYTES, openStore, StoreError } from '../src/index.js';
 import {
   bytes,
   chunked,
@@ -100,6 +100,7 @@ describe('put and get', () => {
       { maxBytes: 1.5 },
       { metadata: { nested: { a: 1 } } as unknown as Record<string, string> },
       { metadata: { n: Number.NaN } },
+      { metadata: { big: 'x'.repeat(MAX_METADATA_BYTES) } },
     ];
     for (const options of cases) {
       expect((await rejection(store.put('k', 'x', options))).code).toBe('ERR_INVALID_ARGUMENT');
@@ -244,5 +245,17 @@ describe('open and close', () => {
   it('refuses a missing dir', async () => {
     const error = await rejection(openStore({ dir: '' }));
     expect(error.code).toBe('ERR_INVALID_ARGUMENT');
+  });
+});
+
+describe('self-healing', () => {
+  it('recreates a shard directory removed while the store is open', async () => {
+    const { rm } = await import('node:fs/promises');
+    const { sha256Layout } = await import('../src/index.js');
+    const { store, dir } = await tempStore();
+    await store.put('k', 'one');
+    await rm(`${dir}/${sha256Layout.pathFor('k').split('/')[0] ?? ''}`, { recursive: true });
+    await store.put('k', 'two');
+    expect((await getBytes(store, 'k')).toString()).toBe('two');
   });
 });

@@ -34,6 +34,8 @@ describe('get with a byte range', () => {
       { start: -1, end: 2 },
       { start: 0.5, end: 2 },
       { start: 0, end: Number.NaN },
+      null as unknown as { start: number; end: number },
+      { start: '1', end: 2 } as unknown as { start: number; end: number },
     ];
     for (const range of bad) {
       expect((await rejection(store.get('k', { range }))).code).toBe('ERR_RANGE');
