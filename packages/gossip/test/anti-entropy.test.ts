@@ -310,6 +310,18 @@ describe('anti-entropy input validation', () => {
     expect(local.get('a')?.version).toBe(1);
   });
 
+  it('a round with no live peers does nothing; a dead peer fails the round, counted', async () => {
+    const { c, ae } = await pair();
+    c.network.kill('n1');
+    let error: unknown;
+    void ae[0]!.syncWith({ id: 'node-1', address: 'n1' }).catch((e: unknown) => (error = e));
+    await c.clock.runUntil(() => error !== undefined, { timeoutMs: 10_000, stepMs: 1 });
+    expect(isTransportError(error)).toBe(true);
+    expect(ae[0]!.stats()).toMatchObject({ rounds: 1, failedRounds: 1 });
+    // The cluster view now excludes the killed node: nobody to reconcile with.
+    await expect(ae[0]!.syncRound()).resolves.toBeUndefined();
+  });
+
   it('stop() cancels its timer and refuses further rounds', async () => {
     const { c, ae } = await pair();
     expect(c.clock.pendingTimers).toBeGreaterThan(0);
