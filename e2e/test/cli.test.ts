@@ -13,19 +13,32 @@ let second: RunningNode;
 let work: string;
 let nodeEnv: Record<string, string>;
 
+/** Short protocol intervals so membership and spreading settle in well under a second. */
+const FAST = [
+  '--gossip-interval',
+  '100ms',
+  '--probe-interval',
+  '200ms',
+  '--anti-entropy-interval',
+  '300ms',
+];
+
 beforeAll(async () => {
-  first = await startNode();
-  second = await startNode({ peers: [first.address] });
+  first = await startNode({ args: FAST });
+  second = await startNode({ peers: [first.address], args: FAST });
   work = await mkdtemp(join(tmpdir(), 'dfs-cli-e2e-'));
   nodeEnv = { DFS_NODE: first.address };
-  // The two nodes know each other before any test relies on the cluster.
+}, 60_000);
+
+/** Resolves once the first node lists both nodes as alive (the tests that span nodes need it). */
+async function clusterFormed(): Promise<void> {
   await eventually('both nodes alive in the member list', async () => {
     const run = await runDfs(['members', '--json'], { cwd: work, env: nodeEnv });
     if (run.code !== 0) return undefined;
     const view = JSON.parse(run.stdout.toString()) as { members: { state: string }[] };
     return view.members.filter((m) => m.state === 'alive').length >= 2 ? true : undefined;
   });
-}, 60_000);
+}
 
 afterAll(async () => {
   await Promise.all([first?.stop(), second?.stop()]);
@@ -48,6 +61,7 @@ describe('dfs against real nodes', { timeout: 60_000 }, () => {
     expect(viaFirst.code).toBe(0);
     expect((await readFile(join(work, 'back.bin'))).equals(body)).toBe(true);
 
+    await clusterFormed();
     const viaSecond = await runDfs(['--node', second.address, 'get', 'e2e/random.bin', '-'], {
       cwd: work,
     });
@@ -109,6 +123,7 @@ describe('dfs against real nodes', { timeout: 60_000 }, () => {
     });
     const stat = await runDfs(['stat', 'e2e/json.txt', '--json'], { cwd: work, env: nodeEnv });
     expect(JSON.parse(stat.stdout.toString())).toMatchObject({ name: 'e2e/json.txt', size: 1 });
+    await clusterFormed();
     const members = await runDfs(['members', '--json'], { cwd: work, env: nodeEnv });
     const view = JSON.parse(members.stdout.toString()) as { members: { addr: string }[] };
     expect(view.members.map((m) => m.addr).sort()).toEqual([first.address, second.address].sort());
@@ -127,6 +142,7 @@ describe('dfs against real nodes', { timeout: 60_000 }, () => {
     const stat = await runDfs(['stat', 'e2e/gone.txt'], { cwd: work, env: nodeEnv });
     expect(stat.code).toBe(1);
     expect(stat.stderr).toContain('no file named "e2e/gone.txt"');
+    await clusterFormed();
     await eventually('the delete to reach the second node', async () => {
       const run = await runDfs(['--node', second.address, 'stat', 'e2e/gone.txt'], { cwd: work });
       return run.code === 1 ? true : undefined;
@@ -163,7 +179,7 @@ describe('exit codes', { timeout: 60_000 }, () => {
 describe('API token', { timeout: 60_000 }, () => {
   let guarded: RunningNode;
   beforeAll(async () => {
-    guarded = await startNode({ args: ['--api-token', 'e2e-token'] });
+    guarded = await startNode({ args: ['--api-token', 'e2e-token', ...FAST] });
   }, 30_000);
   afterAll(async () => {
     await guarded?.stop();
