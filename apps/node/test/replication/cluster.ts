@@ -42,21 +42,32 @@ export class TestCluster {
   readonly #root: string;
   readonly #config: Partial<ReplicationConfig>;
 
-  private constructor(root: string, config: Partial<ReplicationConfig>, latencyMs: number) {
+  private constructor(
+    root: string,
+    config: Partial<ReplicationConfig>,
+    latencyMs: number,
+    lossRate: number,
+  ) {
     this.#root = root;
     this.#config = config;
-    this.network = new MemoryNetwork({ clock: this.clock, random: this.random, latencyMs });
+    this.network = new MemoryNetwork({
+      clock: this.clock,
+      random: this.random,
+      latencyMs,
+      lossRate,
+    });
   }
 
   static async create(
     size: number,
-    options?: { config?: Partial<ReplicationConfig>; latencyMs?: number },
+    options?: { config?: Partial<ReplicationConfig>; latencyMs?: number; lossRate?: number },
   ): Promise<TestCluster> {
     const root = await mkdtemp(join(tmpdir(), 'dfs-repl-'));
     const cluster = new TestCluster(
       root,
       { ...TEST_CONFIG, ...options?.config },
       options?.latencyMs ?? 1,
+      options?.lossRate ?? 0,
     );
     for (let i = 0; i < size; i++) await cluster.addNode();
     return cluster;
@@ -123,7 +134,7 @@ export class TestCluster {
    * is real, so before each step we let pending file-system requests finish: virtual time then only
    * moves while the disk is idle, and a virtual timeout can never fire "during" a slow real write.
    */
-  async until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  async until(condition: () => boolean, timeoutMs = 30_000, stepMs = 5): Promise<void> {
     const deadline = this.clock.now() + timeoutMs;
     for (;;) {
       await settleDiskIo();
@@ -131,7 +142,7 @@ export class TestCluster {
       if (this.clock.now() >= deadline) {
         throw new Error(`condition not met within ${timeoutMs} ms of virtual time`);
       }
-      await this.clock.advance(5);
+      await this.clock.advance(stepMs);
     }
   }
 

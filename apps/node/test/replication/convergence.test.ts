@@ -67,9 +67,16 @@ describe('replication: convergence', () => {
     await cluster.clock.advance(3_000);
     expect(cluster.nodes[0]!.engine.describe('right')).toBeUndefined();
 
+    const newest = cluster.nodes[3]!.engine.describe('shared')!.version;
     cluster.network.heal();
     await cluster.until(
-      () => cluster!.nodes.every((n) => n.engine.localStats().files === 3),
+      () =>
+        cluster!.nodes.every(
+          (n) =>
+            n.engine.localStats().files === 3 &&
+            n.engine.describe('shared')?.version === newest &&
+            n.engine.describe('shared')?.local === true,
+        ),
       120_000,
     );
     const expected = await names(cluster, 0);
@@ -91,4 +98,36 @@ describe('replication: convergence', () => {
     const next = await a!.engine.put('kept', body('newer'));
     expect(next.version > kept.version).toBe(true);
   });
+});
+
+describe('replication: at scale', () => {
+  it('10 nodes converge on every file and delete despite 20% message loss', async () => {
+    cluster = await TestCluster.create(10, { lossRate: 0.2 });
+    const nodes = cluster.nodes;
+    for (let i = 0; i < 30; i++) {
+      await nodes[i % nodes.length]!.engine.put(`bulk/${i}`, body(`bulk body ${i}`));
+    }
+    for (let i = 0; i < 5; i++) {
+      // The deleting node may not know the name yet: it asks its peers, so drive the clock.
+      expect(await cluster.drive(nodes[(i * 3) % nodes.length]!.engine.delete(`bulk/${i}`))).toBe(
+        true,
+      );
+    }
+    const settled = (): boolean =>
+      nodes.every(
+        (n) =>
+          n.engine.localStats().files === 25 &&
+          Array.from({ length: 5 }, (_, i) => n.engine.describe(`bulk/${i}`)?.deleted).every(
+            Boolean,
+          ),
+      );
+    await cluster.until(settled, 120_000, 50);
+    const expected = await names(cluster, 0);
+    expect(expected).toHaveLength(25);
+    for (let i = 1; i < nodes.length; i++) expect(await names(cluster, i)).toEqual(expected);
+    for (const node of nodes) expect(node.engine.describe('bulk/3')?.deleted).toBe(true);
+    // Each node pulled each surviving body at most once or twice (a lost reply may retry).
+    const pulls = nodes.reduce((sum, n) => sum + n.engine.stats().transfersCompleted, 0);
+    expect(pulls).toBeLessThanOrEqual(9 * 30);
+  }, 30_000);
 });
