@@ -8,6 +8,8 @@ describe('rumor-spread scenario at 100 nodes', () => {
       const run = await simulateSpread(100, loss, 7);
       expect(run.coverage).toBe(1);
       expect(run.roundsToAll).toBeLessThanOrEqual(12);
+      // Anti-entropy can only make full coverage come sooner, never later.
+      expect(run.roundsToAllWithAntiEntropy).toBeLessThanOrEqual(run.roundsToAll!);
       // Every node sends the rumor exactly its retransmit limit times (one rumor per packet).
       expect(run.messagesPerNode).toBeLessThanOrEqual(retransmitLimit(4, 100));
       expect(run.messagesPerNode).toBeGreaterThan(retransmitLimit(4, 100) - 1);

@@ -5,7 +5,13 @@
  * f = fanout * (1 - loss): exponential growth, then the tail where each round leaves e^-f uninformed.
  * Target: 100 % coverage within 12 rounds at 0 % and 10 % loss.
  */
-import { RUMOR_DEFAULTS, RumorMonger, retransmitLimit } from '@dfs/gossip';
+import {
+  AntiEntropy,
+  RUMOR_DEFAULTS,
+  RumorMonger,
+  VersionedMap,
+  retransmitLimit,
+} from '@dfs/gossip';
 import {
   MemoryNetwork,
   VirtualClock,
@@ -19,6 +25,9 @@ const FANOUT = 3;
 const INTERVAL_MS = 200;
 const LATENCY_MS = 5;
 const MAX_ROUNDS = 60;
+/** Anti-entropy runs every 5 gossip rounds, with a request deadline of 5 rounds. */
+const ANTI_ENTROPY_INTERVAL_MS = 5 * INTERVAL_MS;
+const KEY = 'a new file';
 const TARGET_ROUNDS = 12;
 const LOSS_RATES = [0, 0.1, 0.3] as const;
 
@@ -27,6 +36,8 @@ export interface SpreadRun {
   /** Gossip intervals from the broadcast until the last node received it (undefined if never). */
   roundsToAll: number | undefined;
   coverage: number;
+  /** Rounds until every node had it by rumor or by anti-entropy (pull every 5 rounds). */
+  roundsToAllWithAntiEntropy: number | undefined;
   /** Rumor packets sent per node until every retransmission ran out. */
   messagesPerNode: number;
   /** Copies a node received that it already had. */
@@ -60,6 +71,8 @@ export async function simulateSpread(
   }
   const everyone: PeerInfo[] = transports.map((t) => ({ id: t.id, address: t.address }));
   const firstHeard: (number | undefined)[] = new Array<number | undefined>(nodes).fill(undefined);
+  const states = transports.map(() => new VersionedMap());
+  const data = new TextEncoder().encode('sha256 of the new file');
   const mongers = transports.map((transport, i) => {
     // Each node's view: everyone but itself, built once (the view is static in this scenario).
     const view = everyone.filter((_, j) => j !== i);
@@ -73,16 +86,41 @@ export async function simulateSpread(
     });
     monger.subscribe('sim', () => {
       firstHeard[i] ??= clock.now();
+      // Always spread (return nothing): the rumor figures must not depend on anti-entropy.
+      states[i]?.set(KEY, { version: 1, data });
     });
     monger.start();
     return monger;
   });
+  const engines = transports.map((transport, i) => {
+    const view = everyone.filter((_, j) => j !== i);
+    const engine = new AntiEntropy({
+      transport,
+      peers: () => view,
+      reconciler: states[i] as VersionedMap,
+      name: 'sim',
+      clock,
+      random: seededRandom(seed * 200_003 + i),
+      intervalMs: ANTI_ENTROPY_INTERVAL_MS,
+      requestTimeoutMs: ANTI_ENTROPY_INTERVAL_MS,
+    });
+    engine.start();
+    return engine;
+  });
 
   const started = clock.now();
   firstHeard[0] = started;
-  mongers[0]?.broadcast('sim', new TextEncoder().encode('a new file'));
-  const settled = (): boolean => mongers.every((m) => m.stats().queued === 0);
-  for (let round = 0; round < MAX_ROUNDS && !settled(); round++) await clock.advance(INTERVAL_MS);
+  states[0]?.set(KEY, { version: 1, data });
+  mongers[0]?.broadcast('sim', new TextEncoder().encode(KEY));
+  let roundsToAllWithAntiEntropy: number | undefined;
+  const rumorsSettled = (): boolean => mongers.every((m) => m.stats().queued === 0);
+  for (let round = 1; round <= MAX_ROUNDS; round++) {
+    await clock.advance(INTERVAL_MS);
+    if (roundsToAllWithAntiEntropy === undefined && states.every((s) => s.size === 1)) {
+      roundsToAllWithAntiEntropy = round;
+    }
+    if (rumorsSettled() && roundsToAllWithAntiEntropy !== undefined) break;
+  }
   await clock.advance(LATENCY_MS * 2);
 
   const heard = firstHeard.filter((t): t is number => t !== undefined);
@@ -90,11 +128,13 @@ export async function simulateSpread(
   const packets = mongers.reduce((sum, m) => sum + m.stats().packetsSent, 0);
   const duplicates = mongers.reduce((sum, m) => sum + m.stats().duplicates, 0);
   for (const monger of mongers) monger.stop();
+  await Promise.all(engines.map((engine) => engine.stop()));
   // The transports are left to the garbage collector with their virtual clock: nothing real runs,
   // and closing 1,000 memory transports costs O(N^2) (each close notifies every other transport).
   return {
     lossRate,
     roundsToAll: heard.length === nodes ? Math.ceil((last - started) / INTERVAL_MS) : undefined,
+    roundsToAllWithAntiEntropy,
     coverage: heard.length / nodes,
     messagesPerNode: packets / nodes,
     duplicatesPerNode: duplicates / nodes,
@@ -120,6 +160,8 @@ export const scenario: Scenario = {
       const label = `loss ${Math.round(lossRate * 100)} %`;
       figures[`${label}: rounds to 100 %`] = run.roundsToAll ?? 'never';
       figures[`${label}: coverage %`] = Number((run.coverage * 100).toFixed(2));
+      figures[`${label}: rounds to 100 % with anti-entropy`] =
+        run.roundsToAllWithAntiEntropy ?? 'never';
       figures[`${label}: estimate log_(f+1) N + ln N / f`] = Number(run.estimateRounds.toFixed(1));
       figures[`${label}: messages per node`] = Number(run.messagesPerNode.toFixed(2));
       figures[`${label}: duplicates per node`] = Number(run.duplicatesPerNode.toFixed(2));
