@@ -53,6 +53,29 @@ describe('put and get', () => {
     expect(await readFile(join(dir, 'into/x y.txt'), 'utf8')).toBe('alpha');
   });
 
+  it('resolves paths against INIT_CWD when pnpm runs it as the root script', async () => {
+    const repo = join(dir, 'repo');
+    const user = join(dir, 'user');
+    await mkdir(repo);
+    await mkdir(user);
+    await writeFile(join(user, 'mine.txt'), 'from the user directory');
+    const env = {
+      DFS_NODE: server.address,
+      INIT_CWD: user,
+      npm_package_json: join(repo, 'package.json'),
+    };
+    expect((await dfs(['put', 'mine.txt'], { cwd: repo, env })).code).toBe(0);
+    expect((await dfs(['get', 'mine.txt', 'back.txt'], { cwd: repo, env })).code).toBe(0);
+    expect(await readFile(join(user, 'back.txt'), 'utf8')).toBe('from the user directory');
+    expect(await readdir(repo)).toEqual([]);
+  });
+
+  it('uploads an empty file', async () => {
+    await writeFile(join(dir, 'empty'), '');
+    expect((await dfs(['put', 'empty'], base)).code).toBe(0);
+    expect(server.files.get('empty')?.body.length).toBe(0);
+  });
+
   it('reads stdin with - and writes stdout with -, bytes untouched', async () => {
     const put = await dfs(['put', '-', 'piped.bin'], { ...base, stdin: binary });
     expect(put.code).toBe(0);

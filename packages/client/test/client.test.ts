@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -288,5 +289,39 @@ describe('getToFile', () => {
   it('writes nothing for a missing file', async () => {
     expect(await codeOf(client.getToFile('missing', join(dir, 'm')))).toBe('ERR_NOT_FOUND');
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('listing every page', () => {
+  it('yields exactly the names under the prefix, in byte order, for any page size', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.stringMatching(/^[a-c]{1,3}(\/[a-c]{1,2})?$/), { maxLength: 12 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom('', 'a', 'b/', 'ab'),
+        async (names, pageSize, prefix) => {
+          server.files.clear();
+          for (const name of names) await client.put(name, name);
+          const listed: string[] = [];
+          for await (const file of client.listAll({ prefix, limit: pageSize })) {
+            listed.push(file.name);
+          }
+          const expected = names
+            .filter((name) => name.startsWith(prefix))
+            .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+          expect(listed).toEqual(expected);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('uploads and downloads an empty file', async () => {
+    const result = await client.put('empty', Buffer.alloc(0));
+    expect(result.size).toBe(0);
+    expect((await client.getBuffer('empty')).length).toBe(0);
+    const target = join(dir, 'empty.out');
+    await client.getToFile('empty', target);
+    expect((await readFile(target)).length).toBe(0);
   });
 });

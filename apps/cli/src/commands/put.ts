@@ -90,6 +90,9 @@ export async function putCommand(
     if (context.json) context.out(toJson([]));
     return;
   }
+  if (uploads[0]?.source === 'stdin' && (context.io.stdin as { isTTY?: boolean }).isTTY) {
+    context.note('reading from the terminal; finish with Ctrl-D (or pipe a file in)');
+  }
   const results: PutResult[] = [];
   const totalBytes = uploads.every((upload) => upload.size !== undefined)
     ? uploads.reduce((sum, upload) => sum + (upload.size ?? 0), 0)
