@@ -46,6 +46,11 @@ export interface RunningNode {
 const HEADERS_TIMEOUT_MS = 10_000;
 const IDLE_SOCKET_TIMEOUT_MS = 60_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Status lines for requests the HTTP parser refuses before our listener sees them. */
+const CLIENT_ERROR_STATUS: Record<string, string> = {
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+};
 /** Shutdown must finish within SPEC's 5 s; leave gets most of it, the rest is local. */
 const LEAVE_TIMEOUT_MS = 1_500;
 
@@ -82,15 +87,21 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       headersTimeout: HEADERS_TIMEOUT_MS,
       requestTimeout: 0,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      // How often the header timeout is checked (default 30 s would let a slow client linger).
+      connectionsCheckingInterval: 1_000,
       noDelay: true,
     });
     httpServer.timeout = IDLE_SOCKET_TIMEOUT_MS;
-    httpServer.on('clientError', (error, socket) => {
-      log.debug({ err: error }, 'malformed HTTP request');
+    httpServer.on('clientError', (error: Error & { code?: string }, socket) => {
+      log.debug({ err: error }, 'malformed or too slow HTTP request');
       if (socket.writable && !socket.destroyed) {
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? '400 Bad Request';
+        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
+          socket.destroy(),
+        );
+      } else {
+        socket.destroy();
       }
-      socket.destroy();
     });
     cleanups.push(async () => {
       httpServer.closeAllConnections();

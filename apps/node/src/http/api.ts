@@ -19,6 +19,7 @@ import { parseDuration } from '../cli/units.js';
 import { createBearerCheck } from './auth.js';
 import { answerFor, publicMessage, sendError } from './errors.js';
 import { decideRange } from './range.js';
+import { uploadBody } from './upload-body.js';
 
 export type Lifecycle = 'starting' | 'serving' | 'stopping';
 
@@ -168,16 +169,16 @@ export function createApiListener(
         `body of ${declared} bytes exceeds the ${options.maxFileSize}-byte limit (--max-file-size)`,
       );
     }
+    const body = uploadBody(req);
     let info: FileInfo;
     try {
-      info = await files.put(name, req, { signal, maxBytes: options.maxFileSize });
+      info = await files.put(name, body.stream, { signal, maxBytes: options.maxFileSize });
     } catch (error) {
-      // The body may be only partly read; do not try to reuse this connection.
-      res.setHeader('connection', 'close');
+      body.discardRest();
       throw error;
     }
     metrics.httpBytes.inc({ direction: 'in' }, info.size);
-    const body = { name: info.name, size: info.size, sha256: info.sha256, version: info.version };
+    const answer = { name: info.name, size: info.size, sha256: info.sha256, version: info.version };
     if (wanted > 1) {
       const reached = await files.waitForHolders(name, info.version, wanted, { timeoutMs, signal });
       if (!reached) {
@@ -187,7 +188,7 @@ export function createApiListener(
         );
       }
     }
-    sendJson(res, 201, body, false, { etag: `"${info.sha256}"`, ...versionHeaders(info) });
+    sendJson(res, 201, answer, false, { etag: `"${info.sha256}"`, ...versionHeaders(info) });
   }
 
   async function getFile({ req, res, path, signal }: RequestContext): Promise<void> {

@@ -1,0 +1,98 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { afterAll, expect, it } from 'vitest';
+import { Cluster, freePort, nodeMain, repoRoot } from '../src/node-process.js';
+
+const cluster = new Cluster();
+afterAll(() => cluster.close());
+
+it.each([
+  [['not-an-address'], /not host:port/],
+  [[], /missing required argument/],
+  [['127.0.0.1:4001', '--fanout', 'lots'], /fanout/],
+  [['127.0.0.1:4001', '--no-such-option'], /unknown option/],
+])('bad arguments %j: one line on stderr, exit 2, no stack trace', (args, message) => {
+  const result = spawnSync(process.execPath, [nodeMain, ...args], { encoding: 'utf8' });
+  expect(result.status).toBe(2);
+  expect(result.stderr).toMatch(message);
+  expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+  expect(result.stdout).toBe('');
+});
+
+it('a port already in use is a clear error, not a stack trace', async () => {
+  const first = await cluster.start();
+  const result = spawnSync(
+    process.execPath,
+    [nodeMain, first.address, '--data', await cluster.dataDir()],
+    { encoding: 'utf8' },
+  );
+  expect(result.status).toBe(1);
+  expect(result.stderr).toMatch(/EADDRINUSE|in use/);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+});
+
+it('prints one ready line with id and address; SIGTERM exits 0 and keeps the id', async () => {
+  const node = await cluster.start();
+  const line = await node.ready();
+  expect(line).toMatch(new RegExp(`^ready \\S+ ${node.address.replace(/\./g, '\\.')}`));
+  expect(node.stdout.trim().split('\n')).toHaveLength(1);
+  const health = await fetch(`${node.url}/v1/health`);
+  expect(health.status).toBe(200);
+  expect(await health.json()).toMatchObject({ status: 'ok', id: node.id });
+  node.kill('SIGTERM');
+  expect(await node.exited).toEqual({ code: 0, signal: null });
+  const again = await cluster.restart(node);
+  expect(again.id).toBe(node.id);
+  again.kill('SIGINT');
+  expect((await again.exited).code).toBe(0);
+});
+
+it('pnpm --filter apps/node start runs the node (relative --data resolved where the user ran it)', async () => {
+  const port = await freePort();
+  const dataDir = await cluster.dataDir();
+  const child = spawn(
+    'pnpm',
+    [
+      '--filter',
+      'apps/node',
+      'start',
+      '--',
+      `127.0.0.1:${port}`,
+      '--data',
+      dataDir,
+      '--log-level',
+      'warn',
+    ],
+    { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`not ready in time:\n${stdout}\n${stderr}`)),
+        50_000,
+      );
+      const check = (): void => {
+        if (/^ready /m.test(stdout)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout.on('data', check);
+      child.on('exit', () => {
+        clearTimeout(timer);
+        reject(new Error(`pnpm exited before ready:\n${stdout}\n${stderr}`));
+      });
+    });
+    const health = await fetch(`http://127.0.0.1:${port}/v1/health`);
+    expect(health.status).toBe(200);
+  } finally {
+    // pnpm runs the node as a grandchild: signal the whole process group.
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+  }
+  await exited;
+});
