@@ -18,7 +18,11 @@ export type TransportErrorCode =
   | 'ERR_TOO_MANY_CONNECTIONS'
   | 'ERR_TRANSPORT_CLOSED'
   | 'ERR_REMOTE'
-  | 'ERR_STREAM_RESET';
+  | 'ERR_STREAM_RESET'
+  | 'ERR_HANDSHAKE_TIMEOUT'
+  | 'ERR_TLS'
+  | 'ERR_TOO_MANY_STREAMS'
+  | 'ERR_TOO_MANY_REQUESTS';
 
 export class TransportError extends Error {
   override readonly name = 'TransportError';

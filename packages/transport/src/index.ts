@@ -17,3 +17,8 @@ export { MemoryNetwork } from './memory/network.js';
 export type { MemoryNetworkOptions, MemoryNetworkStats, LinkConditions } from './memory/network.js';
 export { MemoryTransport } from './memory/transport.js';
 export type { MemoryTransportOptions } from './memory/transport.js';
+export { TcpTransport } from './tcp/transport.js';
+export type { TcpTransportOptions, TcpTlsOptions, TransportLogger } from './tcp/options.js';
+export type { TransportStats, TransportCounters } from './tcp/counters.js';
+export { isPeerProtocol, PEER_PROTOCOL_MAGIC, PROTOCOL_VERSION } from './tcp/handshake.js';
+export { FrameDecoder, FrameType, encodeFrame } from './tcp/frame.js';

@@ -1,0 +1,700 @@
+import type { Duplex } from 'node:stream';
+import type { Clock, Timer } from '../clock.js';
+import { encodeValue } from '../codec.js';
+import { TransportError } from '../errors.js';
+import { CallContext, fromWireError, toWireError, type HandlerRegistry } from '../handlers.js';
+import type { CallOptions, PeerInfo } from '../types.js';
+import { FrameDecoder, FrameType, dataFrameHeader, type Frame } from './frame.js';
+import {
+  PEER_PROTOCOL_MAGIC,
+  PROTOCOL_VERSION,
+  handshakeProof,
+  isPeerProtocol,
+  newNonce,
+  proofsMatch,
+  type HandshakeRole,
+} from './handshake.js';
+import {
+  controlFrame,
+  handshakeMessageSchema,
+  parseControl,
+  sessionMessageSchema,
+  type HandshakeMessage,
+  type HelloMessage,
+  type SessionMessage,
+} from './messages.js';
+import { TcpStream, type StreamLink } from './stream.js';
+import type { TransportCounters } from './counters.js';
+
+export interface ConnectionLimits {
+  maxFrameBytes: number;
+  handshakeTimeoutMs: number;
+  drainTimeoutMs: number;
+  streamWindowBytes: number;
+  maxStreamsPerConnection: number;
+  maxConcurrentRequestsPerConnection: number;
+}
+
+/** The transport as seen by one of its connections. */
+export interface ConnectionHost {
+  readonly id: string;
+  readonly address: string;
+  readonly clusterId: string;
+  readonly secret: string | undefined;
+  readonly clock: Clock;
+  readonly handlers: HandlerRegistry;
+  readonly limits: ConnectionLimits;
+  readonly counters: TransportCounters;
+  connectionReady(connection: PeerConnection): void;
+  /** The peer announced it will start nothing new here: route new calls elsewhere. */
+  connectionDraining(connection: PeerConnection): void;
+  connectionClosed(connection: PeerConnection): void;
+  /** Count and log one refused or broken connection, once, with its reason. */
+  connectionRejected(connection: PeerConnection, code: string, message: string): void;
+}
+
+type State = 'magic' | 'hello' | 'auth' | 'ready' | 'closed';
+
+interface PendingCall {
+  settle(error: TransportError | undefined, value: unknown): void;
+}
+
+/**
+ * One authenticated, multiplexed connection: the handshake state machine, then calls and streams.
+ * Frames are handled strictly in arrival order; anything malformed closes the connection before it
+ * touches a call, a stream or a handler.
+ */
+export class PeerConnection implements StreamLink {
+  readonly role: HandshakeRole;
+  readonly socket: Duplex;
+  /** `host:port` of the remote socket, for logs and reject events. */
+  readonly remoteAddress: string;
+  /** The address this connection was dialled on (dialer side only). */
+  readonly dialAddress: string | undefined;
+  readonly #host: ConnectionHost;
+  readonly #decoder: FrameDecoder;
+  readonly #localNonce = newNonce();
+  #state: State = 'magic';
+  #magicSeen: Buffer = Buffer.alloc(0);
+  #remoteHello: HelloMessage | undefined;
+  #peer: PeerInfo | undefined;
+  #handshakeTimer: Timer | undefined;
+  #drainTimer: Timer | undefined;
+  #ready: { resolve: () => void; reject: (error: TransportError) => void } | undefined;
+  readonly readyPromise: Promise<void>;
+  #closeError: TransportError | undefined;
+  #nextCallId = 1;
+  #nextStreamId: number;
+  readonly #pending = new Map<number, PendingCall>();
+  readonly #opens = new Map<number, PendingCall>();
+  readonly #incoming = new Map<number, CallContext>();
+  readonly #streams = new Map<number, TcpStream>();
+  #sentGoaway = false;
+  #receivedGoaway = false;
+  #lastActivity: number;
+
+  constructor(options: {
+    host: ConnectionHost;
+    socket: Duplex;
+    role: HandshakeRole;
+    remoteAddress: string;
+    dialAddress?: string;
+  }) {
+    this.#host = options.host;
+    this.socket = options.socket;
+    this.role = options.role;
+    this.remoteAddress = options.remoteAddress;
+    this.dialAddress = options.dialAddress;
+    this.#decoder = new FrameDecoder(options.host.limits.maxFrameBytes);
+    // Dialers use odd stream ids and acceptors even ones, so both may open streams without clashing.
+    this.#nextStreamId = this.role === 'dialer' ? 1 : 2;
+    this.#lastActivity = options.host.clock.now();
+    this.readyPromise = new Promise<void>((resolve, reject) => {
+      this.#ready = { resolve, reject };
+    });
+    this.readyPromise.catch(() => undefined);
+  }
+
+  get peer(): PeerInfo | undefined {
+    return this.#peer;
+  }
+
+  get isReady(): boolean {
+    return this.#state === 'ready';
+  }
+
+  get isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  /** True once either side announced a graceful close: no new calls should start here. */
+  get isDraining(): boolean {
+    return this.#sentGoaway || this.#receivedGoaway;
+  }
+
+  get inFlight(): number {
+    return this.#pending.size + this.#opens.size + this.#incoming.size + this.#streams.size;
+  }
+
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  /** Starts the handshake; `firstBytes` are bytes already read from the socket by whoever sniffed it. */
+  start(firstBytes?: Buffer): void {
+    const { clock, limits } = this.#host;
+    this.#handshakeTimer = clock.setTimeout(() => {
+      this.reject(
+        'ERR_HANDSHAKE_TIMEOUT',
+        `handshake not finished in ${limits.handshakeTimeoutMs} ms`,
+      );
+    }, limits.handshakeTimeoutMs);
+    this.socket.on('data', (chunk: Buffer) => this.#onBytes(chunk));
+    this.socket.on('error', (error: Error) => {
+      this.#closeError ??= new TransportError('ERR_CONNECTION_CLOSED', error.message, {
+        cause: error,
+      });
+    });
+    this.socket.on('close', () => this.#shutdown(this.#closeError));
+    if (this.role === 'dialer') this.#write(Buffer.concat([PEER_PROTOCOL_MAGIC, this.#hello()]));
+    if (firstBytes !== undefined && firstBytes.length > 0) this.#onBytes(firstBytes);
+  }
+
+  // ---- outgoing calls -------------------------------------------------------------------------
+
+  send(protocol: string, message: unknown): void {
+    this.#assertUsable();
+    this.#writeControl({ t: 'msg', p: protocol, b: message });
+  }
+
+  request(
+    protocol: string,
+    message: unknown,
+    options: CallOptions,
+    timeoutMs: number,
+  ): Promise<unknown> {
+    this.#assertUsable();
+    const id = this.#nextCallId++;
+    const frame = this.#encodeControl({ t: 'req', id, p: protocol, b: message });
+    return this.#track(
+      this.#pending,
+      id,
+      options,
+      timeoutMs,
+      () => {
+        this.#writeFrame(frame);
+      },
+      () => this.sendControl({ t: 'cancel', id }),
+    );
+  }
+
+  async openStream(
+    protocol: string,
+    header: unknown,
+    options: CallOptions,
+    timeoutMs: number,
+  ): Promise<TcpStream> {
+    this.#assertUsable();
+    if (this.#streams.size >= this.#host.limits.maxStreamsPerConnection) {
+      throw new TransportError('ERR_TOO_MANY_STREAMS', 'too many open streams on this connection');
+    }
+    const id = this.#nextStreamId;
+    this.#nextStreamId += 2;
+    const frame = this.#encodeControl({ t: 'open', s: id, p: protocol, h: header });
+    const stream = this.#newStream(id);
+    try {
+      await this.#track(
+        this.#opens,
+        id,
+        options,
+        timeoutMs,
+        () => this.#writeFrame(frame),
+        () => {
+          // We gave up: if the peer accepted meanwhile, the reset tears its end down.
+          this.sendControl({ t: 'reset', s: id, code: 'ERR_ABORTED' });
+        },
+      );
+    } catch (error) {
+      stream.abortLocally(null);
+      throw error;
+    }
+    return stream;
+  }
+
+  /** Starts a graceful close: no new calls, in-flight ones finish, then the socket closes. */
+  goAway(): void {
+    if (this.#sentGoaway || this.#state === 'closed') return;
+    if (this.#state !== 'ready') {
+      this.destroy();
+      return;
+    }
+    this.#sentGoaway = true;
+    this.sendControl({ t: 'goaway' });
+    this.#drainTimer = this.#host.clock.setTimeout(
+      () => this.destroy(new TransportError('ERR_CONNECTION_CLOSED', 'drain deadline passed')),
+      this.#host.limits.drainTimeoutMs,
+    );
+    this.#host.connectionDraining(this);
+    this.#maybeFinishDrain();
+  }
+
+  /** Closes now, failing everything in flight. */
+  destroy(error?: TransportError): void {
+    this.#closeError ??= error;
+    this.socket.destroy();
+    this.#shutdown(this.#closeError);
+  }
+
+  /** Counts, logs and refuses: tells the peer why while still in the handshake, then closes. */
+  reject(code: string, message: string, notifyPeer = true): void {
+    if (this.#state === 'closed') return;
+    this.#host.connectionRejected(this, code, message);
+    const error = new TransportError(code, message);
+    this.#closeError ??= error;
+    if (notifyPeer && this.#state !== 'ready' && !this.socket.destroyed) {
+      const prefix =
+        this.role === 'acceptor' && this.#state !== 'auth' ? PEER_PROTOCOL_MAGIC : null;
+      const frame = controlFrame({ t: 'reject', code, m: message });
+      this.socket.end(prefix === null ? frame : Buffer.concat([prefix, frame]));
+      // A peer that never reads must not keep the socket: give the reject a moment, then drop it.
+      const timer = this.#host.clock.setTimeout(() => this.socket.destroy(), 1_000);
+      this.socket.once('close', () => timer.cancel());
+      this.#shutdown(error, false);
+      return;
+    }
+    this.destroy(error);
+  }
+
+  // ---- StreamLink -----------------------------------------------------------------------------
+
+  sendControl(message: SessionMessage): void {
+    if (this.#state !== 'ready') return;
+    this.#writeFrame(controlFrame(message));
+  }
+
+  sendData(streamId: number, data: Buffer, flushed?: () => void): void {
+    if (this.#state !== 'ready') return;
+    const counters = this.#host.counters;
+    counters.framesOut++;
+    counters.bytesOut += data.length + 9;
+    this.#lastActivity = this.#host.clock.now();
+    this.socket.cork();
+    this.socket.write(dataFrameHeader(streamId, data.length));
+    this.socket.write(data, flushed === undefined ? undefined : () => flushed());
+    this.socket.uncork();
+  }
+
+  streamClosed(streamId: number): void {
+    this.#streams.delete(streamId);
+    this.#maybeFinishDrain();
+  }
+
+  protocolViolation(message: string): void {
+    this.reject('ERR_MALFORMED_FRAME', message);
+  }
+
+  // ---- incoming bytes -------------------------------------------------------------------------
+
+  #onBytes(chunk: Buffer): void {
+    if (this.#state === 'closed') return;
+    this.#host.counters.bytesIn += chunk.length;
+    this.#lastActivity = this.#host.clock.now();
+    let rest = chunk;
+    if (this.#state === 'magic') {
+      const need = PEER_PROTOCOL_MAGIC.length - this.#magicSeen.length;
+      const head = rest.subarray(0, need);
+      this.#magicSeen = Buffer.concat([this.#magicSeen, head]);
+      rest = rest.subarray(head.length);
+      if (!isPeerProtocol(this.#magicSeen)) {
+        this.reject('ERR_HANDSHAKE', 'not a dfs peer connection (bad magic)');
+        return;
+      }
+      if (this.#magicSeen.length < PEER_PROTOCOL_MAGIC.length) return;
+      this.#state = 'hello';
+    }
+    try {
+      this.#decoder.push(rest, (frame) => this.#onFrame(frame));
+    } catch (error) {
+      const { code, message } =
+        error instanceof TransportError
+          ? error
+          : { code: 'ERR_MALFORMED_FRAME', message: String(error) };
+      this.reject(code, message);
+    }
+  }
+
+  #onFrame(frame: Frame): boolean {
+    if (this.#state === 'closed') return false;
+    this.#host.counters.framesIn++;
+    if (this.#state !== 'ready') {
+      if (frame.type !== FrameType.Control) {
+        throw new TransportError('ERR_MALFORMED_FRAME', 'data frame during the handshake');
+      }
+      this.#onHandshake(parseControl(handshakeMessageSchema, frame.payload));
+    } else if (frame.type === FrameType.Data) {
+      this.#onStreamData(frame.payload);
+    } else {
+      this.#onSession(parseControl(sessionMessageSchema, frame.payload));
+    }
+    return !this.isClosed;
+  }
+
+  #onHandshake(message: HandshakeMessage): void {
+    switch (message.t) {
+      case 'reject':
+        this.reject(message.code, `the peer refused the connection: ${message.m}`, false);
+        return;
+      case 'hello': {
+        if (this.#state !== 'hello') throw unexpected('hello');
+        const { clusterId, id } = this.#host;
+        if (message.v !== PROTOCOL_VERSION) {
+          this.reject(
+            'ERR_PROTOCOL_VERSION',
+            `peer speaks version ${message.v}, we speak ${PROTOCOL_VERSION}`,
+          );
+          return;
+        }
+        if (message.c !== clusterId) {
+          this.reject(
+            'ERR_CLUSTER_MISMATCH',
+            `peer is in cluster "${message.c}", we are in "${clusterId}"`,
+          );
+          return;
+        }
+        if (message.id === id) {
+          this.reject('ERR_HANDSHAKE', 'connected to ourselves');
+          return;
+        }
+        this.#remoteHello = message;
+        this.#state = 'auth';
+        const auth = controlFrame({ t: 'auth', p: this.#proof(this.role) });
+        this.#write(
+          this.role === 'acceptor'
+            ? Buffer.concat([PEER_PROTOCOL_MAGIC, this.#hello(), auth])
+            : auth,
+        );
+        return;
+      }
+      case 'auth': {
+        if (this.#state !== 'auth') throw unexpected('auth');
+        const remoteRole: HandshakeRole = this.role === 'dialer' ? 'acceptor' : 'dialer';
+        if (!proofsMatch(this.#proof(remoteRole), message.p)) {
+          this.reject('ERR_AUTH', 'the peer does not know the cluster secret');
+          return;
+        }
+        const hello = this.#remoteHello as HelloMessage;
+        this.#state = 'ready';
+        this.#handshakeTimer?.cancel();
+        this.#peer = Object.freeze({ id: hello.id, address: hello.a });
+        this.#host.connectionReady(this);
+        this.#ready?.resolve();
+        return;
+      }
+    }
+  }
+
+  #onSession(message: SessionMessage): void {
+    switch (message.t) {
+      case 'msg':
+        this.#host.handlers
+          .invoke(message.p, message.b, new CallContext(this.#peer as PeerInfo))
+          .catch(() => undefined);
+        return;
+      case 'req':
+        this.#onRequest(message.id, message.p, message.b);
+        return;
+      case 'res':
+        this.#settle(this.#pending, message.id, undefined, message.b);
+        return;
+      case 'err':
+        this.#settle(
+          this.#pending,
+          message.id,
+          fromWireError({ code: message.code, message: message.m }),
+          undefined,
+        );
+        return;
+      case 'cancel':
+        this.#incoming
+          .get(message.id)
+          ?.abort(new TransportError('ERR_ABORTED', 'the caller cancelled'));
+        return;
+      case 'open':
+        this.#onOpen(message.s, message.p, message.h);
+        return;
+      case 'accept':
+        this.#settle(this.#opens, message.s, undefined, undefined);
+        return;
+      case 'refuse': {
+        this.#settle(
+          this.#opens,
+          message.s,
+          fromWireError({ code: message.code, message: message.m }),
+          undefined,
+        );
+        return;
+      }
+      case 'credit':
+        this.#streams.get(message.s)?.receiveCredit(message.n);
+        return;
+      case 'end':
+        this.#streams.get(message.s)?.receiveEnd();
+        return;
+      case 'reset':
+        this.#streams.get(message.s)?.receiveReset(message.code);
+        return;
+      case 'goaway':
+        this.#receivedGoaway = true;
+        this.#host.connectionDraining(this);
+        this.goAway();
+        this.#maybeFinishDrain();
+        return;
+    }
+  }
+
+  #onRequest(id: number, protocol: string, body: unknown): void {
+    if (this.#incoming.has(id))
+      throw new TransportError('ERR_MALFORMED_FRAME', `duplicate call id ${id}`);
+    if (this.#incoming.size >= this.#host.limits.maxConcurrentRequestsPerConnection) {
+      this.sendControl({
+        t: 'err',
+        id,
+        code: 'ERR_TOO_MANY_REQUESTS',
+        m: 'too many concurrent requests',
+      });
+      return;
+    }
+    const context = new CallContext(this.#peer as PeerInfo);
+    this.#incoming.set(id, context);
+    this.#host.handlers.invoke(protocol, body, context).then(
+      (answer) => this.#reply(id, answer),
+      (error: unknown) => this.#replyError(id, error),
+    );
+  }
+
+  #reply(id: number, answer: unknown): void {
+    if (!this.#incoming.delete(id) || this.#state !== 'ready') return;
+    let frame: Buffer;
+    try {
+      frame = this.#encodeControl({ t: 'res', id, b: answer });
+    } catch (error) {
+      this.#incoming.set(id, new CallContext(this.#peer as PeerInfo));
+      this.#replyError(id, error);
+      return;
+    }
+    this.#writeFrame(frame);
+    this.#maybeFinishDrain();
+  }
+
+  #replyError(id: number, error: unknown): void {
+    if (!this.#incoming.delete(id) || this.#state !== 'ready') return;
+    const wire = toWireError(error);
+    this.sendControl({
+      t: 'err',
+      id,
+      code: wire.code.slice(0, 128),
+      m: wire.message.slice(0, 4096),
+    });
+    this.#maybeFinishDrain();
+  }
+
+  #onOpen(id: number, protocol: string, header: unknown): void {
+    const peerParity = this.role === 'dialer' ? 0 : 1;
+    if (id % 2 !== peerParity || this.#streams.has(id)) {
+      throw new TransportError('ERR_MALFORMED_FRAME', `bad stream id ${id}`);
+    }
+    const refuse = (code: string, m: string): void =>
+      this.sendControl({ t: 'refuse', s: id, code, m });
+    if (this.#sentGoaway) return refuse('ERR_CONNECTION_CLOSED', 'connection is draining');
+    if (!this.#host.handlers.hasStreamHandler(protocol)) {
+      return refuse('ERR_NO_HANDLER', `no stream handler for "${protocol}"`);
+    }
+    if (this.#streams.size >= this.#host.limits.maxStreamsPerConnection) {
+      return refuse('ERR_TOO_MANY_STREAMS', 'too many open streams on this connection');
+    }
+    const stream = this.#newStream(id);
+    const context = new CallContext(this.#peer as PeerInfo);
+    stream.once('close', () =>
+      context.abort(new TransportError('ERR_CONNECTION_CLOSED', 'stream closed')),
+    );
+    this.sendControl({ t: 'accept', s: id });
+    this.#host.handlers.invokeStream(protocol, stream, header, context);
+  }
+
+  #onStreamData(payload: Buffer): void {
+    if (payload.length < 4) throw new TransportError('ERR_MALFORMED_FRAME', 'short data frame');
+    // Data for a stream we already closed is a normal race (it was in flight): drop it.
+    this.#streams.get(payload.readUInt32BE(0))?.receiveData(payload.subarray(4));
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  #newStream(id: number): TcpStream {
+    const maxChunkBytes = Math.max(1, Math.min(64 * 1024, this.#host.limits.maxFrameBytes - 4));
+    const stream = new TcpStream(this, id, {
+      windowBytes: this.#host.limits.streamWindowBytes,
+      maxChunkBytes,
+    });
+    this.#streams.set(id, stream);
+    return stream;
+  }
+
+  #track(
+    table: Map<number, PendingCall>,
+    id: number,
+    options: CallOptions,
+    timeoutMs: number,
+    write: () => void,
+    cancelRemote: () => void,
+  ): Promise<unknown> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    return new Promise<unknown>((resolve, reject) => {
+      const onAbort = (): void => {
+        table.delete(id);
+        cancelRemote();
+        finish(abortError(signal as AbortSignal), undefined);
+        this.#maybeFinishDrain();
+      };
+      const timer = this.#host.clock.setTimeout(() => {
+        table.delete(id);
+        cancelRemote();
+        finish(
+          new TransportError('ERR_TIMEOUT', `call timed out after ${timeoutMs} ms`),
+          undefined,
+        );
+        this.#maybeFinishDrain();
+      }, timeoutMs);
+      const finish = (error: TransportError | undefined, value: unknown): void => {
+        timer.cancel();
+        signal?.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve(value);
+        else reject(error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      table.set(id, { settle: finish });
+      write();
+    });
+  }
+
+  #settle(
+    table: Map<number, PendingCall>,
+    id: number,
+    error: TransportError | undefined,
+    value: unknown,
+  ): void {
+    const call = table.get(id);
+    if (call === undefined) return; // an answer after we gave up: harmless
+    table.delete(id);
+    call.settle(error, value);
+    this.#maybeFinishDrain();
+  }
+
+  #maybeFinishDrain(): void {
+    if (
+      this.#sentGoaway &&
+      this.#receivedGoaway &&
+      this.inFlight === 0 &&
+      this.#state === 'ready'
+    ) {
+      this.#shutdown(undefined, false);
+      this.socket.end();
+      const timer = this.#host.clock.setTimeout(() => this.socket.destroy(), 1_000);
+      this.socket.once('close', () => timer.cancel());
+    }
+  }
+
+  /** Final bookkeeping, exactly once: every call, stream and handler learns the connection is gone. */
+  #shutdown(error: TransportError | undefined, destroySocket = true): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#handshakeTimer?.cancel();
+    this.#drainTimer?.cancel();
+    if (destroySocket) this.socket.destroy();
+    const reason =
+      error ??
+      new TransportError('ERR_CONNECTION_CLOSED', `connection to ${this.remoteAddress} closed`);
+    this.#ready?.reject(reason);
+    for (const table of [this.#pending, this.#opens]) {
+      const calls = [...table.values()];
+      table.clear();
+      for (const call of calls) call.settle(reason, undefined);
+    }
+    for (const context of this.#incoming.values()) context.abort(reason);
+    this.#incoming.clear();
+    const streams = [...this.#streams.values()];
+    this.#streams.clear();
+    for (const stream of streams) stream.abortLocally(reason);
+    this.#host.connectionClosed(this);
+  }
+
+  #assertUsable(): void {
+    if (this.#state !== 'ready') {
+      throw new TransportError('ERR_CONNECTION_CLOSED', 'connection is not open');
+    }
+  }
+
+  #hello(): Buffer {
+    const { clusterId, id, address } = this.#host;
+    return controlFrame({
+      t: 'hello',
+      v: PROTOCOL_VERSION,
+      c: clusterId,
+      id,
+      a: address,
+      n: this.#localNonce,
+    });
+  }
+
+  #proof(role: HandshakeRole): Buffer {
+    const remote = this.#remoteHello as HelloMessage;
+    const dialer = this.role === 'dialer';
+    return handshakeProof({
+      secret: this.#host.secret,
+      role,
+      dialerNonce: dialer ? this.#localNonce : remote.n,
+      acceptorNonce: dialer ? remote.n : this.#localNonce,
+      dialerId: dialer ? this.#host.id : remote.id,
+      acceptorId: dialer ? remote.id : this.#host.id,
+      clusterId: this.#host.clusterId,
+    });
+  }
+
+  #encodeControl(message: SessionMessage): Buffer {
+    const payload = encodeValue(message);
+    if (payload.length > this.#host.limits.maxFrameBytes) {
+      throw new TransportError(
+        'ERR_FRAME_TOO_LARGE',
+        `message of ${payload.length} bytes exceeds the ${this.#host.limits.maxFrameBytes}-byte frame limit`,
+      );
+    }
+    const frame = Buffer.allocUnsafe(5 + payload.length);
+    frame.writeUInt32BE(payload.length + 1, 0);
+    frame[4] = FrameType.Control;
+    frame.set(payload, 5);
+    return frame;
+  }
+
+  #writeControl(message: SessionMessage): void {
+    this.#writeFrame(this.#encodeControl(message));
+  }
+
+  #writeFrame(frame: Buffer): void {
+    this.#host.counters.framesOut++;
+    this.#write(frame);
+  }
+
+  #write(bytes: Buffer): void {
+    this.#host.counters.bytesOut += bytes.length;
+    this.#lastActivity = this.#host.clock.now();
+    this.socket.write(bytes);
+  }
+}
+
+function unexpected(what: string): TransportError {
+  return new TransportError('ERR_MALFORMED_FRAME', `unexpected ${what} message in the handshake`);
+}
+
+function abortError(signal: AbortSignal): TransportError {
+  return new TransportError('ERR_ABORTED', 'the call was aborted', { cause: signal.reason });
+}

@@ -1,0 +1,154 @@
+import { Duplex } from 'node:stream';
+import { TransportError } from '../errors.js';
+import type { SessionMessage } from './messages.js';
+
+/** What a stream needs from its connection. */
+export interface StreamLink {
+  /** Writes one data frame; `flushed` runs once the socket has taken the bytes. */
+  sendData(streamId: number, data: Buffer, flushed?: () => void): void;
+  sendControl(message: SessionMessage): void;
+  /** The stream is gone on this side; its id may be forgotten. */
+  streamClosed(streamId: number): void;
+  /** The peer broke the flow-control contract: the whole connection must go. */
+  protocolViolation(message: string): void;
+}
+
+/**
+ * One end of a multiplexed bulk stream on a TCP connection.
+ *
+ * Credit-based flow control: the writer may send at most `window` bytes that the reader has not
+ * granted back. The reader grants as its consumer drains (batched to a quarter window to keep
+ * credit frames rare), so one stalled reader stops only its own writer, and a connection's memory
+ * per stream is bounded by one window plus the Readable's highWaterMark. A peer that sends beyond
+ * its credit is cut off.
+ */
+export class TcpStream extends Duplex {
+  readonly id: number;
+  readonly #link: StreamLink;
+  readonly #window: number;
+  readonly #maxChunk: number;
+  #credit: number;
+  /** Bytes the peer may still send us before it must wait for a grant. */
+  #allowance: number;
+  /** Bytes consumed (or accepted into the buffer) that we have not granted back yet. */
+  #grantable = 0;
+  /** Bytes pushed while the buffer was full: granted only when `_read` asks for more. */
+  #heldBack = 0;
+  #blocked: { chunk: Buffer; offset: number; callback: (error?: Error | null) => void } | undefined;
+  #peerGone = false;
+
+  constructor(
+    link: StreamLink,
+    id: number,
+    options: { windowBytes: number; maxChunkBytes: number },
+  ) {
+    super();
+    this.#link = link;
+    this.id = id;
+    this.#window = options.windowBytes;
+    this.#maxChunk = options.maxChunkBytes;
+    this.#credit = options.windowBytes;
+    this.#allowance = options.windowBytes;
+  }
+
+  /** Tears this end down because its connection is gone (no reset frame can be sent). */
+  abortLocally(error: Error | null): void {
+    this.#peerGone = true;
+    this.destroy(error ?? undefined);
+  }
+
+  receiveData(data: Buffer): void {
+    if (this.destroyed) return;
+    this.#allowance -= data.length;
+    if (this.#allowance < 0) {
+      this.#link.protocolViolation(`stream ${this.id} exceeded its flow-control window`);
+      return;
+    }
+    if (this.push(data)) this.#grant(data.length, false);
+    else this.#heldBack += data.length;
+  }
+
+  receiveCredit(bytes: number): void {
+    this.#credit += bytes;
+    this.#pump();
+  }
+
+  receiveEnd(): void {
+    if (!this.destroyed) this.push(null);
+  }
+
+  receiveReset(code: string): void {
+    this.#peerGone = true;
+    if (this.destroyed) return;
+    this.destroy(
+      new TransportError('ERR_STREAM_RESET', `the remote end reset the stream (${code})`),
+    );
+  }
+
+  override _write(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.#blocked = { chunk, offset: 0, callback };
+    this.#pump();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#link.sendControl({ t: 'end', s: this.id });
+    callback();
+  }
+
+  override _read(): void {
+    if (this.#heldBack > 0) {
+      const bytes = this.#heldBack;
+      this.#heldBack = 0;
+      this.#grant(bytes, true);
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#blocked = undefined;
+    const finishedCleanly = error === null && this.writableFinished && this.readableEnded;
+    if (!this.#peerGone && !finishedCleanly) {
+      this.#peerGone = true;
+      const code = error instanceof TransportError ? error.code : 'ERR_STREAM_CANCELLED';
+      this.#link.sendControl({ t: 'reset', s: this.id, code });
+    }
+    this.#link.streamClosed(this.id);
+    callback(error);
+  }
+
+  /** Sends as much of the blocked write as credit allows; completes it once fully flushed. */
+  #pump(): void {
+    const blocked = this.#blocked;
+    if (blocked === undefined || this.destroyed) return;
+    const { chunk } = blocked;
+    while (this.#credit > 0 && blocked.offset < chunk.length) {
+      const size = Math.min(this.#maxChunk, this.#credit, chunk.length - blocked.offset);
+      const piece = chunk.subarray(blocked.offset, blocked.offset + size);
+      blocked.offset += size;
+      this.#credit -= size;
+      const last = blocked.offset === chunk.length;
+      if (last) {
+        this.#blocked = undefined;
+        // The write completes when the socket has taken the last piece: the caller may then
+        // reuse its buffer, and a backed-up socket holds the writer back.
+        this.#link.sendData(this.id, piece, () => blocked.callback());
+      } else {
+        this.#link.sendData(this.id, piece);
+      }
+    }
+  }
+
+  #grant(bytes: number, force: boolean): void {
+    this.#grantable += bytes;
+    if (this.#grantable === 0) return;
+    if (force || this.#grantable >= this.#window / 4) {
+      const n = this.#grantable;
+      this.#grantable = 0;
+      this.#allowance += n;
+      if (!this.#peerGone) this.#link.sendControl({ t: 'credit', s: this.id, n });
+    }
+  }
+}
