@@ -76,11 +76,16 @@ export class MemberTable {
   /** Cached `livePeers()`; dropped on any change, including a new `lastSeen`. */
   #livePeers: Member[] | undefined;
   /**
-   * Cached `livePeerIds()`; dropped only on state changes. Hot paths (probe order, gossip targets)
-   * use ids so that the acks arriving every probe period do not force a rebuild each time.
+   * Ids of live peers, kept incrementally (swap-remove through `#livePeerIndex`): hot paths such as
+   * choosing gossip targets read it many times per probe period, while states change constantly
+   * in a large cluster, so neither rebuilding nor caching it would be cheap.
    */
-  #livePeerIds: string[] | undefined;
+  readonly #livePeerIds = new IdList();
+  /** Ids of visible dead members (reconnect picks from them), kept the same way. */
+  readonly #deadIds = new IdList();
   #version = 0;
+  /** Live members, self included; kept incrementally because cluster size is read constantly. */
+  #liveCount = 0;
 
   constructor(selfId: string) {
     this.selfId = selfId;
@@ -104,6 +109,14 @@ export class MemberTable {
       since: known !== undefined && known.state === update.state ? known.since : now,
     };
     if (visible === undefined) this.#tombstones.delete(update.id);
+    const wasAlive = visible !== undefined && isLive(visible.state);
+    this.#liveCount += (alive ? 1 : 0) - (wasAlive ? 1 : 0);
+    if (update.id !== this.selfId) {
+      if (alive) this.#livePeerIds.add(update.id);
+      else this.#livePeerIds.delete(update.id);
+      if (update.state === 'dead') this.#deadIds.add(update.id);
+      else this.#deadIds.delete(update.id);
+    }
     this.#visible.set(update.id, member);
     this.#changed();
     return { member, previous: known, added: visible === undefined };
@@ -130,6 +143,11 @@ export class MemberTable {
     return this.#visible.size;
   }
 
+  /** Alive and suspect members, self included: the cluster size the protocol scales with. */
+  get liveCount(): number {
+    return this.#liveCount;
+  }
+
   /** Bumped on every change; lets callers cache derived lists. */
   get version(): number {
     return this.#version;
@@ -147,10 +165,14 @@ export class MemberTable {
     return this.#livePeers;
   }
 
-  /** The ids of `livePeers()`, cached across `touch()`. */
+  /** The ids of `livePeers()`, in no particular order. A live view: copy it to keep it. */
   livePeerIds(): readonly string[] {
-    this.#livePeerIds ??= this.livePeers().map((m) => m.id);
-    return this.#livePeerIds;
+    return this.#livePeerIds.items;
+  }
+
+  /** Ids of visible members in state dead, in no particular order. A live view. */
+  deadIds(): readonly string[] {
+    return this.#deadIds.items;
   }
 
   /** Every visible member as an update, e.g. for a full-state exchange. */
@@ -171,6 +193,7 @@ export class MemberTable {
     for (const member of this.#visible.values()) {
       if (isLive(member.state) || now - member.since < reapAfterMs) continue;
       this.#visible.delete(member.id);
+      this.#deadIds.delete(member.id);
       this.#tombstones.set(member.id, { ...member, since: now });
       reaped.push(member);
     }
@@ -183,7 +206,29 @@ export class MemberTable {
 
   #changed(): void {
     this.#livePeers = undefined;
-    this.#livePeerIds = undefined;
     this.#version++;
+  }
+}
+
+/** A set of ids that is also an array (for O(1) random choice), with O(1) add and delete. */
+class IdList {
+  readonly items: string[] = [];
+  readonly #index = new Map<string, number>();
+
+  add(id: string): void {
+    if (this.#index.has(id)) return;
+    this.#index.set(id, this.items.length);
+    this.items.push(id);
+  }
+
+  delete(id: string): void {
+    const at = this.#index.get(id);
+    if (at === undefined) return;
+    const last = this.items.pop() as string;
+    this.#index.delete(id);
+    if (last !== id) {
+      this.items[at] = last;
+      this.#index.set(last, at);
+    }
   }
 }

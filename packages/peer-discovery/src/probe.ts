@@ -2,7 +2,7 @@
  * Who to probe next, and one probe of one member. Pure decisions with their I/O passed in, so the
  * SWIM wiring in swim.ts stays about wiring and this stays testable alone.
  */
-import { randomInt, shuffle, type Random } from '@dfs/transport';
+import { randomInt, shuffle, type Clock, type Random, type Timer } from '@dfs/transport';
 
 /**
  * Randomised round-robin (SWIM §4.3): every member is probed once per pass, in a fresh random order
@@ -53,7 +53,10 @@ export class ProbeOrder {
 export type ProbeOutcome = 'direct' | 'indirect' | 'failed';
 
 export interface ProbeSteps<M> {
-  /** Ping the target; resolves true on an ack within the probe timeout, never rejects. */
+  /**
+   * Ping the target; resolves true on an ack before the probe period ends, false otherwise. Never
+   * rejects. Its deadline is the whole period, not the probe timeout: see `probeMember`.
+   */
   direct(target: M): Promise<boolean>;
   /** Ask `helper` to ping the target; resolves true when it reports an ack, never rejects. */
   indirect(helper: M, target: M): Promise<boolean>;
@@ -62,23 +65,41 @@ export interface ProbeSteps<M> {
 }
 
 /**
- * One SWIM probe: a direct ping, and when it times out, indirect pings through k helpers at once.
- * The target counts as reachable if any path answers; only when all fail is it suspected, so one
- * lossy link cannot condemn a healthy member.
+ * One SWIM probe: a direct ping; when no ack came within `probeTimeoutMs`, indirect pings through
+ * k helpers at once, while still accepting the direct ack until the period ends (a slow node whose
+ * round trip exceeds the timeout is slow, not dead). The target counts as reachable if any path
+ * answers; only when all fail is it suspected, so one lossy link cannot condemn a healthy member.
  */
-export async function probeMember<M>(target: M, steps: ProbeSteps<M>): Promise<ProbeOutcome> {
-  if (await steps.direct(target)) return 'direct';
+export async function probeMember<M>(
+  target: M,
+  steps: ProbeSteps<M>,
+  timing: { clock: Clock; probeTimeoutMs: number },
+): Promise<ProbeOutcome> {
+  const direct = steps.direct(target);
+  let timer: Timer | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = timing.clock.setTimeout(() => resolve('timeout'), timing.probeTimeoutMs);
+  });
+  const early = await Promise.race([direct, timedOut]);
+  timer?.cancel();
+  if (early === true) return 'direct';
   const helpers = steps.helpers(target);
-  if (helpers.length === 0) return 'failed';
-  const anyAck = await new Promise<boolean>((resolve) => {
-    let pending = helpers.length;
-    for (const helper of helpers) {
-      const settle = (ok: boolean): void => {
-        if (ok) resolve(true);
-        else if (--pending === 0) resolve(false);
-      };
-      steps.indirect(helper, target).then(settle, () => settle(false));
+  const paths: Promise<ProbeOutcome | false>[] = helpers.map((helper) =>
+    steps.indirect(helper, target).then(
+      (ok) => (ok ? 'indirect' : false),
+      () => false,
+    ),
+  );
+  // A direct ping that already failed outright (e.g. refused) has nothing more to say.
+  if (early === 'timeout') paths.push(direct.then((ok) => (ok ? 'direct' : false)));
+  if (paths.length === 0) return 'failed';
+  return new Promise<ProbeOutcome>((resolve) => {
+    let pending = paths.length;
+    for (const path of paths) {
+      void path.then((outcome) => {
+        if (outcome !== false) resolve(outcome);
+        else if (--pending === 0) resolve('failed');
+      });
     }
   });
-  return anyAck ? 'indirect' : 'failed';
 }

@@ -7,7 +7,6 @@
 import {
   delay,
   randomInt,
-  sample,
   systemClock,
   systemRandom,
   type Clock,
@@ -17,6 +16,7 @@ import {
 } from '@dfs/transport';
 import type { z } from 'zod';
 import { BroadcastQueue, type GossipUpdate } from './broadcasts.js';
+import { DeadlineScheduler } from './deadlines.js';
 import { resolveConfig, type MembershipConfig } from './defaults.js';
 import { DiscoveryError } from './errors.js';
 import { TypedEmitter } from './events.js';
@@ -37,6 +37,7 @@ import {
   syncResponseSchema,
   syncSchema,
 } from './messages.js';
+import { pickDistinct } from './pick.js';
 import { probeMember, ProbeOrder } from './probe.js';
 import { Suspicion, suspicionBounds } from './suspicion.js';
 
@@ -97,6 +98,8 @@ export class Membership extends TypedEmitter<MembershipEvents> {
   readonly #queue = new BroadcastQueue();
   readonly #order: ProbeOrder;
   readonly #suspicions = new Map<string, Suspicion>();
+  /** Suspicion timers share one clock timer per node (hundreds may run during a partition). */
+  readonly #deadlines: DeadlineScheduler;
   readonly #timers = new Set<Timer>();
   /** Aborts a join in progress and a leave's wait when stop() is called. */
   readonly #abort = new AbortController();
@@ -124,6 +127,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     this.#incarnation = incarnation;
     this.#table = new MemberTable(options.transport.id);
     this.#order = new ProbeOrder(this.#random);
+    this.#deadlines = new DeadlineScheduler(this.#clock);
     const now = this.#clock.now();
     this.#table.apply(this.#selfUpdate('alive'), now);
     for (const update of options.knownMembers ?? []) {
@@ -196,6 +200,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     this.#gossipTimer = undefined;
     for (const suspicion of this.#suspicions.values()) suspicion.cancel();
     this.#suspicions.clear();
+    this.#deadlines.close();
     if (wasStarted) {
       for (const protocol of Object.values(PROTOCOL)) this.#transport.unhandle(protocol);
     }
@@ -234,7 +239,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     this.#table.apply(left, this.#clock.now());
     this.#queue.enqueue(left);
     this.#armGossip();
-    const targets = sample(this.#random, this.#table.livePeerIds(), this.#config.leaveFanout);
+    const targets = pickDistinct(this.#random, this.#table.livePeerIds(), this.#config.leaveFanout);
     const told = Promise.allSettled(
       targets.map((id) =>
         this.#transport.request(
@@ -301,7 +306,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
 
   #gossipRound(): void {
     const ids = this.#table.livePeerIds();
-    for (const id of sample(this.#random, ids, this.#config.gossipFanout)) {
+    for (const id of pickDistinct(this.#random, ids, this.#config.gossipFanout)) {
       const updates = this.#piggyback();
       if (updates.length === 0) return;
       this.#transport
@@ -333,11 +338,15 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     if (target === undefined) return;
     this.#probing = true;
     try {
-      const outcome = await probeMember<Member>(target, {
-        direct: (m) => this.#ping(m, this.#config.probeTimeoutMs),
-        indirect: (helper, m) => this.#pingVia(helper, m),
-        helpers: (m) => this.#helpersFor(m),
-      });
+      const outcome = await probeMember<Member>(
+        target,
+        {
+          direct: (m) => this.#ping(m, this.#config.probeIntervalMs),
+          indirect: (helper, m) => this.#pingVia(helper, m),
+          helpers: (m) => this.#helpersFor(m),
+        },
+        { clock: this.#clock, probeTimeoutMs: this.#config.probeTimeoutMs },
+      );
       if (outcome === 'failed' && this.#phase === 'running') this.#suspectAfterProbe(target);
     } finally {
       this.#probing = false;
@@ -385,7 +394,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     const ids = this.#table.livePeerIds();
     const helpers: Member[] = [];
     // A few random draws instead of filtering the whole list: cheap at any cluster size.
-    for (const id of sample(this.#random, ids, this.#config.indirectChecks + 1)) {
+    for (const id of pickDistinct(this.#random, ids, this.#config.indirectChecks + 1)) {
       const member = this.#table.get(id);
       if (id !== target.id && member !== undefined && member.state === 'alive')
         helpers.push(member);
@@ -469,9 +478,9 @@ export class Membership extends TypedEmitter<MembershipEvents> {
   /** Try one member believed dead: if it answers, the exchange heals a partition. */
   async #reconnect(): Promise<void> {
     if (this.#phase !== 'running') return;
-    const dead = this.#table.all().filter((m) => m.state === 'dead');
+    const dead = this.#table.deadIds();
     if (dead.length === 0) return;
-    const member = dead[randomInt(this.#random, dead.length)] as Member;
+    const member = this.#table.get(this.#pick(dead)) as Member;
     if (await this.#syncWith(member.address, false)) {
       this.#log.info({ id: member.id }, 'reached a member believed dead');
     }
@@ -554,7 +563,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       confirmationsWanted: this.#config.suspicionConfirmations,
     });
     const suspicion = new Suspicion({
-      clock: this.#clock,
+      clock: this.#deadlines,
       bounds,
       from,
       onExpire: () => {
@@ -610,7 +619,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
   }
 
   #clusterSize(): number {
-    return this.#table.livePeerIds().length + 1;
+    return Math.max(1, this.#table.liveCount);
   }
 
   #addressOf(id: string): string {

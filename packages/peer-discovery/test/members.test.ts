@@ -70,6 +70,21 @@ describe('the membership merge', () => {
     );
   });
 
+  it('keeps its live count equal to the number of alive and suspect members', () => {
+    fc.assert(
+      fc.property(
+        fc.array(updateArb, { maxLength: 40 }),
+        fc.nat({ max: 50 }),
+        (updates, reapAt) => {
+          const table = applyAll(updates);
+          table.reap(reapAt, 10, 1000);
+          const live = table.all().filter((m) => m.state === 'alive' || m.state === 'suspect');
+          expect(table.liveCount).toBe(live.length);
+        },
+      ),
+    );
+  });
+
   it('keeps, for each member, the greatest claim received', () => {
     fc.assert(
       fc.property(fc.array(updateArb, { minLength: 1, maxLength: 30 }), (updates) => {
@@ -164,5 +179,40 @@ describe('the member table', () => {
     table.apply({ id: 'b', address: 'b', state: 'suspect', incarnation: 0 }, 0);
     expect(table.reap(1e9, 1, 1)).toEqual([]);
     expect(table.size).toBe(2);
+  });
+});
+
+describe('the live peer list', () => {
+  it('always holds exactly the alive and suspect members other than self (and the dead list the dead)', () => {
+    const ids = fc.constantFrom('self', 'a', 'b', 'c', 'd');
+    const updates = fc.array(
+      fc.record({
+        id: ids,
+        address: fc.constant('x'),
+        state: fc.constantFrom<MemberState>(...MEMBER_STATES),
+        incarnation: fc.nat({ max: 4 }),
+      }),
+      { maxLength: 40 },
+    );
+    fc.assert(
+      fc.property(updates, (list) => {
+        const table = new MemberTable('self');
+        list.forEach((u, i) => {
+          table.apply(u, i);
+          const expected = table
+            .all()
+            .filter((m) => m.id !== 'self' && (m.state === 'alive' || m.state === 'suspect'))
+            .map((m) => m.id)
+            .sort();
+          expect([...table.livePeerIds()].sort()).toEqual(expected);
+          expect(
+            table
+              .livePeers()
+              .map((m) => m.id)
+              .sort(),
+          ).toEqual(expected);
+        });
+      }),
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { seededRandom } from '@dfs/transport';
+import { VirtualClock, seededRandom } from '@dfs/transport';
 import { describe, expect, it } from 'vitest';
 import { ProbeOrder, probeMember, type ProbeSteps } from '../src/probe.js';
 
@@ -69,22 +69,25 @@ function steps(direct: boolean, indirect: boolean[], asked: string[] = []): Prob
   };
 }
 
+const timing = () => ({ clock: new VirtualClock(0), probeTimeoutMs: 50 });
+
 describe('one probe', () => {
   it('needs no helpers when the target answers', async () => {
     const asked: string[] = [];
-    expect(await probeMember('t', steps(true, [false, false], asked))).toBe('direct');
+    expect(await probeMember('t', steps(true, [false, false], asked), timing())).toBe('direct');
     expect(asked).toEqual([]);
   });
 
   it('asks every helper at once and succeeds when any one reaches the target', async () => {
     const asked: string[] = [];
-    expect(await probeMember('t', steps(false, [false, true, false], asked))).toBe('indirect');
+    const outcome = await probeMember('t', steps(false, [false, true, false], asked), timing());
+    expect(outcome).toBe('indirect');
     expect(asked).toEqual(['0', '1', '2']);
   });
 
   it('fails only when the direct and every indirect path fail', async () => {
-    expect(await probeMember('t', steps(false, [false, false, false]))).toBe('failed');
-    expect(await probeMember('t', steps(false, []))).toBe('failed');
+    expect(await probeMember('t', steps(false, [false, false, false]), timing())).toBe('failed');
+    expect(await probeMember('t', steps(false, []), timing())).toBe('failed');
   });
 
   it('treats a helper that throws as a failed path', async () => {
@@ -95,6 +98,32 @@ describe('one probe', () => {
       },
       helpers: () => ['h'],
     };
-    expect(await probeMember('t', throwing)).toBe('failed');
+    expect(await probeMember('t', throwing, timing())).toBe('failed');
+  });
+
+  it('starts indirect probes at the timeout yet still takes a late direct ack', async () => {
+    const clock = new VirtualClock(0);
+    const asked: string[] = [];
+    let ackAt = -1;
+    const slow: ProbeSteps<string> = {
+      // The ack arrives after the probe timeout (50) but within the period.
+      direct: () =>
+        new Promise((resolve) =>
+          clock.setTimeout(() => {
+            ackAt = clock.now();
+            resolve(true);
+          }, 80),
+        ),
+      indirect: (helper) => {
+        asked.push(helper);
+        return new Promise((resolve) => clock.setTimeout(() => resolve(false), 200));
+      },
+      helpers: () => ['h1', 'h2'],
+    };
+    const outcome = probeMember('t', slow, { clock, probeTimeoutMs: 50 });
+    await clock.advance(100);
+    expect(await outcome).toBe('direct');
+    expect(ackAt).toBe(80);
+    expect(asked).toEqual(['h1', 'h2']);
   });
 });
