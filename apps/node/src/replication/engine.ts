@@ -242,8 +242,12 @@ export class ReplicationEngine implements FileService {
     if (entry !== undefined && entry.version === version && this.#holderCount(entry) >= count) {
       return Promise.resolve(true);
     }
-    if (this.#state !== 'running' || options.signal?.aborted === true)
+    if (this.#state !== 'running' || options.signal?.aborted === true) {
       return Promise.resolve(false);
+    }
+    if (entry !== undefined && compareVersions(entry.version, version) > 0) {
+      return Promise.resolve(false); // superseded: that version will gain no more holders
+    }
     return new Promise<boolean>((resolve) => {
       const finish = (ok: boolean): void => {
         timer.cancel();
@@ -637,7 +641,10 @@ export class ReplicationEngine implements FileService {
       );
       transfer.then(
         (ok) => {
-          if (!delivered) reject(ok ? new ReplicationError('ERR_NOT_FOUND', 'raced') : notFound());
+          if (delivered) return;
+          // Another path stored the body first (the pull found it local): serve that copy.
+          if (ok) readAfter(Promise.resolve(true)).then(resolve, reject);
+          else reject(notFound());
         },
         (error: unknown) => {
           if (!delivered) reject(toReplicationError(error));
