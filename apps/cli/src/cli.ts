@@ -3,6 +3,7 @@
  * into a message and an exit code. `runCli` never exits the process, so tests run it in-process.
  */
 import { readFileSync } from 'node:fs';
+import { DfsClientError } from '@dfs/client';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createContext, type CommandContext, type GlobalOptions } from './context.js';
 import { healthCommand, membersCommand } from './commands/cluster.js';
@@ -193,7 +194,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     state.context?.progress.stop();
     const subject = state.context?.subject;
-    const { message, exitCode } = explain(error, {
+    // Whatever a stream threw while being torn down, an interrupted run reports the interruption.
+    const cause = io.signal?.aborted
+      ? new DfsClientError('ERR_ABORTED', 'interrupted', { cause: error })
+      : error;
+    const { message, exitCode } = explain(cause, {
       ...state.problem,
       ...(subject === undefined ? {} : { name: subject }),
     });

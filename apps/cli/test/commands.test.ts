@@ -275,9 +275,9 @@ describe('usage errors exit 2', () => {
 });
 
 describe('interruption', () => {
-  it('Ctrl-C during a download exits 130 and leaves no partial file', async () => {
+  it('Ctrl-C during a download to a file or stdout exits 130 and leaves no partial file', async () => {
     let started!: () => void;
-    const sending = new Promise<void>((resolve) => (started = resolve));
+    let sending = new Promise<void>((resolve) => (started = resolve));
     const stalling = await startFakeDfsServer({
       intercept: (req, res) => {
         if (req.method !== 'GET') return false;
@@ -287,18 +287,21 @@ describe('interruption', () => {
       },
     });
     try {
-      const controller = new AbortController();
-      const run = dfs(['get', 'stuck.bin'], {
-        cwd: dir,
-        env: { DFS_NODE: stalling.address },
-        signal: controller.signal,
-      });
-      await sending;
-      controller.abort();
-      const result = await run;
-      expect(result.code).toBe(130);
-      expect(result.stderr).toBe('dfs: interrupted; nothing was left half-written\n');
-      expect(await readdir(dir)).toEqual([]);
+      for (const target of ['stuck.bin', '-']) {
+        const controller = new AbortController();
+        const run = dfs(['get', 'stuck.bin', target], {
+          cwd: dir,
+          env: { DFS_NODE: stalling.address },
+          signal: controller.signal,
+        });
+        await sending;
+        sending = new Promise<void>((resolve) => (started = resolve));
+        controller.abort();
+        const result = await run;
+        expect(result.code, target).toBe(130);
+        expect(result.stderr).toBe('dfs: interrupted; nothing was left half-written\n');
+        expect(await readdir(dir)).toEqual([]);
+      }
     } finally {
       await stalling.close();
     }

@@ -4,10 +4,10 @@
  */
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
-import { prepareBody, type UploadBody } from './body.js';
+import { messageOf, prepareBody, type UploadBody } from './body.js';
 import { DfsClientError, errorFromResponse } from './errors.js';
 import { encodeName, nameProblem } from './names.js';
-import { DEFAULT_NODE, parseNodes } from './nodes.js';
+import { DEFAULT_NODE, displayNode, parseNodes } from './nodes.js';
 import { assertWritableTarget, saveDownload } from './save-file.js';
 import {
   defaultSleep,
@@ -146,13 +146,34 @@ async function json(answer: CallAnswer): Promise<unknown> {
   }
 }
 
-function counting(onBytes: (count: number) => void): Transform {
-  return new Transform({
+/**
+ * The download as callers see it: counts bytes for progress, and turns a connection that broke or
+ * ended early into ERR_NETWORK (ERR_ABORTED when the caller aborted) naming how far it got.
+ */
+function bodyStream(source: Readable, length: number, node: string, options: GetOptions): Readable {
+  let loaded = 0;
+  const broken = (detail: string, cause?: unknown): DfsClientError =>
+    options.signal?.aborted
+      ? new DfsClientError('ERR_ABORTED', 'the download was aborted', { node, cause })
+      : new DfsClientError(
+          'ERR_NETWORK',
+          `the download from ${displayNode(node)} broke after ${loaded} of ${length} bytes: ${detail}`,
+          { node, cause },
+        );
+  const output = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      onBytes(chunk.length);
+      loaded += chunk.length;
+      options.onProgress?.({ loaded, total: length });
       callback(null, chunk);
     },
+    flush(callback) {
+      callback(loaded === length ? null : broken('the body ended early'));
+    },
   });
+  source.on('error', (error) => output.destroy(broken(messageOf(error), error)));
+  // A consumer that stops reading early (destroy) releases the connection.
+  output.on('close', () => source.destroy());
+  return source.pipe(output);
 }
 
 export class DfsClient {
@@ -246,16 +267,7 @@ export class DfsClient {
     const source = response.body
       ? Readable.fromWeb(response.body as NodeWebStream<Uint8Array>)
       : Readable.from([]);
-    let loaded = 0;
-    const stream = options.onProgress
-      ? source.pipe(
-          counting((count) => {
-            loaded += count;
-            options.onProgress?.({ loaded, total: length });
-          }),
-        )
-      : source;
-    if (options.onProgress) source.on('error', (error) => stream.destroy(error));
+    const stream = bodyStream(source, length, answer.node, options);
     return {
       info,
       range,

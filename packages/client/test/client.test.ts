@@ -89,6 +89,25 @@ describe('upload and download', () => {
     expect(seen.at(-1)).toBe(body.length);
   });
 
+  it('reports a connection cut mid-body as ERR_NETWORK saying how far it got', async () => {
+    const cutting = await startFakeDfsServer({
+      intercept: (req, res) => {
+        if (req.method !== 'GET') return false;
+        res.writeHead(200, { 'content-length': 1000, etag: `"${'a'.repeat(64)}"` });
+        res.write(Buffer.alloc(100), () => res.socket?.destroy());
+        return true;
+      },
+    });
+    try {
+      const cutClient = createClient({ nodes: cutting.address, retries: 0 });
+      const error = await cutClient.getBuffer('x').catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ERR_NETWORK' });
+      expect((error as Error).message).toMatch(/broke after 100 of 1000 bytes/);
+    } finally {
+      await cutting.close();
+    }
+  });
+
   it('offers the body as a web stream', async () => {
     await client.put('w', 'web');
     const download = await client.get('w');
