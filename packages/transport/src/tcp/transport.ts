@@ -45,6 +45,8 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
   readonly #dials = new Map<string, Promise<PeerConnection>>();
   readonly #backoff = new Map<string, { failures: number; notBefore: number }>();
   readonly #lifetime = new AbortController();
+  /** Sockets of finished connections still saying goodbye (reject frame, FIN). */
+  readonly #lingering = new Set<Duplex>();
   #sweeper: Timer | undefined;
   #closed = false;
   #allClosed: (() => void) | undefined;
@@ -105,9 +107,10 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
     this.#closed = true;
     this.#lifetime.abort(new TransportError('ERR_TRANSPORT_CLOSED', 'transport is closed'));
     this.#sweeper?.cancel();
-    const server = this.#server;
-    const serverClosed =
-      server === undefined ? Promise.resolve() : new Promise<void>((r) => server.close(() => r()));
+    // Stop accepting now; sockets we already let go of (rejected ones finishing their goodbye)
+    // are destroyed here rather than awaited.
+    this.#server?.close();
+    for (const socket of this.#lingering) socket.destroy();
     const drained = new Promise<void>((resolve) => {
       this.#allClosed = resolve;
     });
@@ -116,7 +119,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
       else connection.destroy(new TransportError('ERR_TRANSPORT_CLOSED', 'transport is closed'));
     }
     this.#checkAllClosed();
-    await Promise.all([serverClosed, drained]);
+    await drained;
   }
 
   handle(protocol: string, handler: MessageHandler): void {
@@ -223,6 +226,11 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
 
   connectionClosed(connection: PeerConnection): void {
     this.#connections.delete(connection);
+    const { socket } = connection;
+    if (!socket.destroyed) {
+      this.#lingering.add(socket);
+      socket.once('close', () => this.#lingering.delete(socket));
+    }
     this.#unroute(connection);
     const peer = connection.peer;
     if (peer !== undefined && this.#readyCount.has(peer.id) && connection.isClosed) {
