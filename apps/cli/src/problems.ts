@@ -78,7 +78,10 @@ export function explainClientError(
       return { message: error.message, exitCode: EXIT_USAGE };
     case 'ERR_TOO_LARGE':
       return failed(
-        `${node} refused ${quoted(context.name)}: ${error.message} — the node's --max-file-size sets the limit`,
+        `${node} refused ${quoted(context.name)}: ${error.message}` +
+          (error.message.includes('--max-file-size')
+            ? ''
+            : " — the node's --max-file-size sets the limit"),
       );
     case 'ERR_INSUFFICIENT_STORAGE':
       return failed(

@@ -235,6 +235,7 @@ describe('tokens and nodes', () => {
     const dead = `127.0.0.1:${await closedPort()}`;
     const run = await dfs(['health', '--node', `${dead},${server.address}`], { cwd: dir });
     expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`node=${server.address} `);
   });
 });
 

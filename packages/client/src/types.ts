@@ -58,6 +58,8 @@ export interface ClusterView {
 }
 
 export interface Health {
+  /** Base URL of the node that answered. */
+  node: string;
   /** `ok` when serving; anything else (`starting`, `stopping`) came with a 503. */
   status: string;
   ok: boolean;
@@ -168,6 +170,7 @@ export function toHealth(value: unknown, ok: boolean, node: string): Health {
     return undefined;
   };
   return {
+    node,
     status,
     ok: ok && status === 'ok',
     id: typeof value.id === 'string' ? value.id : undefined,

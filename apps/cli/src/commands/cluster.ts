@@ -1,5 +1,5 @@
 /** `dfs members` and `dfs health`: the cluster as the answering node sees it. */
-import type { ClusterView, Health } from '@dfs/client';
+import { displayNode, type ClusterView, type Health } from '@dfs/client';
 import { toJson, type CommandContext } from '../context.js';
 import { formatAge, renderTable } from '../format.js';
 import { CliError } from '../problems.js';
@@ -24,8 +24,8 @@ export function formatMembers(view: ClusterView, now: number): string {
   );
 }
 
-export function formatHealth(health: Health, node: string): string {
-  const parts = [health.status, `node=${node}`];
+export function formatHealth(health: Health): string {
+  const parts = [health.status, `node=${displayNode(health.node)}`];
   if (health.id !== undefined) parts.push(`id=${health.id}`);
   if (health.members !== undefined) parts.push(`members=${health.members}`);
   if (health.files !== undefined) parts.push(`files=${health.files}`);
@@ -45,8 +45,7 @@ export async function membersCommand(context: CommandContext): Promise<void> {
 
 export async function healthCommand(context: CommandContext): Promise<void> {
   const health = await context.client.health(context.abortable);
-  const node = context.nodes.join(',');
-  context.out(context.json ? toJson(health) : formatHealth(health, node));
+  context.out(context.json ? toJson(health) : formatHealth(health));
   if (!health.ok) {
     throw new CliError(`the node is ${health.status}, not serving — try again in a moment`);
   }
