@@ -22,3 +22,4 @@ export type { TcpTransportOptions, TcpTlsOptions, TransportLogger } from './tcp/
 export type { TransportStats, TransportCounters } from './tcp/counters.js';
 export { isPeerProtocol, PEER_PROTOCOL_MAGIC, PROTOCOL_VERSION } from './tcp/handshake.js';
 export { FrameDecoder, FrameType, encodeFrame } from './tcp/frame.js';
+export type { Frame } from './tcp/frame.js';
