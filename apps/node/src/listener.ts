@@ -17,7 +17,7 @@ export interface PeerConnectionSink {
   /** True when these first bytes start the peer protocol. */
   isPeerProtocol(firstBytes: Uint8Array): boolean;
   /** Take over a connection whose first bytes (already read off it) are `firstBytes`. */
-  handleConnection(socket: Duplex, firstBytes: Uint8Array): void;
+  handleConnection(socket: Duplex, firstBytes: Buffer): void;
 }
 
 export interface SharedListenerOptions {
@@ -30,12 +30,13 @@ export interface SharedListenerOptions {
   tls?: tls.SecureContextOptions & { requestCert?: boolean };
   clock: Clock;
   logger: Logger;
-  /** Bytes read before deciding; enough for the peer magic and any HTTP method plus a space. */
+  /** Bytes read before deciding: the peer protocol's magic length. */
   sniffBytes?: number;
   sniffTimeoutMs?: number;
 }
 
-const DEFAULT_SNIFF_BYTES = 8;
+/** The peer protocol's magic is 4 bytes; every HTTP request line is longer. */
+const DEFAULT_SNIFF_BYTES = 4;
 const DEFAULT_SNIFF_TIMEOUT_MS = 10_000;
 
 export class SharedListener {
@@ -78,8 +79,10 @@ export class SharedListener {
     const secure = new tls.TLSSocket(raw, {
       isServer: true,
       secureContext: this.#secureContext,
+      // Ask for a certificate (peers present one signed by --tls-ca) but do not require it here:
+      // HTTP clients on the shared port have none. Peer connections are checked in #sniff.
       requestCert: this.#options.tls?.requestCert ?? false,
-      rejectUnauthorized: this.#options.tls?.requestCert ?? false,
+      rejectUnauthorized: false,
     });
     secure.on('error', (error) => {
       this.#options.logger.debug(
@@ -121,7 +124,21 @@ export class SharedListener {
       socket.pause();
       const first = Buffer.concat(chunks);
       if (peer?.isPeerProtocol(first)) {
+        if (
+          this.#options.tls?.requestCert &&
+          socket instanceof tls.TLSSocket &&
+          !socket.authorized
+        ) {
+          logger.warn(
+            { remote: raw.remoteAddress, reason: socket.authorizationError },
+            'peer refused: no certificate signed by --tls-ca',
+          );
+          socket.destroy();
+          return;
+        }
         peer.handleConnection(socket, first);
+        // Listeners attached to a socket we paused do not restart its flow.
+        socket.resume();
         return;
       }
       const httpServer = this.#options.http;

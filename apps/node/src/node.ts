@@ -120,7 +120,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       port: config.listen.port,
       peer: lazyPeer,
       ...(config.api ? {} : { http: httpServer }),
-      ...(tls ? { tls } : {}),
+      ...(tls ? { tls: { ...tls, requestCert: tls.ca !== undefined } } : {}),
       clock,
       logger: log,
     });
@@ -148,7 +148,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       secret: config.secret,
       tls,
       clock,
-      logger: log,
+      random,
+      logger: log.child({ component: 'transport' }),
     });
     peerSink.current = transport;
     cleanups.push(() => transport.close());

@@ -1,16 +1,10 @@
 /**
- * Builds the peer transport for a node. TEMPORARY: until @dfs/transport ships TcpTransport this is
- * an isolated in-memory transport, so a node runs alone (HTTP, durability, signals) but never
- * meets peers.
+ * Builds the node's peer transport: a TcpTransport that does not listen itself (`listen: false`);
+ * the node's SharedListener accepts sockets, terminates TLS when configured, sniffs the first bytes
+ * and hands peer connections over with `handleConnection`.
  */
 import type { Logger } from 'pino';
-import {
-  MemoryNetwork,
-  MemoryTransport,
-  type Clock,
-  type Transport,
-  systemRandom,
-} from '@dfs/transport';
+import { TcpTransport, isPeerProtocol, type Clock, type Random } from '@dfs/transport';
 import type { PeerConnectionSink } from './listener.js';
 
 export interface PeerTransportTls {
@@ -21,20 +15,32 @@ export interface PeerTransportTls {
 
 export interface PeerTransportOptions {
   id: string;
+  /** The advertised `host:port` peers dial. */
   address: string;
   secret: string | undefined;
   tls: PeerTransportTls | undefined;
   clock: Clock;
+  random: Random;
   logger: Logger;
 }
 
-export async function createPeerTransport(
-  options: PeerTransportOptions,
-): Promise<Transport & PeerConnectionSink> {
-  const network = new MemoryNetwork({ clock: options.clock, random: systemRandom });
-  const transport = new MemoryTransport({ id: options.id, address: options.address, network });
-  return Object.assign(transport, {
-    isPeerProtocol: () => false,
-    handleConnection: (socket: { destroy(): void }) => socket.destroy(),
+/** In-flight peer calls get this long at shutdown, so the whole stop stays within SPEC's 5 s. */
+const DRAIN_TIMEOUT_MS = 1_000;
+
+export type PeerTransport = TcpTransport & PeerConnectionSink;
+
+export async function createPeerTransport(options: PeerTransportOptions): Promise<PeerTransport> {
+  const transport = new TcpTransport({
+    id: options.id,
+    advertise: options.address,
+    listen: false,
+    drainTimeoutMs: DRAIN_TIMEOUT_MS,
+    clock: options.clock,
+    random: options.random,
+    logger: options.logger,
+    ...(options.secret !== undefined ? { secret: options.secret } : {}),
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
   });
+  // TcpTransport already adopts sockets with handleConnection(socket, firstBytes).
+  return Object.assign(transport, { isPeerProtocol });
 }
