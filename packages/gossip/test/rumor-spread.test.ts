@@ -116,6 +116,33 @@ describe('rumor mongering on MemoryTransport', () => {
     expect(seenByD).toEqual([]);
   });
 
+  it('relays rumors on topics a node does not subscribe to', async () => {
+    cluster = await createCluster(3);
+    const c = cluster;
+    // A chain a -> b -> d where b has no subscriber for the topic.
+    const views = [
+      () => [{ id: 'node-1', address: 'n1' }],
+      () => [{ id: 'node-2', address: 'n2' }],
+      () => [],
+    ];
+    mongers = c.transports.map(
+      (transport, i) =>
+        new RumorMonger({
+          transport,
+          peers: views[i]!,
+          clock: c.clock,
+          gossipIntervalMs: INTERVAL,
+        }),
+    );
+    const heard: string[] = [];
+    mongers[2]!.subscribe('files', (r) => void heard.push(text(r.payload)));
+    for (const g of mongers) g.start();
+    mongers[0]!.broadcast('files', payload('via b'));
+    await c.clock.runUntil(() => heard.length === 1, { timeoutMs: 10 * INTERVAL });
+    expect(heard).toEqual(['via b']);
+    expect(mongers[1]!.stats()).toMatchObject({ received: 1, declined: 0 });
+  });
+
   it('treats a throwing handler as declining: counted, not spread, other handlers still run', async () => {
     const { cluster: c, mongers: m } = await gossipCluster(2);
     const calls: string[] = [];
