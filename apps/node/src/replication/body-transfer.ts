@@ -10,11 +10,12 @@
  */
 import { PassThrough, Transform } from 'node:stream';
 import type { Duplex, Readable } from 'node:stream';
-import type { PeerInfo, Transport } from '@dfs/transport';
+import { pipeline } from 'node:stream/promises';
+import type { HandlerContext, PeerInfo, Transport } from '@dfs/transport';
 import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
 import { ReplicationError, errorCode, toReplicationError } from './errors.js';
-import { PROTOCOLS } from './wire.js';
+import { PROTOCOLS, fetchHeaderSchema } from './wire.js';
 import type { FetchHeader } from './wire.js';
 
 export interface PullRequest {
@@ -154,4 +155,52 @@ export async function pullBody(request: PullRequest): Promise<PullOutcome> {
   }
   if (request.signal.aborted) lastError = request.signal.reason;
   return { ok: false, error: lastError, integrity };
+}
+
+export interface ServeHooks {
+  store: BlobStore;
+  /** True when this node holds exactly this version and may serve it. */
+  servable(name: string, version: string): boolean;
+  onInvalid(): void;
+  onServe(): void;
+  onBytes(bytes: number): void;
+  /** Our copy failed verification (or vanished) while serving it. */
+  onDamaged(name: string, version: string): void;
+}
+
+/**
+ * The holder side of `fetch`: streams the requested version's body (verified by the store as it is
+ * read), or resets the stream when the header is malformed or the version is not held here. A copy
+ * found damaged mid-stream resets the stream too, so the puller's sha256 check never passes on it.
+ */
+export async function serveBody(
+  stream: Duplex,
+  header: unknown,
+  context: HandlerContext,
+  hooks: ServeHooks,
+): Promise<void> {
+  // The puller sends nothing; drain its side and never let a late reset become an uncaught error.
+  stream.on('error', () => undefined);
+  stream.resume();
+  const parsed = fetchHeaderSchema.safeParse(header);
+  if (!parsed.success) {
+    hooks.onInvalid();
+    stream.destroy();
+    return;
+  }
+  const { name, version } = parsed.data;
+  if (!hooks.servable(name, version)) {
+    stream.destroy(new ReplicationError('ERR_NOT_FOUND', 'not held here'));
+    return;
+  }
+  hooks.onServe();
+  try {
+    const body = await hooks.store.get(blobKey(name, version), { signal: context.signal });
+    const counted = countingStage(hooks.onBytes);
+    await pipeline(body, counted, stream);
+  } catch (error) {
+    stream.destroy();
+    const code = errorCode(error);
+    if (code === 'ERR_INTEGRITY' || code === 'ERR_NOT_FOUND') hooks.onDamaged(name, version);
+  }
 }

@@ -10,15 +10,14 @@
  * - Bytes of a superseded version are deleted only after the newer entry is durable in the index.
  */
 import type { Duplex, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { AntiEntropy } from '@dfs/gossip';
 import type { Clock, HandlerContext, PeerInfo, Random, Timer, Transport } from '@dfs/transport';
-import { sample, shuffle } from '@dfs/transport';
+import { shuffle } from '@dfs/transport';
 import type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from '../file-service.js';
 import { nameProblem } from '../names.js';
 import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
-import { pullBody } from './body-transfer.js';
+import { pullBody, serveBody } from './body-transfer.js';
 import { resolveConfig } from './config.js';
 import type { ReplicationConfig } from './config.js';
 import { ReplicationError, errorCode, toReplicationError } from './errors.js';
@@ -26,21 +25,17 @@ import { FileIndex } from './file-index.js';
 import type { IndexEntry } from './file-index.js';
 import { IndexReconciler } from './index-reconciler.js';
 import { HybridLogicalClock, compareVersions, versionWallTime } from './hlc.js';
+import { Announcer } from './announcer.js';
+import { HolderWaiters } from './holder-waiters.js';
 import { ListOrder } from './list-order.js';
+import { lookupFromPeers } from './lookup.js';
+import { nextScrubBatch } from './scrub-order.js';
 import { classifyIncoming, mergeEntries, normaliseHolders, unionHolders } from './merge.js';
 import type { ReplicatedEntry } from './merge.js';
 import { ReplicationCounters } from './stats.js';
 import type { ReplicationStats } from './stats.js';
 import { TransferQueue } from './transfers.js';
-import {
-  MAX_ENTRIES_PER_MESSAGE,
-  PROTOCOLS,
-  announceSchema,
-  fetchHeaderSchema,
-  lookupRequestSchema,
-  lookupResponseSchema,
-  toWire,
-} from './wire.js';
+import { PROTOCOLS, announceSchema, lookupRequestSchema, toWire } from './wire.js';
 
 /** The subset of a pino logger the engine uses. */
 export interface ReplicationLogger {
@@ -67,13 +62,6 @@ export interface ReplicatedFileServiceOptions {
   indexFsync?: 'always' | 'never';
 }
 
-interface HolderWaiter {
-  name: string;
-  version: string;
-  count: number;
-  resolve(ok: boolean): void;
-}
-
 const transferKey = (name: string, version: string): string => `${version}\u0000${name}`;
 
 export class ReplicationEngine implements FileService {
@@ -92,10 +80,8 @@ export class ReplicationEngine implements FileService {
   readonly #order = new ListOrder();
   readonly #transfers: TransferQueue;
   readonly #counters = new ReplicationCounters();
-  readonly #waiters = new Set<HolderWaiter>();
-  /** Names queued for the next announcement batch. */
-  readonly #toAnnounce = new Set<string>();
-  #announceScheduled = false;
+  readonly #waiters: HolderWaiters;
+  readonly #announcer: Announcer;
   #timers: Timer[] = [];
   #scrubCursor: string | undefined;
   #state: 'created' | 'running' | 'stopped' = 'created';
@@ -118,6 +104,28 @@ export class ReplicationEngine implements FileService {
       highWater: index.highWater,
     });
     this.#transfers = new TransferQueue({ concurrency: this.config.transferConcurrency });
+    this.#announcer = new Announcer({
+      transport: options.transport,
+      clock: options.clock,
+      random: options.random,
+      fanout: this.config.fanout,
+      batchMs: this.config.gossipIntervalMs,
+      peers: () => this.#livePeers(),
+      wireEntry: (name) => {
+        const entry = this.#index.get(name);
+        return entry === undefined ? undefined : this.#toWire(entry);
+      },
+      counters: this.#counters,
+      onSendFailure: (peer, code) =>
+        this.#log.debug({ peer: peer.id, code }, 'announcement not sent'),
+      track: (work) => this.#track_(work),
+    });
+    this.#waiters = new HolderWaiters(options.clock, (name) => {
+      const entry = this.#index.get(name);
+      return entry === undefined
+        ? undefined
+        : { version: entry.version, holders: this.#holderCount(entry) };
+    });
     this.#reconciler = new IndexReconciler({
       wireEntry: (name) => {
         const entry = this.#index.get(name);
@@ -174,8 +182,8 @@ export class ReplicationEngine implements FileService {
       this.#transport.unhandle(protocol);
     }
     await this.#antiEntropy.stop();
-    for (const waiter of this.#waiters) waiter.resolve(false);
-    this.#waiters.clear();
+    this.#waiters.cancelAll();
+    this.#announcer.stop();
     await this.#transfers.stop();
     await Promise.allSettled([...this.#background]);
     await this.#index.close();
@@ -238,29 +246,13 @@ export class ReplicationEngine implements FileService {
     count: number,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<boolean> {
-    const entry = this.#index.get(name);
-    if (entry !== undefined && entry.version === version && this.#holderCount(entry) >= count) {
-      return Promise.resolve(true);
+    if (this.#state !== 'running') {
+      const entry = this.#index.get(name);
+      return Promise.resolve(
+        entry !== undefined && entry.version === version && this.#holderCount(entry) >= count,
+      );
     }
-    if (this.#state !== 'running' || options.signal?.aborted === true) {
-      return Promise.resolve(false);
-    }
-    if (entry !== undefined && compareVersions(entry.version, version) > 0) {
-      return Promise.resolve(false); // superseded: that version will gain no more holders
-    }
-    return new Promise<boolean>((resolve) => {
-      const finish = (ok: boolean): void => {
-        timer.cancel();
-        options.signal?.removeEventListener('abort', onAbort);
-        this.#waiters.delete(waiter);
-        resolve(ok);
-      };
-      const onAbort = (): void => finish(false);
-      const waiter: HolderWaiter = { name, version, count, resolve: finish };
-      const timer = this.#clock.setTimeout(() => finish(false), options.timeoutMs);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.add(waiter);
-    });
+    return this.#waiters.wait(name, version, count, options);
   }
 
   async stat(name: string, options?: { signal?: AbortSignal }): Promise<FileInfo | undefined> {
@@ -365,8 +357,10 @@ export class ReplicationEngine implements FileService {
     if (previous !== undefined && previous.version !== entry.version) {
       this.#transfers.cancel(transferKey(previous.name, previous.version));
     }
-    if (options?.announce !== false) this.#queueAnnounce(entry.name);
-    this.#wakeWaiters(entry.name);
+    if (options?.announce !== false && this.#state === 'running') {
+      this.#announcer.queue(entry.name);
+    }
+    this.#waiters.check(entry.name);
     await durable;
     if (previous !== undefined && previous.local && previous.version !== entry.version) {
       await this.#store.delete(blobKey(previous.name, previous.version)).catch(() => false);
@@ -420,46 +414,6 @@ export class ReplicationEngine implements FileService {
 
   // ---------------------------------------------------------------- announcements
 
-  #queueAnnounce(name: string): void {
-    this.#toAnnounce.add(name);
-    if (this.#announceScheduled || this.#state !== 'running') return;
-    this.#announceScheduled = true;
-    const flush = (): void => {
-      this.#announceScheduled = false;
-      this.#track_(this.#flushAnnouncements());
-    };
-    if (this.config.gossipIntervalMs === 0) queueMicrotask(flush);
-    else this.#timers.push(this.#clock.setTimeout(flush, this.config.gossipIntervalMs));
-  }
-
-  async #flushAnnouncements(): Promise<void> {
-    const names = [...this.#toAnnounce];
-    this.#toAnnounce.clear();
-    const entries: ReplicatedEntry[] = [];
-    for (const name of names) {
-      const entry = this.#index.get(name);
-      if (entry !== undefined) entries.push(this.#toWire(entry));
-    }
-    if (entries.length === 0) return;
-    const targets = sample(this.#random, this.#livePeers(), this.config.fanout);
-    await Promise.all(targets.map((peer) => this.#sendEntries(peer, entries)));
-  }
-
-  async #sendEntries(peer: PeerInfo, entries: readonly ReplicatedEntry[]): Promise<void> {
-    for (let i = 0; i < entries.length; i += MAX_ENTRIES_PER_MESSAGE) {
-      const chunk = entries.slice(i, i + MAX_ENTRIES_PER_MESSAGE);
-      try {
-        await this.#transport.send(peer.address, PROTOCOLS.announce, { entries: chunk });
-        this.#counters.announcementsSent++;
-        this.#counters.entriesSent += chunk.length;
-      } catch (error) {
-        this.#counters.sendFailures++;
-        this.#log.debug({ peer: peer.id, code: errorCode(error) }, 'announcement not sent');
-        return;
-      }
-    }
-  }
-
   async #onAnnounce(message: unknown, context: HandlerContext): Promise<void> {
     if (this.#state !== 'running') return;
     const parsed = announceSchema.safeParse(message);
@@ -488,28 +442,16 @@ export class ReplicationEngine implements FileService {
   async #find(name: string, signal?: AbortSignal): Promise<IndexEntry | undefined> {
     const local = this.#index.get(name);
     if (local !== undefined || this.#state !== 'running') return local;
-    const answers = await Promise.allSettled(
-      this.#livePeers().map((peer) =>
-        this.#transport.request(
-          peer.address,
-          PROTOCOLS.lookup,
-          { name },
-          { signal, timeoutMs: this.config.lookupTimeoutMs },
-        ),
-      ),
-    );
-    let newest: ReplicatedEntry | undefined;
-    for (const answer of answers) {
-      if (answer.status !== 'fulfilled') continue;
-      const parsed = lookupResponseSchema.safeParse(answer.value);
-      if (!parsed.success) {
+    const newest = await lookupFromPeers({
+      transport: this.#transport,
+      peers: this.#livePeers(),
+      name,
+      timeoutMs: this.config.lookupTimeoutMs,
+      signal,
+      onInvalid: () => {
         this.#counters.invalidMessages++;
-        continue;
-      }
-      const entry = parsed.data.entry;
-      if (entry === null || entry.name !== name) continue;
-      newest = newest === undefined ? entry : mergeEntries(newest, entry);
-    }
+      },
+    });
     if (newest !== undefined) await this.#applyIncoming(newest);
     return this.#index.get(name);
   }
@@ -654,34 +596,26 @@ export class ReplicationEngine implements FileService {
   }
 
   async #serveFetch(stream: Duplex, header: unknown, context: HandlerContext): Promise<void> {
-    // The puller sends nothing; drain its side and never let a late reset become an uncaught error.
-    stream.on('error', () => undefined);
-    stream.resume();
-    const parsed = fetchHeaderSchema.safeParse(header);
-    if (!parsed.success || this.#state !== 'running') {
-      if (!parsed.success) this.#counters.invalidMessages++;
-      stream.destroy();
-      return;
-    }
-    const { name, version } = parsed.data;
-    const entry = this.#index.get(name);
-    if (entry === undefined || entry.version !== version || !entry.local) {
-      stream.destroy(new ReplicationError('ERR_NOT_FOUND', 'not held here'));
-      return;
-    }
-    this.#counters.servesStarted++;
-    try {
-      const body = await this.#store.get(blobKey(name, version), { signal: context.signal });
-      body.on('data', (chunk: Buffer) => {
-        this.#counters.bytesServed += chunk.length;
-      });
-      await pipeline(body, stream);
-    } catch (error) {
-      stream.destroy();
-      if (errorCode(error) === 'ERR_INTEGRITY' || errorCode(error) === 'ERR_NOT_FOUND') {
-        await this.#markCorrupt(entry);
-      }
-    }
+    await serveBody(stream, header, context, {
+      store: this.#store,
+      servable: (name, version) => {
+        const entry = this.#index.get(name);
+        return this.#state === 'running' && entry?.version === version && entry.local;
+      },
+      onInvalid: () => {
+        this.#counters.invalidMessages++;
+      },
+      onServe: () => {
+        this.#counters.servesStarted++;
+      },
+      onBytes: (n) => {
+        this.#counters.bytesServed += n;
+      },
+      onDamaged: (name, version) => {
+        const entry = this.#index.get(name);
+        if (entry?.version === version) this.#track_(this.#markCorrupt(entry));
+      },
+    });
   }
 
   /** Our copy of `entry` is corrupt or missing: forget it, delete it, and pull a healthy one. */
@@ -713,7 +647,7 @@ export class ReplicationEngine implements FileService {
     if (this.#state !== 'running') return;
     this.#expireTombstones();
     this.#pullMissing();
-    for (const waiter of [...this.#waiters]) this.#checkWaiter(waiter);
+    this.#waiters.check();
   }
 
   /** One anti-entropy round with `peer` now (tests, and an immediate sync after joining). */
@@ -743,16 +677,9 @@ export class ReplicationEngine implements FileService {
       .filter((e) => e.local && !e.deleted)
       .map((e) => e.name)
       .sort();
-    const start =
-      this.#scrubCursor === undefined
-        ? 0
-        : candidates.findIndex((n) => n > (this.#scrubCursor as string));
-    const batch = (start < 0 ? candidates : candidates.slice(start)).slice(
-      0,
-      this.config.scrubBatch,
-    );
-    this.#scrubCursor = batch.length === 0 || start < 0 ? undefined : batch[batch.length - 1];
-    for (const name of batch) {
+    const step = nextScrubBatch(candidates, this.#scrubCursor, this.config.scrubBatch);
+    this.#scrubCursor = step.cursor;
+    for (const name of step.names) {
       if (this.#state !== 'running') return;
       const entry = this.#index.get(name);
       if (entry === undefined || !entry.local || entry.deleted) continue;
@@ -793,20 +720,6 @@ export class ReplicationEngine implements FileService {
       modified: versionWallTime(entry.version),
       holders: this.#holderCount(entry),
     };
-  }
-
-  #wakeWaiters(name: string): void {
-    for (const waiter of [...this.#waiters]) if (waiter.name === name) this.#checkWaiter(waiter);
-  }
-
-  #checkWaiter(waiter: HolderWaiter): void {
-    const entry = this.#index.get(waiter.name);
-    if (entry === undefined) return;
-    if (entry.version === waiter.version && this.#holderCount(entry) >= waiter.count) {
-      waiter.resolve(true);
-    } else if (compareVersions(entry.version, waiter.version) > 0) {
-      waiter.resolve(false); // superseded: this version will never gain holders
-    }
   }
 
   #assertRunning(): void {
