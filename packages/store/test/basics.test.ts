@@ -259,3 +259,30 @@ describe('self-healing', () => {
     expect((await getBytes(store, 'k')).toString()).toBe('two');
   });
 });
+
+describe('list ignores what is not a committed entry', () => {
+  it('skips in-flight temp files and stray files', async () => {
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    const { store, dir } = await tempStore();
+    await store.put('done', 'v');
+    await mkdir(`${dir}/zz`, { recursive: true });
+    await writeFile(`${dir}/zz/not-an-entry`, 'stray bytes that have no footer');
+    const controller = new AbortController();
+    let pulled = 0;
+    const source = new Readable({
+      read() {
+        pulled += 1;
+        if (pulled === 1) this.push(bytes(1000));
+      },
+    });
+    const putting = rejection(store.put('in-flight', source, { signal: controller.signal }));
+    // Wait until the put has a temp file on disk (polled, not slept; bounded).
+    for (let polls = 0; !(await filesUnder(dir)).some((f) => f.includes('.tmp-')); polls++) {
+      expect(polls).toBeLessThan(10_000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect((await collect(store.list())).map((e) => e.key)).toEqual(['done']);
+    controller.abort();
+    expect((await putting).code).toBe('ERR_ABORTED');
+  });
+});
