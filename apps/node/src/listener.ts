@@ -63,11 +63,15 @@ export class SharedListener {
     });
   }
 
-  /** Stop accepting; connections still being sniffed are closed, handed-over ones are left to their owners. */
+  /**
+   * Stop accepting; connections still being sniffed are closed, handed-over ones are left to their
+   * owners (the HTTP server and the transport close them). We do not wait for the server's 'close'
+   * event: it only fires once every connection it ever accepted has ended, handed-over ones included.
+   */
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    if (this.#server.listening) this.#server.close();
   }
 
   #accept(raw: net.Socket): void {
