@@ -103,6 +103,8 @@ export function explainClientError(
       return failed(`${error.message} — check the node and try again`);
     case 'ERR_INTEGRITY':
       return failed(`${error.message} — try again; the node will repair its copy`);
+    case 'ERR_CHANGED':
+      return failed(`${error.message} — run the command again for the newest version`);
     case 'ERR_EXISTS':
       return failed(`${error.message} — use --force to overwrite`);
     case 'ERR_ABORTED':

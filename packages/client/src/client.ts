@@ -1,13 +1,13 @@
 /**
  * `DfsClient`: one typed method per API call (SPEC.md, "HTTP API"), streaming both ways, over a list
- * of nodes with failover. See transport.ts for the retry rules.
+ * of nodes with failover. See node-caller.ts for the retry rules, download-body.ts for resuming.
  */
-import { Readable, Transform } from 'node:stream';
-import type { ReadableStream as NodeWebStream } from 'node:stream/web';
-import { messageOf, prepareBody, type UploadBody } from './body.js';
+import { Readable } from 'node:stream';
+import { prepareBody, type UploadBody } from './body.js';
+import { resumableBody } from './download-body.js';
 import { DfsClientError, errorFromResponse } from './errors.js';
 import { encodeName, nameProblem } from './names.js';
-import { DEFAULT_NODE, displayNode, parseNodes } from './nodes.js';
+import { DEFAULT_NODE, parseNodes } from './nodes.js';
 import { assertWritableTarget, saveDownload } from './save-file.js';
 import {
   defaultSleep,
@@ -146,44 +146,17 @@ async function json(answer: CallAnswer): Promise<unknown> {
   }
 }
 
-/**
- * The download as callers see it: counts bytes for progress, and turns a connection that broke or
- * ended early into ERR_NETWORK (ERR_ABORTED when the caller aborted) naming how far it got.
- */
-function bodyStream(source: Readable, length: number, node: string, options: GetOptions): Readable {
-  let loaded = 0;
-  const broken = (detail: string, cause?: unknown): DfsClientError =>
-    options.signal?.aborted
-      ? new DfsClientError('ERR_ABORTED', 'the download was aborted', { node, cause })
-      : new DfsClientError(
-          'ERR_NETWORK',
-          `the download from ${displayNode(node)} broke after ${loaded} of ${length} bytes: ${detail}`,
-          { node, cause },
-        );
-  const output = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      loaded += chunk.length;
-      options.onProgress?.({ loaded, total: length });
-      callback(null, chunk);
-    },
-    flush(callback) {
-      callback(loaded === length ? null : broken('the body ended early'));
-    },
-  });
-  source.on('error', (error) => output.destroy(broken(messageOf(error), error)));
-  // A consumer that stops reading early (destroy) releases the connection.
-  output.on('close', () => source.destroy());
-  return source.pipe(output);
-}
-
 export class DfsClient {
   /** Base URLs of the nodes, in the order given. */
   readonly nodes: readonly string[];
   private readonly caller: NodeCaller;
+  /** How often a download broken mid-body is resumed (the same budget as retries). */
+  private readonly resumes: number;
 
   constructor(options: DfsClientOptions = {}) {
     this.nodes = parseNodes(options.nodes ?? DEFAULT_NODE);
     checkCount(options.retries, 'retries', 0);
+    this.resumes = options.retries ?? 2;
     const headers: Record<string, string> = { 'user-agent': options.userAgent ?? '@dfs/client' };
     if (options.token !== undefined && options.token !== '') {
       headers.authorization = `Bearer ${options.token}`;
@@ -264,10 +237,18 @@ export class DfsClient {
       // Content-Length is the range's length here; the file's size is the range's total.
       info.size = range.total;
     }
-    const source = response.body
-      ? Readable.fromWeb(response.body as NodeWebStream<Uint8Array>)
-      : Readable.from([]);
-    const stream = bodyStream(source, length, answer.node, options);
+    // Resuming asks for the rest of the same bytes: up to the range's end, or the file's end.
+    const offset = range?.start ?? 0;
+    const lastByte = offset + length - 1;
+    const stream = resumableBody({
+      first: answer,
+      length,
+      offset,
+      resumes: this.resumes,
+      reopen: (from) => this.reopen(name, from, lastByte, info.sha256, options.signal),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     return {
       info,
       range,
@@ -280,6 +261,56 @@ export class DfsClient {
         return Buffer.concat(chunks);
       },
     };
+  }
+
+  /** Continues a broken download at `from`, from any node, if it still has the same version. */
+  private async reopen(
+    name: string,
+    from: number,
+    lastByte: number,
+    sha256: string,
+    signal: AbortSignal | undefined,
+  ): Promise<CallAnswer> {
+    const answer = await this.caller.call({
+      method: 'GET',
+      path: `/v1/files/${encodeName(name)}`,
+      idempotent: true,
+      headers: { range: `bytes=${from}-${lastByte}` },
+      ...(signal ? { signal } : {}),
+    });
+    const { response } = answer;
+    if (response.status !== 206) {
+      // 416: the range that fit the old version does not fit the current one.
+      const error =
+        response.status === 416
+          ? new DfsClientError(
+              'ERR_CHANGED',
+              `${JSON.stringify(name)} was replaced by a newer version during the download; start again`,
+              { node: answer.node, status: 416 },
+            )
+          : response.status === 200
+            ? new DfsClientError('ERR_BAD_RESPONSE', 'the node ignored the Range header')
+            : await failure(answer);
+      await response.body?.cancel().catch(() => undefined);
+      throw error;
+    }
+    const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+    const tag = statFromHeaders(name, response.headers, answer.node).sha256;
+    if (tag !== sha256) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new DfsClientError(
+        'ERR_CHANGED',
+        `${JSON.stringify(name)} was replaced by a newer version during the download; start again`,
+        { node: answer.node },
+      );
+    }
+    if (!match || Number(match[1]) !== from || Number(match[2]) !== lastByte) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new DfsClientError('ERR_BAD_RESPONSE', 'the resumed range does not fit', {
+        node: answer.node,
+      });
+    }
+    return answer;
   }
 
   /** The whole file in memory. Convenient for small files; use `get` or `getToFile` for large ones. */

@@ -18,6 +18,8 @@ export type DfsClientErrorCode =
   | 'ERR_BAD_RESPONSE'
   /** Downloaded bytes do not match the sha256 the server announced. */
   | 'ERR_INTEGRITY'
+  /** A download could not be resumed: a newer version replaced the file meanwhile. */
+  | 'ERR_CHANGED'
   /** getToFile: the target exists and `overwrite` was not set. */
   | 'ERR_EXISTS'
   /** Mapped from HTTP statuses / server codes. */
