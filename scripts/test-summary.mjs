@@ -21,6 +21,7 @@ let failed = extra('--extra-failed');
 let skipped = 0;
 const missing = [];
 for (const project of projects) {
+  if (join(project.path, '/') === join(root, '/')) continue; // the root's test script is turbo itself
   const manifest = JSON.parse(readFileSync(join(project.path, 'package.json'), 'utf8'));
   if (!manifest.scripts?.test) continue;
   const report = join(project.path, 'test-results.json');
