@@ -12,12 +12,11 @@
 import type { Duplex, Readable } from 'node:stream';
 import { AntiEntropy } from '@dfs/gossip';
 import type { Clock, HandlerContext, PeerInfo, Random, Timer, Transport } from '@dfs/transport';
-import { shuffle } from '@dfs/transport';
 import type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from '../file-service.js';
 import { nameProblem } from '../names.js';
 import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
-import { pullBody, serveBody } from './body-transfer.js';
+import { serveBody } from './body-transfer.js';
 import { resolveConfig } from './config.js';
 import type { ReplicationConfig } from './config.js';
 import { ReplicationError, errorCode, toReplicationError } from './errors.js';
@@ -26,6 +25,7 @@ import type { IndexEntry } from './file-index.js';
 import { IndexReconciler } from './index-reconciler.js';
 import { HybridLogicalClock, compareVersions, versionWallTime } from './hlc.js';
 import { Announcer } from './announcer.js';
+import { BodyReplicator } from './bodies.js';
 import { HolderWaiters } from './holder-waiters.js';
 import { ListOrder } from './list-order.js';
 import { lookupFromPeers } from './lookup.js';
@@ -34,7 +34,6 @@ import { classifyIncoming, mergeEntries, normaliseHolders, unionHolders } from '
 import type { ReplicatedEntry } from './merge.js';
 import { ReplicationCounters } from './stats.js';
 import type { ReplicationStats } from './stats.js';
-import { TransferQueue } from './transfers.js';
 import { PROTOCOLS, announceSchema, lookupRequestSchema, toWire } from './wire.js';
 
 /** The subset of a pino logger the engine uses. */
@@ -62,8 +61,6 @@ export interface ReplicatedFileServiceOptions {
   indexFsync?: 'always' | 'never';
 }
 
-const transferKey = (name: string, version: string): string => `${version}\u0000${name}`;
-
 export class ReplicationEngine implements FileService {
   readonly nodeId: string;
   readonly config: ReplicationConfig;
@@ -71,14 +68,13 @@ export class ReplicationEngine implements FileService {
   readonly #transport: Transport;
   readonly #peers: () => PeerInfo[];
   readonly #clock: Clock;
-  readonly #random: Random;
   readonly #log: ReplicationLogger;
   readonly #index: FileIndex;
   readonly #hlc: HybridLogicalClock;
   readonly #reconciler: IndexReconciler;
   readonly #antiEntropy: AntiEntropy;
   readonly #order = new ListOrder();
-  readonly #transfers: TransferQueue;
+  readonly #bodies: BodyReplicator;
   readonly #counters = new ReplicationCounters();
   readonly #waiters: HolderWaiters;
   readonly #announcer: Announcer;
@@ -95,7 +91,6 @@ export class ReplicationEngine implements FileService {
     this.#transport = options.transport;
     this.#peers = options.peers;
     this.#clock = options.clock;
-    this.#random = options.random;
     this.#log = options.logger ?? silentLogger;
     this.#index = index;
     this.#hlc = new HybridLogicalClock({
@@ -103,7 +98,26 @@ export class ReplicationEngine implements FileService {
       nodeId: options.nodeId,
       highWater: index.highWater,
     });
-    this.#transfers = new TransferQueue({ concurrency: this.config.transferConcurrency });
+    this.#bodies = new BodyReplicator(
+      {
+        entry: (name) => this.#index.get(name),
+        entries: () => this.#index.entries(),
+        adopt: (entry, adoptOptions) => this.#adopt(entry, adoptOptions),
+        livePeers: () => this.#livePeers(),
+        running: () => this.#state === 'running',
+        track: (work) => this.#track_(work),
+        warn: (object, message) => this.#log.warn(object, message),
+        debug: (object, message) => this.#log.debug(object, message),
+      },
+      {
+        transport: options.transport,
+        store: options.store,
+        random: options.random,
+        counters: this.#counters,
+        maxFileBytes: this.config.maxFileBytes,
+        transferConcurrency: this.config.transferConcurrency,
+      },
+    );
     this.#announcer = new Announcer({
       transport: options.transport,
       clock: options.clock,
@@ -169,7 +183,7 @@ export class ReplicationEngine implements FileService {
       this.#clock.setInterval(() => this.#housekeeping(), this.config.antiEntropyIntervalMs),
       this.#clock.setInterval(() => this.#track_(this.#scrubTick()), this.config.scrubIntervalMs),
     );
-    this.#pullMissing();
+    this.#bodies.pullMissing();
   }
 
   /** Stops timers and handlers, aborts transfers, flushes and closes the index. Idempotent. */
@@ -184,7 +198,7 @@ export class ReplicationEngine implements FileService {
     await this.#antiEntropy.stop();
     this.#waiters.cancelAll();
     this.#announcer.stop();
-    await this.#transfers.stop();
+    await this.#bodies.stop();
     await Promise.allSettled([...this.#background]);
     await this.#index.close();
   }
@@ -192,8 +206,8 @@ export class ReplicationEngine implements FileService {
   stats(): ReplicationStats {
     const antiEntropy = this.#antiEntropy.stats();
     const snapshot = this.#counters.snapshot({
-      activeTransfers: this.#transfers.active,
-      queuedTransfers: this.#transfers.queued,
+      activeTransfers: this.#bodies.activeTransfers,
+      queuedTransfers: this.#bodies.queuedTransfers,
       indexEntries: this.#index.size,
     });
     // Rounds run by AntiEntropy's own timer and by syncWith() are both counted there.
@@ -274,10 +288,10 @@ export class ReplicationEngine implements FileService {
     const range = options?.range;
     if (range !== undefined) assertRange(range, entry.size);
     if (entry.local) {
-      const local = await this.#readLocal(entry, range, options?.signal);
+      const local = await this.#bodies.readLocal(entry, range, options?.signal);
       if (local !== undefined) return { info: this.#info(entry), stream: local };
     }
-    const stream = await this.#readRemote(entry, range, options?.signal);
+    const stream = await this.#bodies.readRemote(entry, range, options?.signal);
     return { info: this.#info(this.#index.get(name) ?? entry), stream };
   }
 
@@ -355,7 +369,7 @@ export class ReplicationEngine implements FileService {
     const durable = this.#index.set(entry);
     this.#track(previous, entry);
     if (previous !== undefined && previous.version !== entry.version) {
-      this.#transfers.cancel(transferKey(previous.name, previous.version));
+      this.#bodies.cancel(previous.name, previous.version);
     }
     if (options?.announce !== false && this.#state === 'running') {
       this.#announcer.queue(entry.name);
@@ -365,7 +379,7 @@ export class ReplicationEngine implements FileService {
     if (previous !== undefined && previous.local && previous.version !== entry.version) {
       await this.#store.delete(blobKey(previous.name, previous.version)).catch(() => false);
     }
-    if (!entry.deleted && !entry.local && options?.pull !== false) this.#schedulePull(entry);
+    if (!entry.deleted && !entry.local && options?.pull !== false) this.#bodies.schedulePull(entry);
   }
 
   #track(previous: IndexEntry | undefined, entry: IndexEntry | undefined): void {
@@ -468,133 +482,6 @@ export class ReplicationEngine implements FileService {
 
   // ---------------------------------------------------------------- bodies
 
-  #schedulePull(entry: IndexEntry): void {
-    if (this.#state !== 'running') return;
-    const key = transferKey(entry.name, entry.version);
-    if (this.#transfers.get(key) !== undefined) return;
-    this.#transfers.run(key, (signal) => this.#pull(entry, signal)).catch(() => false);
-  }
-
-  /** Pulls `entry`'s body from a holder (optionally teeing it to a reader) and records it. */
-  async #pull(
-    entry: IndexEntry,
-    signal: AbortSignal,
-    deliver?: (reader: Readable) => void,
-  ): Promise<boolean> {
-    const current = this.#index.get(entry.name);
-    if (current === undefined || current.version !== entry.version || current.local) {
-      return current?.local === true && current.version === entry.version;
-    }
-    if (current.size > this.config.maxFileBytes) return false; // larger than this node accepts
-    const live = new Map(this.#livePeers().map((p) => [p.id, p]));
-    const holders = shuffle(this.#random, current.holders)
-      .map((id) => live.get(id))
-      .filter((p): p is PeerInfo => p !== undefined);
-    if (holders.length === 0) return false;
-    this.#counters.transfersStarted++;
-    const outcome = await pullBody({
-      transport: this.#transport,
-      store: this.#store,
-      holders,
-      header: { name: entry.name, version: entry.version },
-      sha256: entry.sha256,
-      // A holder may not send more than the announced size (the sha256 check catches the rest).
-      maxBytes: entry.size,
-      signal,
-      onBytes: (n) => {
-        this.#counters.bytesPulled += n;
-      },
-      deliver,
-    });
-    if (!outcome.ok) {
-      this.#counters.transfersFailed++;
-      if (outcome.integrity) this.#counters.integrityFailures++;
-      this.#log.debug({ name: entry.name, code: errorCode(outcome.error) }, 'pull failed');
-      return false;
-    }
-    this.#counters.transfersCompleted++;
-    const latest = this.#index.get(entry.name);
-    if (latest === undefined || latest.version !== entry.version || this.#state === 'stopped') {
-      await this.#store.delete(blobKey(entry.name, entry.version)).catch(() => false);
-      return false;
-    }
-    await this.#adopt({
-      ...latest,
-      local: true,
-      holders: unionHolders(latest.holders, [outcome.from.id]),
-    });
-    return true;
-  }
-
-  async #readLocal(
-    entry: IndexEntry,
-    range: ByteRange | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<Readable | undefined> {
-    let stream: Readable;
-    try {
-      stream = await this.#store.get(blobKey(entry.name, entry.version), { range, signal });
-    } catch (error) {
-      if (errorCode(error) === 'ERR_NOT_FOUND' || errorCode(error) === 'ERR_INTEGRITY') {
-        await this.#markCorrupt(entry);
-        return undefined;
-      }
-      throw toReplicationError(error);
-    }
-    stream.on('error', (error) => {
-      if (errorCode(error) === 'ERR_INTEGRITY') this.#track_(this.#markCorrupt(entry));
-    });
-    return stream;
-  }
-
-  async #readRemote(
-    entry: IndexEntry,
-    range: ByteRange | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<Readable> {
-    const key = transferKey(entry.name, entry.version);
-    const notFound = (): ReplicationError =>
-      new ReplicationError(
-        'ERR_NOT_FOUND',
-        `no live node could serve ${JSON.stringify(entry.name)}`,
-      );
-    const readAfter = async (transfer: Promise<boolean>): Promise<Readable> => {
-      if (!(await transfer)) throw notFound();
-      const latest = this.#index.get(entry.name) ?? entry;
-      const stream = await this.#readLocal(latest, range, signal);
-      if (stream === undefined) throw notFound();
-      return stream;
-    };
-    const running = this.#transfers.get(key);
-    if (running !== undefined) return readAfter(running);
-    if (range !== undefined) {
-      return readAfter(this.#transfers.run(key, (s) => this.#pull(entry, s), { priority: true }));
-    }
-    return new Promise<Readable>((resolve, reject) => {
-      let delivered = false;
-      const transfer = this.#transfers.run(
-        key,
-        (s) =>
-          this.#pull(entry, s, (reader) => {
-            delivered = true;
-            resolve(reader);
-          }),
-        { priority: true },
-      );
-      transfer.then(
-        (ok) => {
-          if (delivered) return;
-          // Another path stored the body first (the pull found it local): serve that copy.
-          if (ok) readAfter(Promise.resolve(true)).then(resolve, reject);
-          else reject(notFound());
-        },
-        (error: unknown) => {
-          if (!delivered) reject(toReplicationError(error));
-        },
-      );
-    });
-  }
-
   async #serveFetch(stream: Duplex, header: unknown, context: HandlerContext): Promise<void> {
     await serveBody(stream, header, context, {
       store: this.#store,
@@ -613,31 +500,9 @@ export class ReplicationEngine implements FileService {
       },
       onDamaged: (name, version) => {
         const entry = this.#index.get(name);
-        if (entry?.version === version) this.#track_(this.#markCorrupt(entry));
+        if (entry?.version === version) this.#track_(this.#bodies.markCorrupt(entry));
       },
     });
-  }
-
-  /** Our copy of `entry` is corrupt or missing: forget it, delete it, and pull a healthy one. */
-  async #markCorrupt(entry: IndexEntry): Promise<void> {
-    const current = this.#index.get(entry.name);
-    if (current === undefined || current.version !== entry.version || !current.local) return;
-    // Forget the copy first (synchronously) so nothing serves it, then delete it, then re-pull:
-    // deleting after the pull started could remove the repaired bytes.
-    const forgotten = this.#adopt({ ...current, local: false }, { announce: false, pull: false });
-    this.#counters.corruptDetected++;
-    this.#log.warn({ name: entry.name, version: entry.version }, 'corrupt local copy; repairing');
-    await forgotten;
-    await this.#store.delete(blobKey(entry.name, entry.version)).catch(() => false);
-    const latest = this.#index.get(entry.name);
-    if (latest !== undefined && !latest.deleted && !latest.local) this.#schedulePull(latest);
-  }
-
-  /** Schedules a pull for every live entry we do not hold (after restart, failures, repairs). */
-  #pullMissing(): void {
-    for (const entry of this.#index.entries()) {
-      if (!entry.deleted && !entry.local) this.#schedulePull(entry);
-    }
   }
 
   // ---------------------------------------------------------------- anti-entropy
@@ -646,7 +511,7 @@ export class ReplicationEngine implements FileService {
   #housekeeping(): void {
     if (this.#state !== 'running') return;
     this.#expireTombstones();
-    this.#pullMissing();
+    this.#bodies.pullMissing();
     this.#waiters.check();
   }
 
@@ -690,7 +555,7 @@ export class ReplicationEngine implements FileService {
       } catch (error) {
         healthy = errorCode(error) !== 'ERR_NOT_FOUND' && errorCode(error) !== 'ERR_INTEGRITY';
       }
-      if (!healthy) await this.#markCorrupt(entry);
+      if (!healthy) await this.#bodies.markCorrupt(entry);
     }
   }
 

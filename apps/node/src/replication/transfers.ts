@@ -50,7 +50,12 @@ export class TransferQueue {
     options?: { priority?: boolean },
   ): Promise<boolean> {
     const existing = this.#jobs.get(key);
-    if (existing !== undefined) return existing.promise;
+    if (existing !== undefined) {
+      // A reader joining a queued background transfer should not wait behind the whole queue.
+      const at = options?.priority === true ? this.#waiting.indexOf(existing) : -1;
+      if (at > 0) this.#waiting.unshift(...this.#waiting.splice(at, 1));
+      return existing.promise;
+    }
     if (this.#stopped) {
       return Promise.reject(new ReplicationError('ERR_UNAVAILABLE', 'transfers are stopped'));
     }

@@ -88,3 +88,25 @@ describe('TransferQueue', () => {
     expect(queue.active).toBe(0);
   });
 });
+
+describe('TransferQueue priority', () => {
+  it('a priority request moves a queued transfer for the same key to the front', async () => {
+    const queue = new TransferQueue({ concurrency: 1 });
+    const gate = deferred();
+    const order: string[] = [];
+    const task = (key: string) => (): Promise<boolean> => {
+      order.push(key);
+      return key === 'busy' ? gate.promise : Promise.resolve(true);
+    };
+    const all = [
+      queue.run('busy', task('busy')),
+      queue.run('bg1', task('bg1')),
+      queue.run('bg2', task('bg2')),
+    ];
+    const joined = queue.run('bg2', task('bg2'), { priority: true });
+    expect(joined).toBe(all[2]);
+    gate.resolve(true);
+    await Promise.all(all);
+    expect(order).toEqual(['busy', 'bg2', 'bg1']);
+  });
+});

@@ -1,0 +1,239 @@
+/**
+ * Everything about bodies (as opposed to index entries): pulling a version from its holders through
+ * the bounded transfer queue, reading locally or through from a holder, and dropping and re-pulling
+ * a copy found corrupt. The engine owns the index and calls in here; this class reaches the index
+ * only through `BodyHost`.
+ *
+ * Invariants: at most one transfer per (name, version) is queued or running (duplicates join it);
+ * a pulled body is recorded local only if its version is still the index's current one, otherwise
+ * its bytes are deleted again.
+ */
+import type { Readable } from 'node:stream';
+import type { PeerInfo, Random, Transport } from '@dfs/transport';
+import { shuffle } from '@dfs/transport';
+import type { ByteRange } from '../file-service.js';
+import { blobKey } from './blob-store.js';
+import type { BlobStore } from './blob-store.js';
+import { pullBody } from './body-transfer.js';
+import { ReplicationError, errorCode, toReplicationError } from './errors.js';
+import type { IndexEntry } from './file-index.js';
+import { unionHolders } from './merge.js';
+import type { ReplicationCounters } from './stats.js';
+import { TransferQueue } from './transfers.js';
+
+/** What the body side needs from the engine. */
+export interface BodyHost {
+  entry(name: string): IndexEntry | undefined;
+  entries(): Iterable<IndexEntry>;
+  /** Make `entry` current (see the engine's `#adopt`). */
+  adopt(entry: IndexEntry, options?: { announce?: boolean; pull?: boolean }): Promise<void>;
+  livePeers(): PeerInfo[];
+  running(): boolean;
+  /** Background work the engine's `stop()` waits for. */
+  track(work: Promise<unknown>): void;
+  warn(object: object, message: string): void;
+  debug(object: object, message: string): void;
+}
+
+export interface BodyReplicatorOptions {
+  transport: Transport;
+  store: BlobStore;
+  random: Random;
+  counters: ReplicationCounters;
+  maxFileBytes: number;
+  transferConcurrency: number;
+}
+
+export const transferKey = (name: string, version: string): string => `${version}\u0000${name}`;
+
+export class BodyReplicator {
+  readonly #host: BodyHost;
+  readonly #transport: Transport;
+  readonly #store: BlobStore;
+  readonly #random: Random;
+  readonly #counters: ReplicationCounters;
+  readonly #maxFileBytes: number;
+  readonly #transfers: TransferQueue;
+
+  constructor(host: BodyHost, options: BodyReplicatorOptions) {
+    this.#host = host;
+    this.#transport = options.transport;
+    this.#store = options.store;
+    this.#random = options.random;
+    this.#counters = options.counters;
+    this.#maxFileBytes = options.maxFileBytes;
+    this.#transfers = new TransferQueue({ concurrency: options.transferConcurrency });
+  }
+
+  get activeTransfers(): number {
+    return this.#transfers.active;
+  }
+
+  get queuedTransfers(): number {
+    return this.#transfers.queued;
+  }
+
+  /** Aborts the transfer of a superseded version. */
+  cancel(name: string, version: string): void {
+    this.#transfers.cancel(transferKey(name, version));
+  }
+
+  /** Aborts every transfer and waits until none runs. */
+  stop(): Promise<void> {
+    return this.#transfers.stop();
+  }
+
+  schedulePull(entry: IndexEntry): void {
+    if (!this.#host.running()) return;
+    const key = transferKey(entry.name, entry.version);
+    if (this.#transfers.get(key) !== undefined) return;
+    this.#transfers.run(key, (signal) => this.#pull(entry, signal)).catch(() => false);
+  }
+
+  /** Pulls `entry`'s body from a holder (optionally teeing it to a reader) and records it. */
+  async #pull(
+    entry: IndexEntry,
+    signal: AbortSignal,
+    deliver?: (reader: Readable) => void,
+  ): Promise<boolean> {
+    const current = this.#host.entry(entry.name);
+    if (current === undefined || current.version !== entry.version || current.local) {
+      return current?.local === true && current.version === entry.version;
+    }
+    if (current.size > this.#maxFileBytes) return false; // larger than this node accepts
+    const live = new Map(this.#host.livePeers().map((p) => [p.id, p]));
+    const holders = shuffle(this.#random, current.holders)
+      .map((id) => live.get(id))
+      .filter((p): p is PeerInfo => p !== undefined);
+    if (holders.length === 0) return false;
+    this.#counters.transfersStarted++;
+    const outcome = await pullBody({
+      transport: this.#transport,
+      store: this.#store,
+      holders,
+      header: { name: entry.name, version: entry.version },
+      sha256: entry.sha256,
+      // A holder may not send more than the announced size (the sha256 check catches the rest).
+      maxBytes: entry.size,
+      signal,
+      onBytes: (n) => {
+        this.#counters.bytesPulled += n;
+      },
+      deliver,
+    });
+    if (!outcome.ok) {
+      this.#counters.transfersFailed++;
+      if (outcome.integrity) this.#counters.integrityFailures++;
+      this.#host.debug({ name: entry.name, code: errorCode(outcome.error) }, 'pull failed');
+      return false;
+    }
+    this.#counters.transfersCompleted++;
+    const latest = this.#host.entry(entry.name);
+    if (latest === undefined || latest.version !== entry.version || !this.#host.running()) {
+      await this.#store.delete(blobKey(entry.name, entry.version)).catch(() => false);
+      return false;
+    }
+    await this.#host.adopt({
+      ...latest,
+      local: true,
+      holders: unionHolders(latest.holders, [outcome.from.id]),
+    });
+    return true;
+  }
+
+  async readLocal(
+    entry: IndexEntry,
+    range: ByteRange | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Readable | undefined> {
+    let stream: Readable;
+    try {
+      stream = await this.#store.get(blobKey(entry.name, entry.version), { range, signal });
+    } catch (error) {
+      if (errorCode(error) === 'ERR_NOT_FOUND' || errorCode(error) === 'ERR_INTEGRITY') {
+        await this.markCorrupt(entry);
+        return undefined;
+      }
+      throw toReplicationError(error);
+    }
+    stream.on('error', (error) => {
+      if (errorCode(error) === 'ERR_INTEGRITY') this.#host.track(this.markCorrupt(entry));
+    });
+    return stream;
+  }
+
+  async readRemote(
+    entry: IndexEntry,
+    range: ByteRange | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Readable> {
+    const key = transferKey(entry.name, entry.version);
+    const notFound = (): ReplicationError =>
+      new ReplicationError(
+        'ERR_NOT_FOUND',
+        `no live node could serve ${JSON.stringify(entry.name)}`,
+      );
+    const readAfter = async (transfer: Promise<boolean>): Promise<Readable> => {
+      if (!(await transfer)) throw notFound();
+      const latest = this.#host.entry(entry.name) ?? entry;
+      const stream = await this.readLocal(latest, range, signal);
+      if (stream === undefined) throw notFound();
+      return stream;
+    };
+    const running = this.#transfers.get(key);
+    if (running !== undefined) {
+      return readAfter(this.#transfers.run(key, (s) => this.#pull(entry, s), { priority: true }));
+    }
+    if (range !== undefined) {
+      return readAfter(this.#transfers.run(key, (s) => this.#pull(entry, s), { priority: true }));
+    }
+    return new Promise<Readable>((resolve, reject) => {
+      let delivered = false;
+      const transfer = this.#transfers.run(
+        key,
+        (s) =>
+          this.#pull(entry, s, (reader) => {
+            delivered = true;
+            resolve(reader);
+          }),
+        { priority: true },
+      );
+      transfer.then(
+        (ok) => {
+          if (delivered) return;
+          // Another path stored the body first (the pull found it local): serve that copy.
+          if (ok) readAfter(Promise.resolve(true)).then(resolve, reject);
+          else reject(notFound());
+        },
+        (error: unknown) => {
+          if (!delivered) reject(toReplicationError(error));
+        },
+      );
+    });
+  }
+
+  /** Our copy of `entry` is corrupt or missing: forget it, delete it, and pull a healthy one. */
+  async markCorrupt(entry: IndexEntry): Promise<void> {
+    const current = this.#host.entry(entry.name);
+    if (current === undefined || current.version !== entry.version || !current.local) return;
+    // Forget the copy first (synchronously) so nothing serves it, then delete it, then re-pull:
+    // deleting after the pull started could remove the repaired bytes.
+    const forgotten = this.#host.adopt(
+      { ...current, local: false },
+      { announce: false, pull: false },
+    );
+    this.#counters.corruptDetected++;
+    this.#host.warn({ name: entry.name, version: entry.version }, 'corrupt local copy; repairing');
+    await forgotten;
+    await this.#store.delete(blobKey(entry.name, entry.version)).catch(() => false);
+    const latest = this.#host.entry(entry.name);
+    if (latest !== undefined && !latest.deleted && !latest.local) this.schedulePull(latest);
+  }
+
+  /** Schedules a pull for every live entry we do not hold (after restart, failures, repairs). */
+  pullMissing(): void {
+    for (const entry of this.#host.entries()) {
+      if (!entry.deleted && !entry.local) this.schedulePull(entry);
+    }
+  }
+}
