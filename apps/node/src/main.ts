@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = parsed;
-  const logger = createLogger(config.logLevel, config.logFormat);
+  const logger = await createLogger(config.logLevel, config.logFormat);
 
   let node: RunningNode | undefined;
   let stopping = false;

@@ -1,0 +1,373 @@
+/**
+ * Three real dfs nodes (apps/node/dist/main.js, built beforehand) on 127.0.0.1, each figure set
+ * against a raw baseline measured in the same run on the same disk:
+ *
+ * - raw write: the body written to a file in 64 KiB chunks with sha256 and one fsync;
+ * - raw loopback TCP: the body pushed through a local socket;
+ * - raw fsynced 4 KiB writes: create, write, fsync one file after another.
+ *
+ * Sizes: 1 GiB and 10,000 small files (64 MiB and 1,000 with --quick). Peak RSS is each node's
+ * VmHWM from /proc after all the large transfers (Linux only).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchRow } from '../report.js';
+
+const MiB = 1024 * 1024;
+const CHUNK = 64 * 1024;
+const SMALL = 4096;
+const nodeMain = fileURLToPath(new URL('../../../apps/node/dist/main.js', import.meta.url));
+
+interface BenchNode {
+  child: ChildProcess;
+  port: number;
+  url: string;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function startNode(dir: string, peers: string[]): Promise<BenchNode> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      nodeMain,
+      `127.0.0.1:${port}`,
+      ...peers,
+      '--data',
+      join(dir, String(port)),
+      '--log-level',
+      'warn',
+      '--probe-interval',
+      '500ms',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (t: string) => {
+      out += t;
+      if (out.includes('ready')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`node exited with ${code} before ready`)));
+  });
+  return { child, port, url: `http://127.0.0.1:${port}` };
+}
+
+/** The same random MiB repeated: cheap to generate, incompressible enough for disks and TCP. */
+function* body(total: number, pattern: Buffer): Generator<Buffer> {
+  for (let sent = 0; sent < total; sent += CHUNK) {
+    const offset = sent % pattern.length;
+    yield pattern.subarray(offset, offset + Math.min(CHUNK, total - sent));
+  }
+}
+
+function request(
+  url: string,
+  method: string,
+  chunks?: Iterable<Buffer>,
+  length?: number,
+): Promise<{ status: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method, headers: length === undefined ? {} : { 'content-length': length } },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (!chunks) {
+      req.end();
+      return;
+    }
+    const iterator = chunks[Symbol.iterator]();
+    const pump = (): void => {
+      for (;;) {
+        const next = iterator.next();
+        if (next.done) {
+          req.end();
+          return;
+        }
+        if (!req.write(next.value)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+  });
+}
+
+async function rawWrite(path: string, total: number, pattern: Buffer): Promise<number> {
+  const started = performance.now();
+  const handle = await open(path, 'w');
+  const hash = createHash('sha256');
+  for (const chunk of body(total, pattern)) {
+    hash.update(chunk);
+    await handle.write(chunk);
+  }
+  await handle.sync();
+  await handle.close();
+  hash.digest();
+  return (performance.now() - started) / 1000;
+}
+
+async function rawTcp(total: number, pattern: Buffer): Promise<number> {
+  const server = net.createServer((socket) => socket.resume());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      const chunks = body(total, pattern);
+      const pump = (): void => {
+        for (const chunk of chunks) {
+          if (!socket.write(chunk)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+        socket.end(resolve);
+      };
+      pump();
+    });
+    socket.on('error', reject);
+  });
+  const seconds = (performance.now() - started) / 1000;
+  server.close();
+  return seconds;
+}
+
+async function rawSmallWrites(dir: string, count: number): Promise<number> {
+  const data = randomBytes(SMALL);
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const handle = await open(join(dir, `small-${i}`), 'w');
+    await handle.write(data);
+    await handle.sync();
+    await handle.close();
+  }
+  return (performance.now() - started) / 1000;
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error('bench condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function listCount(url: string, prefix: string): Promise<number> {
+  let count = 0;
+  let cursor = '';
+  for (;;) {
+    const res = await fetch(
+      `${url}/v1/files?prefix=${prefix}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    const page = (await res.json()) as { files: unknown[]; next: string | null };
+    count += page.files.length;
+    if (!page.next) return count;
+    cursor = page.next;
+  }
+}
+
+async function inParallel(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+function peakRssMiB(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kib / 1024;
+}
+
+export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
+  if (!existsSync(nodeMain)) throw new Error(`build the node first: pnpm --filter apps/node build`);
+  const size = quick ? 64 * MiB : 1024 * MiB;
+  const smallCount = quick ? 1000 : 10_000;
+  const spreadCount = 1000;
+  const pattern = randomBytes(MiB);
+  const dir = await mkdtemp(join(tmpdir(), 'dfs-bench-cluster-'));
+  const nodes: BenchNode[] = [];
+  try {
+    const rawWriteS = await rawWrite(join(dir, 'raw-large'), size, pattern);
+    const rawTcpS = await rawTcp(size, pattern);
+    const rawSmallS = await rawSmallWrites(dir, smallCount);
+    const rawMBps = size / MiB / rawWriteS;
+
+    const a = await startNode(dir, []);
+    nodes.push(a);
+    nodes.push(await startNode(dir, [`127.0.0.1:${a.port}`]));
+    nodes.push(await startNode(dir, [`127.0.0.1:${a.port}`]));
+    const [, b, c] = nodes as [BenchNode, BenchNode, BenchNode];
+    await until(async () => {
+      const view = (await (await fetch(`${c.url}/v1/cluster`)).json()) as {
+        members: { state: string }[];
+      };
+      return view.members.filter((m) => m.state === 'alive').length === 3;
+    }, 30_000);
+
+    // 1. Upload to one node.
+    let started = performance.now();
+    const put = await request(`${a.url}/v1/files/large-1`, 'PUT', body(size, pattern), size);
+    const uploadS = (performance.now() - started) / 1000;
+    if (put.status !== 201) throw new Error(`upload answered ${put.status}`);
+
+    // 2. Upload until all three hold it.
+    started = performance.now();
+    const spread = await request(
+      `${a.url}/v1/files/large-2?w=3&timeout=600s`,
+      'PUT',
+      body(size, pattern),
+      size,
+    );
+    const spreadS = (performance.now() - started) / 1000;
+    if (spread.status !== 201) throw new Error(`w=3 upload answered ${spread.status}`);
+
+    // 3. GET from a node that does not hold it yet: upload to b, read from c right after the 201.
+    const put3 = await request(`${b.url}/v1/files/large-3`, 'PUT', body(size, pattern), size);
+    if (put3.status !== 201) throw new Error(`upload answered ${put3.status}`);
+    started = performance.now();
+    const get = await request(`${c.url}/v1/files/large-3`, 'GET');
+    const getS = (performance.now() - started) / 1000;
+    if (get.status !== 200 || get.bytes !== size)
+      throw new Error(`GET answered ${get.status}, ${get.bytes} bytes`);
+    const rss = nodes.map((n) => peakRssMiB(n.child.pid));
+
+    // 4. 1,000 small files until all three hold them.
+    const small = randomBytes(SMALL);
+    started = performance.now();
+    await inParallel(spreadCount, 16, async (i) => {
+      const res = await request(`${a.url}/v1/files/spread/${i}`, 'PUT', [small], SMALL);
+      if (res.status !== 201) throw new Error(`small PUT answered ${res.status}`);
+    });
+    await until(
+      async () =>
+        (await listCount(b.url, 'spread/')) === spreadCount &&
+        (await listCount(c.url, 'spread/')) === spreadCount,
+      120_000,
+    );
+    const smallSpreadS = (performance.now() - started) / 1000;
+
+    // 5. Small PUTs at c=16 on one node.
+    started = performance.now();
+    await inParallel(smallCount, 16, async (i) => {
+      const res = await request(`${b.url}/v1/files/many/${i}`, 'PUT', [small], SMALL);
+      if (res.status !== 201) throw new Error(`small PUT answered ${res.status}`);
+    });
+    const smallPutS = (performance.now() - started) / 1000;
+
+    // 6. A delete until no node serves it.
+    await request(`${a.url}/v1/files/doomed?w=3&timeout=30s`, 'PUT', [small], SMALL);
+    started = performance.now();
+    await request(`${a.url}/v1/files/doomed`, 'DELETE');
+    await until(async () => {
+      const answers = await Promise.all(
+        nodes.map((n) => request(`${n.url}/v1/files/doomed`, 'GET')),
+      );
+      return answers.every((r) => r.status === 404);
+    }, 30_000);
+    const deleteS = (performance.now() - started) / 1000;
+
+    const label = quick ? `${size / MiB} MiB` : '1 GiB';
+    return [
+      {
+        name: `upload ${label} to one node`,
+        value: size / MiB / uploadS,
+        unit: 'MiB/s',
+        baseline: { name: 'raw write+sha256+fsync', value: rawMBps },
+        better: 'higher',
+        target: '>= 0.8x',
+      },
+      {
+        name: `upload ${label} until 3 nodes hold it`,
+        value: spreadS,
+        unit: 's',
+        baseline: { name: 'raw write', value: rawWriteS },
+        better: 'lower',
+        target: 'raw/value >= 0.67 (<= 1.5x time)',
+      },
+      {
+        name: `GET ${label} from a node that must fetch it`,
+        value: size / MiB / getS,
+        unit: 'MiB/s',
+        baseline: { name: 'raw write+sha256+fsync', value: rawMBps },
+        better: 'higher',
+        target: '>= 0.7x',
+      },
+      {
+        name: `loopback TCP for reference`,
+        value: size / MiB / rawTcpS,
+        unit: 'MiB/s',
+        better: 'higher',
+      },
+      {
+        name: `${spreadCount} x 4 KiB until 3 nodes hold them`,
+        value: smallSpreadS,
+        unit: 's',
+        better: 'lower',
+        target: '<= 1 s',
+      },
+      {
+        name: `${smallCount} x 4 KiB PUTs, c=16, one node`,
+        value: smallCount / smallPutS,
+        unit: 'files/s',
+        baseline: { name: 'raw fsynced 4 KiB writes', value: smallCount / rawSmallS },
+        better: 'higher',
+        target: '>= 0.5x',
+      },
+      {
+        name: 'delete until no node serves it',
+        value: deleteS,
+        unit: 's',
+        better: 'lower',
+        target: '<= 0.3 s',
+      },
+      ...rss.map((mib, i) => ({
+        name: `peak RSS node ${i + 1} (${label} moved)`,
+        value: mib,
+        unit: 'MiB',
+        better: 'lower' as const,
+        target: '< 100 MiB',
+      })),
+    ];
+  } finally {
+    for (const node of nodes) node.child.kill('SIGTERM');
+    await Promise.all(
+      nodes.map(
+        (n) =>
+          new Promise((resolve) =>
+            n.child.exitCode !== null ? resolve(null) : n.child.once('exit', resolve),
+          ),
+      ),
+    );
+    await rm(dir, { recursive: true, force: true });
+  }
+}
