@@ -50,6 +50,47 @@ describe('frame codec', () => {
     );
   });
 
+  it('streams data frames piece by piece: pieces join to each payload, control frames stay whole', () => {
+    fc.assert(
+      fc.property(
+        fc.array(frameArb, { maxLength: 20 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        fc.array(fc.integer({ min: 1, max: 0xffffffff }), { minLength: 20, maxLength: 20 }),
+        (frames, cuts, ids) => {
+          const wire = Buffer.concat(
+            frames.map((f, i) => {
+              if (f.type === FrameType.Control) return encodeFrame(f.type, f.payload);
+              const withId = Buffer.alloc(4 + f.payload.length);
+              withId.writeUInt32BE(ids[i] as number, 0);
+              withId.set(f.payload, 4);
+              return encodeFrame(FrameType.Data, withId);
+            }),
+          );
+          const got: { type: number; id?: number; payload: Buffer }[] = [];
+          const decoder = new FrameDecoder(1024, (id, piece, start) => {
+            if (start) got.push({ type: FrameType.Data, id, payload: Buffer.alloc(0) });
+            const last = got[got.length - 1] as { payload: Buffer };
+            last.payload = Buffer.concat([last.payload, piece]);
+          });
+          for (const part of split(wire, cuts)) {
+            decoder.push(
+              part,
+              (frame) => void got.push({ type: frame.type, payload: Buffer.from(frame.payload) }),
+            );
+          }
+          expect(got).toEqual(
+            frames.map((f, i) =>
+              f.type === FrameType.Control
+                ? { type: f.type, payload: f.payload }
+                : { type: f.type, id: ids[i], payload: f.payload },
+            ),
+          );
+          expect(() => decoder.end()).not.toThrow();
+        },
+      ),
+    );
+  });
+
   it('reports truncated input: nothing is emitted for a partial frame and end() throws', () => {
     fc.assert(
       fc.property(frameArb, fc.nat(), (frame, cut) => {

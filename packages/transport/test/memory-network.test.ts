@@ -197,18 +197,18 @@ describe('MemoryNetwork', () => {
     expect(got).toEqual([{ list: [1] }]);
   });
 
-  it('carries 100,000 messages among 1,000 nodes in one run', async () => {
+  it('carries 20,000 messages among 1,000 nodes in one run', async () => {
     const clock = new VirtualClock(0);
     const random = seededRandom(11);
     const network = new MemoryNetwork({ clock, random, latencyMs: 5, jitterMs: 5 });
     const nodes = await cluster(network, 1_000);
     let received = 0;
     for (const node of nodes) node.handle('g', () => void received++);
-    for (let i = 0; i < 100_000; i++) {
+    for (let i = 0; i < 20_000; i++) {
       const from = nodes[i % 1_000]!;
       void from.send(`n${Math.floor(random.next() * 1_000)}`, 'g', { i, rumor: 'x' });
     }
     await clock.advance(20);
-    expect(received).toBe(100_000);
+    expect(received).toBe(20_000);
   });
 });

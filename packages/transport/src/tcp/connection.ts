@@ -105,7 +105,9 @@ export class PeerConnection implements StreamLink {
     this.role = options.role;
     this.remoteAddress = options.remoteAddress;
     this.dialAddress = options.dialAddress;
-    this.#decoder = new FrameDecoder(options.host.limits.maxFrameBytes);
+    this.#decoder = new FrameDecoder(options.host.limits.maxFrameBytes, (streamId, piece, start) =>
+      this.#onStreamData(streamId, piece, start),
+    );
     // Dialers use odd stream ids and acceptors even ones, so both may open streams without clashing.
     this.#nextStreamId = this.role === 'dialer' ? 1 : 2;
     this.#lastActivity = options.host.clock.now();
@@ -331,8 +333,6 @@ export class PeerConnection implements StreamLink {
         throw new TransportError('ERR_MALFORMED_FRAME', 'data frame during the handshake');
       }
       this.#onHandshake(parseControl(handshakeMessageSchema, frame.payload));
-    } else if (frame.type === FrameType.Data) {
-      this.#onStreamData(frame.payload);
     } else {
       this.#onSession(parseControl(sessionMessageSchema, frame.payload));
     }
@@ -521,10 +521,14 @@ export class PeerConnection implements StreamLink {
     this.#host.handlers.invokeStream(protocol, stream, header, context);
   }
 
-  #onStreamData(payload: Buffer): void {
-    if (payload.length < 4) throw new TransportError('ERR_MALFORMED_FRAME', 'short data frame');
+  #onStreamData(streamId: number, piece: Buffer, frameStart: boolean): void {
+    if (this.#state !== 'ready') {
+      throw new TransportError('ERR_MALFORMED_FRAME', 'data frame during the handshake');
+    }
+    if (frameStart) this.#host.counters.framesIn++;
+    if (piece.length === 0) return;
     // Data for a stream we already closed is a normal race (it was in flight): drop it.
-    this.#streams.get(payload.readUInt32BE(0))?.receiveData(payload.subarray(4));
+    this.#streams.get(streamId)?.receiveData(piece);
   }
 
   // ---- helpers --------------------------------------------------------------------------------

@@ -41,20 +41,31 @@ export function dataFrameHeader(streamId: number, dataLength: number): Buffer {
   return header;
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** Receives the bytes of data frames piece by piece, without waiting for (or copying) whole frames. */
+export type DataSink = (streamId: number, piece: Buffer, frameStart: boolean) => void;
+
 /**
- * Incremental decoder. Chunks are kept as a list and only joined when a frame straddles them, so a
- * 64 KiB frame arriving in one 64 KiB read is handed on without a copy.
+ * Incremental decoder. Chunks are kept as a list and only the few bytes of a header are ever joined.
+ * With a `DataSink`, the content of data frames is handed on as it arrives, so bulk bytes are never
+ * copied by the decoder; control frames (small) are delivered whole.
  */
 export class FrameDecoder {
   readonly #maxPayloadBytes: number;
+  readonly #dataSink: DataSink | undefined;
   #chunks: Buffer[] = [];
   #buffered = 0;
+  /** Bytes of the current data frame still to come (streaming mode only). */
+  #dataRemaining = 0;
+  #dataStream = 0;
 
-  constructor(maxPayloadBytes: number) {
+  constructor(maxPayloadBytes: number, dataSink?: DataSink) {
     this.#maxPayloadBytes = maxPayloadBytes;
+    this.#dataSink = dataSink;
   }
 
-  /** Bytes received but not yet part of a complete frame. */
+  /** Bytes received but not yet delivered. */
   get bufferedBytes(): number {
     return this.#buffered;
   }
@@ -69,8 +80,16 @@ export class FrameDecoder {
       this.#chunks.push(chunk);
       this.#buffered += chunk.length;
     }
-    while (this.#buffered >= 4) {
-      const length = this.#peekLength();
+    for (;;) {
+      if (this.#dataRemaining > 0) {
+        if (this.#buffered === 0) return;
+        const piece = this.#takeUpTo(this.#dataRemaining);
+        this.#dataRemaining -= piece.length;
+        (this.#dataSink as DataSink)(this.#dataStream, piece, false);
+        continue;
+      }
+      if (this.#buffered < 4) return;
+      const length = this.#peek(4).readUInt32BE(0);
       if (length === 0) throw new TransportError('ERR_MALFORMED_FRAME', 'zero-length frame');
       if (length - 1 > this.#maxPayloadBytes) {
         throw new TransportError(
@@ -78,50 +97,68 @@ export class FrameDecoder {
           `frame of ${length - 1} bytes exceeds the ${this.#maxPayloadBytes}-byte limit`,
         );
       }
-      if (this.#buffered < 4 + length) return;
-      const frame = this.#take(4 + length);
-      const type = frame[4] as number;
+      if (this.#buffered < FRAME_HEADER_BYTES) return;
+      const type = this.#peek(FRAME_HEADER_BYTES)[4] as number;
       if (type !== FrameType.Control && type !== FrameType.Data) {
         throw new TransportError('ERR_MALFORMED_FRAME', `unknown frame type ${type}`);
       }
+      if (type === FrameType.Data && this.#dataSink !== undefined) {
+        if (length < 5) throw new TransportError('ERR_MALFORMED_FRAME', 'short data frame');
+        if (this.#buffered < DATA_HEADER_BYTES) return;
+        const header = this.#take(DATA_HEADER_BYTES);
+        this.#dataStream = header.readUInt32BE(FRAME_HEADER_BYTES);
+        this.#dataRemaining = length - 5;
+        // Announce the frame (empty piece) so the receiver can count it and check its state.
+        this.#dataSink(this.#dataStream, EMPTY, true);
+        continue;
+      }
+      if (this.#buffered < 4 + length) return;
+      const frame = this.#take(4 + length);
       if (onFrame({ type, payload: frame.subarray(FRAME_HEADER_BYTES) }) === false) return;
     }
   }
 
   /** Throws if the input ended in the middle of a frame (a truncated stream). */
   end(): void {
-    if (this.#buffered > 0) {
+    if (this.#buffered > 0 || this.#dataRemaining > 0) {
       throw new TransportError('ERR_MALFORMED_FRAME', `input ended inside a frame`);
     }
   }
 
-  #peekLength(): number {
+  /** The first chunk, made at least `bytes` long by joining only the leading chunks needed. */
+  #peek(bytes: number): Buffer {
     const first = this.#chunks[0] as Buffer;
-    if (first.length >= 4) return first.readUInt32BE(0);
-    this.#chunks = [Buffer.concat(this.#chunks)];
-    return (this.#chunks[0] as Buffer).readUInt32BE(0);
+    if (first.length >= bytes) return first;
+    let count = 0;
+    let have = 0;
+    while (have < bytes) have += (this.#chunks[count++] as Buffer).length;
+    const head = Buffer.concat(this.#chunks.slice(0, count), have);
+    this.#chunks.splice(0, count, head);
+    return head;
   }
 
+  /** Exactly `bytes` bytes (joined if they straddle chunks). */
   #take(bytes: number): Buffer {
-    let first = this.#chunks[0] as Buffer;
-    if (first.length < bytes) {
-      // Join just enough chunks to cover the frame.
-      const parts: Buffer[] = [];
-      let have = 0;
-      while (have < bytes) {
-        const next = this.#chunks.shift() as Buffer;
-        parts.push(next);
-        have += next.length;
-      }
-      first = Buffer.concat(parts, have);
-      this.#chunks.unshift(first);
-    }
+    const first = this.#peek(bytes);
     this.#buffered -= bytes;
     if (first.length === bytes) {
       this.#chunks.shift();
       return first;
     }
     this.#chunks[0] = first.subarray(bytes);
+    return first.subarray(0, bytes);
+  }
+
+  /** Up to `bytes` bytes from the first chunk only: never copies. */
+  #takeUpTo(bytes: number): Buffer {
+    const first = this.#chunks[0] as Buffer;
+    if (first.length <= bytes) {
+      this.#chunks.shift();
+      this.#buffered -= first.length;
+      return first;
+    }
+    this.#chunks[0] = first.subarray(bytes);
+    this.#buffered -= bytes;
     return first.subarray(0, bytes);
   }
 }

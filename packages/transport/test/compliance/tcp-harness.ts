@@ -10,7 +10,7 @@ export function tcpHarness(extra: Partial<TcpTransportOptions> = {}): Compliance
       const transport = new TcpTransport({
         id,
         reconnectBaseMs: 10,
-        drainTimeoutMs: 500,
+        drainTimeoutMs: 200,
         ...extra,
       });
       await transport.listen();
