@@ -187,9 +187,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ) {
         return EXIT_OK;
       }
-      if (error.code !== 'commander.executeSubCommandAsync') {
-        io.stderr.write(`Run dfs --help for usage.\n`);
-      }
+      const command = argv.find((arg) => program.commands.some((c) => c.name() === arg));
+      io.stderr.write(`Run dfs ${command === undefined ? '' : `${command} `}--help for usage.\n`);
       return EXIT_USAGE;
     }
     state.context?.progress.stop();

@@ -259,6 +259,11 @@ describe('usage errors exit 2', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('points at the help of the command that was misused', async () => {
+    expect((await dfs(['put'], base)).stderr).toContain('Run dfs put --help for usage.');
+    expect((await dfs(['nope'], base)).stderr).toContain('Run dfs --help for usage.');
+  });
+
   it('a missing local file is a failure (1) that names the directory looked in', async () => {
     const run = await dfs(['put', 'nope.txt'], base);
     expect(run.code).toBe(1);
