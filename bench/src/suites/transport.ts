@@ -201,18 +201,47 @@ async function memoryMessages(total: number): Promise<number> {
   return perSecond;
 }
 
+/** Alternates baseline and subject `rounds` times and keeps the best of each: load on a shared
+ * machine only ever slows a run down, so the best round is the least disturbed one. */
+async function bestOf<T>(
+  rounds: number,
+  measure: () => Promise<T>,
+  score: (t: T) => number,
+): Promise<T> {
+  let best: T | undefined;
+  for (let i = 0; i < rounds; i++) {
+    const result = await measure();
+    if (best === undefined || score(result) > score(best)) best = result;
+  }
+  return best as T;
+}
+
 export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
   const streamBytes = (quick ? 128 : 1024) * MiB;
   const rpcs = quick ? 20_000 : 100_000;
-  const raw = await rawStream(streamBytes);
-  const ours = await transportStream(streamBytes);
-  const rawRps = await rawRpc(rpcs, 32);
-  const ourRps = await transportRpc(rpcs, 32);
-  const memory = await memoryMessages(quick ? 100_000 : 300_000);
+  let raw = 0;
+  let ours = { mibPerSec: 0, rssMiB: 0 };
+  let rawRps = 0;
+  let ourRps = 0;
+  for (let round = 0; round < 3; round++) {
+    raw = Math.max(raw, await rawStream(streamBytes));
+    const measured = await transportStream(streamBytes);
+    ours = {
+      mibPerSec: Math.max(ours.mibPerSec, measured.mibPerSec),
+      rssMiB: Math.max(ours.rssMiB, measured.rssMiB),
+    };
+    rawRps = Math.max(rawRps, await rawRpc(rpcs, 32));
+    ourRps = Math.max(ourRps, await transportRpc(rpcs, 32));
+  }
+  const memory = await bestOf(
+    2,
+    () => memoryMessages(quick ? 100_000 : 300_000),
+    (x) => x,
+  );
   const size = `${streamBytes / MiB} MiB`;
   return [
     {
-      name: `one stream, ${size} over loopback`,
+      name: `one stream, ${size} over loopback (best of 3)`,
       value: ours.mibPerSec,
       unit: 'MiB/s',
       baseline: { name: 'raw net pipe', value: raw },
@@ -220,14 +249,14 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
       target: '>= 0.7x',
     },
     {
-      name: `RSS growth during the ${size} stream`,
+      name: `RSS growth during the ${size} stream (worst of 3)`,
       value: ours.rssMiB,
       unit: 'MiB',
       better: 'lower',
       target: '< 64 MiB',
     },
     {
-      name: `small RPCs, c=32, ${rpcs} calls`,
+      name: `small RPCs, c=32, ${rpcs} calls (best of 3)`,
       value: ourRps,
       unit: 'req/s',
       baseline: { name: 'raw net request/response', value: rawRps },

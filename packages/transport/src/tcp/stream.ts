@@ -4,8 +4,8 @@ import type { SessionMessage } from './messages.js';
 
 /** What a stream needs from its connection. */
 export interface StreamLink {
-  /** Writes one data frame; `flushed` runs once the socket has taken the bytes. */
-  sendData(streamId: number, data: Buffer, flushed?: () => void): void;
+  /** Writes one data frame; `accepted` runs once the socket has room for more. */
+  sendData(streamId: number, data: Buffer, accepted?: () => void): void;
   sendControl(message: SessionMessage): void;
   /** The stream is gone on this side; its id may be forgotten. */
   streamClosed(streamId: number): void;
@@ -42,7 +42,8 @@ export class TcpStream extends Duplex {
     id: number,
     options: { windowBytes: number; maxChunkBytes: number },
   ) {
-    super();
+    // Larger buffers than the 16 KiB default: a 64 KiB data frame then fits without stalling.
+    super({ readableHighWaterMark: 256 * 1024, writableHighWaterMark: 256 * 1024 });
     this.#link = link;
     this.id = id;
     this.#window = options.windowBytes;
@@ -119,7 +120,7 @@ export class TcpStream extends Duplex {
     callback(error);
   }
 
-  /** Sends as much of the blocked write as credit allows; completes it once fully flushed. */
+  /** Sends as much of the blocked write as credit allows; completes it once the socket took it all. */
   #pump(): void {
     const blocked = this.#blocked;
     if (blocked === undefined || this.destroyed) return;
@@ -132,8 +133,8 @@ export class TcpStream extends Duplex {
       const last = blocked.offset === chunk.length;
       if (last) {
         this.#blocked = undefined;
-        // The write completes when the socket has taken the last piece: the caller may then
-        // reuse its buffer, and a backed-up socket holds the writer back.
+        // The write completes once the socket has room again, so a backed-up socket holds the
+        // writer back. Like any Writable, the chunk must not be modified after write().
         this.#link.sendData(this.id, piece, () => blocked.callback());
       } else {
         this.#link.sendData(this.id, piece);
