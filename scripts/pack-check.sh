@@ -21,14 +21,22 @@ npm init -y >/dev/null
 npm pkg set type=module >/dev/null
 npm install --no-audit --no-fund --loglevel=error "$work"/tarballs/*.tgz
 status=0
-for smoke in "$root"/scripts/pack-smoke/*.mjs; do
-  [ -e "$smoke" ] || continue
-  cp "$smoke" ./smoke.mjs
-  if node smoke.mjs; then
-    echo "pack-check: $(basename "$smoke" .mjs) ok"
+run_smoke() { # label file
+  cp "$2" ./smoke.mjs
+  if node smoke.mjs >"$work/smoke.log" 2>&1; then
+    echo "pack-check: $1 ok"
   else
-    echo "pack-check: $(basename "$smoke" .mjs) FAILED" >&2
+    cat "$work/smoke.log" >&2
+    echo "pack-check: $1 FAILED" >&2
     status=1
   fi
+}
+for smoke in "$root"/scripts/pack-smoke/*.mjs; do
+  [ -e "$smoke" ] && run_smoke "$(basename "$smoke" .mjs)" "$smoke"
+done
+# Every package README's first ```js example must run as written against the packed packages.
+node "$root/scripts/readme-examples.mjs" "$root/packages" "$work/examples"
+for example in "$work"/examples/*.mjs; do
+  [ -e "$example" ] && run_smoke "README example of @dfs/$(basename "$example" .mjs)" "$example"
 done
 exit $status
