@@ -31,7 +31,11 @@ export interface MemberUpdate {
 
 /** One member as this node sees it. */
 export interface Member extends MemberUpdate {
-  /** Local clock time of the last evidence this member was alive (an ack, a message, news). */
+  /**
+   * Local clock time of the last evidence this member was alive (an ack, a message, news). The one
+   * field updated in place: a member object is a snapshot of its state, incarnation and address
+   * (any change of those makes a new object), while `lastSeen` stays current.
+   */
   readonly lastSeen: number;
   /** Local clock time this member's state last changed here; drives reaping. */
   readonly since: number;
@@ -54,6 +58,9 @@ export function isLive(state: MemberState): boolean {
   return state === 'alive' || state === 'suspect';
 }
 
+/** The table's own copy: `lastSeen` is the one field it changes in place. */
+type MemberRecord = { -readonly [K in keyof Member]: Member[K] };
+
 export interface MergeResult {
   /** The member after the merge. */
   readonly member: Member;
@@ -71,9 +78,9 @@ export interface MergeResult {
 export class MemberTable {
   /** The local member's id: tracked like the others, but never one of its own peers. */
   readonly selfId: string;
-  readonly #visible = new Map<string, Member>();
-  readonly #tombstones = new Map<string, Member>();
-  /** Cached `livePeers()`; dropped on any change, including a new `lastSeen`. */
+  readonly #visible = new Map<string, MemberRecord>();
+  readonly #tombstones = new Map<string, MemberRecord>();
+  /** Cached `livePeers()`; dropped on any change of state (not on a new `lastSeen`). */
   #livePeers: Member[] | undefined;
   /**
    * Ids of live peers, kept incrementally (swap-remove through `#livePeerIndex`): hot paths such as
@@ -100,7 +107,7 @@ export class MemberTable {
     const known = visible ?? this.#tombstones.get(update.id);
     if (!supersedes(update, known)) return undefined;
     const alive = isLive(update.state);
-    const member: Member = {
+    const member: MemberRecord = {
       id: update.id,
       address: update.address,
       state: update.state,
@@ -125,9 +132,8 @@ export class MemberTable {
   /** Record evidence that a member is alive without changing its state. */
   touch(id: string, now: number): void {
     const member = this.#visible.get(id);
-    if (member === undefined || member.lastSeen >= now) return;
-    this.#visible.set(id, { ...member, lastSeen: now });
-    if (isLive(member.state)) this.#livePeers = undefined;
+    // In place: acks arrive constantly, and a new object each time would also void every cache.
+    if (member !== undefined && member.lastSeen < now) member.lastSeen = now;
   }
 
   get(id: string): Member | undefined {

@@ -287,7 +287,10 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       this.#timers.delete(timer);
       if (this.#phase !== 'running') return;
       const ids = this.#table.livePeerIds();
-      if (ids.length > 0) void this.#syncWith(this.#addressOf(this.#pick(ids)), false);
+      if (ids.length > 0) {
+        const id = this.#pick(ids);
+        void this.#syncWith(this.#addressOf(id), false, id);
+      }
       this.#schedulePushPull();
     }, wait);
     this.#timers.add(timer);
@@ -445,7 +448,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     this.#transport.handle(PROTOCOL.sync, (message, context) => {
       const sync = this.#parse(syncSchema, message);
       this.#table.touch(context.peer.id, this.#clock.now());
-      this.#mergeAll(sync.members, context.peer.id);
+      this.#mergeState(sync.members, context.peer.id);
       if (sync.join) this.#log.debug({ peer: context.peer.id }, 'join request');
       return { members: this.#table.updates() };
     });
@@ -458,7 +461,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
   }
 
   /** Full-state exchange with `address`; true when it answered. */
-  async #syncWith(address: string, join: boolean): Promise<boolean> {
+  async #syncWith(address: string, join: boolean, peerId?: string): Promise<boolean> {
     try {
       const reply = await this.#transport.request(
         address,
@@ -467,7 +470,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
         { timeoutMs: this.#config.joinRequestTimeoutMs, signal: this.#abort.signal },
       );
       const response = this.#parse(syncResponseSchema, reply);
-      this.#mergeAll(response.members, undefined);
+      this.#mergeState(response.members, peerId);
       return true;
     } catch (error) {
       this.#log.debug({ address, err: error }, 'sync failed');
@@ -481,7 +484,9 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     const dead = this.#table.deadIds();
     if (dead.length === 0) return;
     const member = this.#table.get(this.#pick(dead)) as Member;
-    if (await this.#syncWith(member.address, false)) {
+    // A ping first: most dead members are really dead, and a full member list is O(n) bytes.
+    if (!(await this.#ping(member, this.#config.probeTimeoutMs))) return;
+    if (await this.#syncWith(member.address, false, member.id)) {
       this.#log.info({ id: member.id }, 'reached a member believed dead');
     }
   }
@@ -491,6 +496,26 @@ export class Membership extends TypedEmitter<MembershipEvents> {
   #mergeAll(updates: readonly GossipUpdate[], sender: string | undefined): void {
     if (this.#phase === 'stopped') return;
     for (const update of updates) this.#merge(update, sender);
+    this.#armGossip();
+  }
+
+  /**
+   * Merge a peer's full member list. Its dead claims about members we believe live are taken as
+   * suspicions (as memberlist does): after a partition heals, each half's list says the other half
+   * is dead, and applying that outright would kill healthy members we are talking to right now.
+   * A suspicion lets them refute first, and still ends in death if they cannot.
+   */
+  #mergeState(members: readonly GossipUpdate[], sender: string | undefined): void {
+    if (this.#phase === 'stopped') return;
+    for (const update of members) {
+      const known = update.state === 'dead' ? this.#table.get(update.id) : undefined;
+      if (known !== undefined && isLive(known.state) && update.id !== this.#table.selfId) {
+        const { id, address, incarnation } = update;
+        this.#merge({ id, address, state: 'suspect', incarnation, from: sender }, sender);
+      } else {
+        this.#merge(update, sender);
+      }
+    }
     this.#armGossip();
   }
 

@@ -89,6 +89,51 @@ describe('hostile and malformed messages', () => {
   });
 });
 
+describe('full member lists', () => {
+  it('take a dead claim about a member we talk to as a suspicion, which it refutes', async () => {
+    cluster = createCluster(17);
+    const nodes = [await cluster.add(), await cluster.add(), await cluster.add()];
+    await cluster.startAll(nodes);
+    await cluster.clock.runUntil(() => cluster!.complete(nodes), { timeoutMs: 2000 });
+    const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+    const states: string[] = [];
+    a.membership.on('update', (m) => {
+      if (m.id === b.id) states.push(`${m.state}@${m.incarnation}`);
+    });
+    const claim = { id: b.id, address: b.address, state: 'dead', incarnation: 0 };
+    let answered = false;
+    void c.transport
+      .request(a.address, PROTOCOL.sync, { join: false, members: [claim] })
+      .then(() => (answered = true));
+    await cluster.clock.runUntil(() => answered, { timeoutMs: 1000 });
+    expect(a.membership.member(b.id)?.state).toBe('suspect');
+    await cluster.clock.runUntil(() => a.membership.member(b.id)?.incarnation === 1, {
+      timeoutMs: 3000,
+    });
+    expect(states).toEqual(['suspect@0', 'alive@1']);
+  });
+
+  it('take a dead claim at face value when delivered as gossip', async () => {
+    cluster = createCluster(18);
+    const nodes = [await cluster.add(), await cluster.add(), await cluster.add()];
+    await cluster.startAll(nodes);
+    await cluster.clock.runUntil(() => cluster!.complete(nodes), { timeoutMs: 2000 });
+    const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+    const claim = { id: b.id, address: b.address, state: 'dead', incarnation: 0 };
+    let answered = false;
+    void c.transport
+      .request(a.address, PROTOCOL.gossip, { updates: [claim] })
+      .then(() => (answered = true));
+    await cluster.clock.runUntil(() => answered, { timeoutMs: 1000 });
+    expect(a.membership.member(b.id)?.state).toBe('dead');
+    // b hears of its death from the gossip and comes back with a higher incarnation.
+    await cluster.clock.runUntil(() => a.membership.member(b.id)?.state === 'alive', {
+      timeoutMs: 3000,
+    });
+    expect(a.membership.member(b.id)?.incarnation).toBe(1);
+  });
+});
+
 describe('options and lifecycle', () => {
   it('rejects settings that cannot work', () => {
     cluster = createCluster(12);
