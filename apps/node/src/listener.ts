@@ -43,11 +43,32 @@ export class SharedListener {
   readonly #options: SharedListenerOptions;
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
-  readonly #secureContext: tls.SecureContext | undefined;
+  /**
+   * Terminates TLS for accepted sockets without listening itself: handing it raw sockets through
+   * 'connection' gets the same handshake handling (timeouts, `authorized`) as a listening one.
+   */
+  readonly #tlsServer: tls.Server | undefined;
 
   constructor(options: SharedListenerOptions) {
     this.#options = options;
-    this.#secureContext = options.tls ? tls.createSecureContext(options.tls) : undefined;
+    if (options.tls) {
+      const { requestCert, ...context } = options.tls;
+      this.#tlsServer = tls.createServer({
+        ...context,
+        // Ask for a certificate (peers present one signed by --tls-ca) but do not require it here:
+        // HTTP clients on the shared port have none. Peer connections are checked in #sniff.
+        requestCert: requestCert ?? false,
+        rejectUnauthorized: false,
+        handshakeTimeout: options.sniffTimeoutMs ?? DEFAULT_SNIFF_TIMEOUT_MS,
+      });
+      this.#tlsServer.on('secureConnection', (socket: tls.TLSSocket) =>
+        this.#sniff(socket, socket),
+      );
+      this.#tlsServer.on('tlsClientError', (error, socket) => {
+        options.logger.debug({ err: error, remote: socket.remoteAddress }, 'TLS handshake failed');
+        socket.destroy();
+      });
+    }
     this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
     this.#server.on('error', (error) => options.logger.error({ err: error }, 'listener error'));
   }
@@ -76,26 +97,8 @@ export class SharedListener {
 
   #accept(raw: net.Socket): void {
     raw.on('error', () => {});
-    if (!this.#secureContext) {
-      this.#sniff(raw, raw);
-      return;
-    }
-    const secure = new tls.TLSSocket(raw, {
-      isServer: true,
-      secureContext: this.#secureContext,
-      // Ask for a certificate (peers present one signed by --tls-ca) but do not require it here:
-      // HTTP clients on the shared port have none. Peer connections are checked in #sniff.
-      requestCert: this.#options.tls?.requestCert ?? false,
-      rejectUnauthorized: false,
-    });
-    secure.on('error', (error) => {
-      this.#options.logger.debug(
-        { err: error, remote: raw.remoteAddress },
-        'TLS connection failed',
-      );
-      raw.destroy();
-    });
-    this.#sniff(secure, raw);
+    if (this.#tlsServer) this.#tlsServer.emit('connection', raw);
+    else this.#sniff(raw, raw);
   }
 
   #sniff(socket: net.Socket, raw: net.Socket): void {

@@ -125,6 +125,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       logger: log,
     });
     const bound = await mainListener.listen();
+    const listeners = [mainListener];
     cleanups.push(() => mainListener.close());
     let apiAddress = hostPort(config.listen.host, bound.port);
     if (config.api) {
@@ -137,6 +138,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         logger: log,
       });
       apiAddress = hostPort(config.api.host, (await apiListener.listen()).port);
+      listeners.push(apiListener);
       cleanups.push(() => apiListener.close());
     }
     armHttpTimeouts(httpServer);
@@ -229,7 +231,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         closing ??= (async () => {
           lifecycle = 'stopping';
           shutdown.abort(new Error('node is stopping'));
-          await mainListener.close();
+          await Promise.all(listeners.map((listener) => listener.close()));
           httpServer.closeIdleConnections();
           await members
             .leave()
