@@ -40,6 +40,8 @@ export async function tempDir(prefix = 'dfs-e2e-'): Promise<string> {
 
 export interface NodeSpec {
   port: number;
+  /** Interface to listen on (default 127.0.0.1); the tests always talk to 127.0.0.1. */
+  listenHost?: string;
   dataDir: string;
   peers?: string[];
   /** Extra flags (after the fast ones, so they win). */
@@ -62,7 +64,7 @@ export class NodeProcess {
     this.spec = spec;
     const args = [
       nodeMain,
-      `127.0.0.1:${spec.port}`,
+      `${spec.listenHost ?? '127.0.0.1'}:${spec.port}`,
       ...(spec.peers ?? []),
       '--data',
       spec.dataDir,

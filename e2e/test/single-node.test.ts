@@ -198,3 +198,32 @@ describe('--api on its own address', () => {
     expect(reply).toBe('');
   });
 });
+
+describe('shutdown', () => {
+  it('SIGTERM during an upload exits 0, and the half-sent file is nowhere after a restart', async () => {
+    const node = await cluster.start();
+    const storeDir = path.join(node.spec.dataDir, 'store');
+    const before = await filesUnder(storeDir);
+    const req = http.request({
+      host: '127.0.0.1',
+      port: node.spec.port,
+      method: 'PUT',
+      path: '/v1/files/interrupted',
+      headers: { 'content-length': 8 * 1024 * 1024 },
+    });
+    const answered = new Promise<number | undefined>((resolve) => {
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', () => resolve(undefined));
+    });
+    await new Promise<void>((resolve) => req.write(randomBytes(1024 * 1024), () => resolve()));
+    node.kill('SIGTERM');
+    expect(await node.exited).toEqual({ code: 0, signal: null });
+    expect([undefined, 503]).toContain(await answered);
+    const again = await cluster.restart(node);
+    expect((await fetch(fileUrl(again.url, 'interrupted'), { method: 'HEAD' })).status).toBe(404);
+    expect(await filesUnder(storeDir)).toEqual(before);
+  });
+});

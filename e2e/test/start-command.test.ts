@@ -1,6 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { Cluster, freePort, nodeMain, repoRoot } from '../src/node-process.js';
+import {
+  Cluster,
+  eventually,
+  freePort,
+  nodeMain,
+  repoRoot,
+  type NodeProcess,
+} from '../src/node-process.js';
 
 const cluster = new Cluster();
 afterAll(() => cluster.close());
@@ -45,6 +52,21 @@ it('prints one ready line with id and address; SIGTERM exits 0 and keeps the id'
   expect(again.id).toBe(node.id);
   again.kill('SIGINT');
   expect((await again.exited).code).toBe(0);
+});
+
+it('warns at start when the API is reachable beyond loopback without a token', async () => {
+  // The ready log line follows the warnings on stderr, so once it is there the warnings are too.
+  const readyLogged = (node: NodeProcess) =>
+    eventually(async () => (node.stderr.includes('"msg":"ready"') ? true : undefined));
+  const open = await cluster.start({ listenHost: '0.0.0.0', flags: ['--log-level', 'info'] });
+  await readyLogged(open);
+  expect(open.stderr).toMatch(/reachable beyond loopback without a token/);
+  const guarded = await cluster.start({
+    listenHost: '0.0.0.0',
+    flags: ['--log-level', 'info', '--api-token', 't', '--secret', 's'],
+  });
+  await readyLogged(guarded);
+  expect(guarded.stderr).not.toMatch(/beyond loopback/);
 });
 
 it('pnpm --filter apps/node start runs the node (relative --data resolved where the user ran it)', async () => {
