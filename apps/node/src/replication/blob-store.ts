@@ -25,6 +25,8 @@ export interface BlobStore {
   ): Promise<{ size: number; sha256: string }>;
   /** Stream out; a whole-body read errors with ERR_INTEGRITY at the end if the bytes are corrupt. */
   get(key: string, options?: { range?: ByteRange; signal?: AbortSignal }): Promise<Readable>;
+  /** Size and sha256 recorded when `key` was stored, or undefined when absent. */
+  stat(key: string): Promise<{ size: number; sha256: string } | undefined>;
   /** True when removed, false when absent. */
   delete(key: string): Promise<boolean>;
   /** Re-reads the bytes; rejects with ERR_INTEGRITY (or ERR_NOT_FOUND) when they are damaged. */

@@ -8,18 +8,20 @@
  * a pulled body is recorded local only if its version is still the index's current one, otherwise
  * its bytes are deleted again.
  */
-import type { Readable } from 'node:stream';
-import type { PeerInfo, Random, Transport } from '@dfs/transport';
+import type { Duplex, Readable } from 'node:stream';
+import type { HandlerContext, PeerInfo, Random, Transport } from '@dfs/transport';
 import { shuffle } from '@dfs/transport';
 import type { ByteRange } from '../file-service.js';
 import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
-import { pullBody } from './body-transfer.js';
+import { countingStage, pullBody } from './body-transfer.js';
 import { ReplicationError, errorCode, toReplicationError } from './errors.js';
 import type { IndexEntry } from './file-index.js';
+import { compareVersions, versionNodeId } from './hlc.js';
 import { unionHolders } from './merge.js';
 import type { ReplicationCounters } from './stats.js';
 import { TransferQueue } from './transfers.js';
+import { fetchHeaderSchema } from './wire.js';
 
 /** What the body side needs from the engine. */
 export interface BodyHost {
@@ -101,6 +103,12 @@ export class BodyReplicator {
       return current?.local === true && current.version === entry.version;
     }
     if (current.size > this.#maxFileBytes) return false; // larger than this node accepts
+    // The bytes may already be here: pushed during the upload, or stored just before a crash.
+    const have = await this.#store.stat(blobKey(entry.name, entry.version)).catch(() => undefined);
+    if (have !== undefined) {
+      const claimed = await this.#claim(entry.name, entry.version, have, undefined);
+      if (claimed) return true;
+    }
     const live = new Map(this.#host.livePeers().map((p) => [p.id, p]));
     const holders = shuffle(this.#random, current.holders)
       .map((id) => live.get(id))
@@ -137,6 +145,89 @@ export class BodyReplicator {
       ...latest,
       local: true,
       holders: unionHolders(latest.holders, [outcome.from.id]),
+    });
+    return true;
+  }
+
+  /**
+   * Receives a push (see push.ts): stores the bytes as they arrive, then claims them if the entry is
+   * known by then; otherwise the blob waits for the entry's arrival (`#pull` finds it by `stat`).
+   */
+  receivePush(stream: Duplex, header: unknown, context: HandlerContext): void {
+    stream.on('error', () => undefined);
+    const parsed = fetchHeaderSchema.safeParse(header);
+    if (!parsed.success || versionNodeId(parsed.data.version) !== context.peer.id) {
+      this.#counters.invalidMessages++;
+      stream.destroy();
+      return;
+    }
+    const { name, version } = parsed.data;
+    const current = this.#host.entry(name);
+    const key = transferKey(name, version);
+    const unwanted =
+      !this.#host.running() ||
+      this.#transfers.get(key) !== undefined ||
+      (current !== undefined &&
+        (compareVersions(current.version, version) > 0 ||
+          (current.version === version && current.local)));
+    if (unwanted) {
+      stream.destroy();
+      return;
+    }
+    const origin = context.peer;
+    this.#transfers
+      .run(
+        key,
+        async (signal) => {
+          this.#counters.pushesReceived++;
+          const counted = countingStage((n) => {
+            this.#counters.bytesPushedIn += n;
+          });
+          stream.on('error', (error) => counted.destroy(error));
+          stream.pipe(counted);
+          let stored: { size: number; sha256: string };
+          try {
+            stored = await this.#store.put(blobKey(name, version), counted, {
+              maxBytes: this.#maxFileBytes,
+              signal,
+            });
+          } finally {
+            stream.end();
+          }
+          return this.#claim(name, version, stored, origin);
+        },
+        { immediate: true },
+      )
+      .catch(() => false);
+  }
+
+  /**
+   * Records bytes already in the store as this node's copy of `version`, if the index's entry for
+   * it is known and its sha256 and size match. Superseded or mismatching bytes are deleted.
+   */
+  async #claim(
+    name: string,
+    version: string,
+    stored: { size: number; sha256: string },
+    from: PeerInfo | undefined,
+  ): Promise<boolean> {
+    const latest = this.#host.entry(name);
+    if (latest === undefined || compareVersions(latest.version, version) < 0) return false;
+    if (latest.version === version && latest.local) return true;
+    const matches =
+      latest.version === version &&
+      !latest.deleted &&
+      latest.sha256 === stored.sha256 &&
+      latest.size === stored.size;
+    if (!matches) {
+      await this.#store.delete(blobKey(name, version)).catch(() => false);
+      return false;
+    }
+    this.#counters.transfersAvoided++;
+    await this.#host.adopt({
+      ...latest,
+      local: true,
+      holders: from === undefined ? latest.holders : unionHolders(latest.holders, [from.id]),
     });
     return true;
   }

@@ -39,7 +39,7 @@ export interface PullRequest {
 export type PullOutcome =
   { ok: true; from: PeerInfo } | { ok: false; error: unknown; integrity: boolean };
 
-function countingStage(onBytes: (n: number) => void): Transform {
+export function countingStage(onBytes: (n: number) => void): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       onBytes(chunk.length);

@@ -22,6 +22,17 @@ export interface ReplicationConfig {
    * resurrect the file; after it, the tombstone is forgotten. Longer costs a small index entry.
    */
   tombstoneTtlMs: number;
+  /**
+   * Peers a put streams its body to *while* it is being uploaded (push.ts), so replication overlaps
+   * the upload instead of following it. 0 disables: peers then pull after the upload committed.
+   * Each pushed peer slows the upload to its own pace (backpressure), so keep it small.
+   */
+  pushPeers: number;
+  /**
+   * How long a put waits for its push streams to open before it starts storing (peers that answer
+   * later are skipped and pull instead). Bounds what an unreachable-but-listed peer costs a put.
+   */
+  pushOpenTimeoutMs: number;
   /** Largest body accepted by `put` (ERR_TOO_LARGE) and pulled from a peer. */
   maxFileBytes: number;
   /**
@@ -47,6 +58,8 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
   gossipIntervalMs: 0,
   antiEntropyIntervalMs: 5_000,
   tombstoneTtlMs: 7 * DAY_MS,
+  pushPeers: 2,
+  pushOpenTimeoutMs: 250,
   maxFileBytes: 64 * 1024 ** 3,
   transferConcurrency: 8,
   scrubIntervalMs: 60 * 60 * 1000,
@@ -60,7 +73,7 @@ export function resolveConfig(partial: Partial<ReplicationConfig> | undefined): 
     if (value !== undefined) (config as Record<string, number>)[key] = value;
   }
   for (const [key, value] of Object.entries(config)) {
-    const min = key === 'gossipIntervalMs' ? 0 : 1;
+    const min = key === 'gossipIntervalMs' || key === 'pushPeers' ? 0 : 1;
     if (!Number.isFinite(value) || value < min) {
       throw new RangeError(`replication config ${key} must be a number >= ${min}, got ${value}`);
     }

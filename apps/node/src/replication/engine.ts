@@ -12,6 +12,7 @@
 import type { Duplex, Readable } from 'node:stream';
 import { AntiEntropy } from '@dfs/gossip';
 import type { Clock, HandlerContext, PeerInfo, Random, Timer, Transport } from '@dfs/transport';
+import { sample } from '@dfs/transport';
 import type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from '../file-service.js';
 import { nameProblem } from '../names.js';
 import { blobKey } from './blob-store.js';
@@ -28,6 +29,7 @@ import { Announcer } from './announcer.js';
 import { BodyReplicator } from './bodies.js';
 import { HolderWaiters } from './holder-waiters.js';
 import { ListOrder } from './list-order.js';
+import { openPushes, teeUpload } from './push.js';
 import { lookupFromPeers } from './lookup.js';
 import { nextScrubBatch } from './scrub-order.js';
 import { classifyIncoming, mergeEntries, normaliseHolders, unionHolders } from './merge.js';
@@ -69,6 +71,7 @@ export class ReplicationEngine implements FileService {
   readonly #peers: () => PeerInfo[];
   readonly #clock: Clock;
   readonly #log: ReplicationLogger;
+  readonly #random: Random;
   readonly #index: FileIndex;
   readonly #hlc: HybridLogicalClock;
   readonly #reconciler: IndexReconciler;
@@ -92,6 +95,7 @@ export class ReplicationEngine implements FileService {
     this.#peers = options.peers;
     this.#clock = options.clock;
     this.#log = options.logger ?? silentLogger;
+    this.#random = options.random;
     this.#index = index;
     this.#hlc = new HybridLogicalClock({
       clock: options.clock,
@@ -178,6 +182,9 @@ export class ReplicationEngine implements FileService {
     t.handleStream(PROTOCOLS.fetch, (stream, header, context) =>
       this.#serveFetch(stream, header, context),
     );
+    t.handleStream(PROTOCOLS.push, (stream, header, context) =>
+      this.#bodies.receivePush(stream, header, context),
+    );
     this.#antiEntropy.start();
     this.#timers.push(
       this.#clock.setInterval(() => this.#housekeeping(), this.config.antiEntropyIntervalMs),
@@ -192,7 +199,12 @@ export class ReplicationEngine implements FileService {
     this.#state = 'stopped';
     for (const timer of this.#timers) timer.cancel();
     this.#timers = [];
-    for (const protocol of [PROTOCOLS.announce, PROTOCOLS.lookup, PROTOCOLS.fetch]) {
+    for (const protocol of [
+      PROTOCOLS.announce,
+      PROTOCOLS.lookup,
+      PROTOCOLS.fetch,
+      PROTOCOLS.push,
+    ]) {
       this.#transport.unhandle(protocol);
     }
     await this.#antiEntropy.stop();
@@ -227,10 +239,23 @@ export class ReplicationEngine implements FileService {
     const version = this.#hlc.nextVersion();
     const key = blobKey(name, version);
     const maxBytes = Math.min(options?.maxBytes ?? Infinity, this.config.maxFileBytes);
+    const pushes =
+      this.config.pushPeers === 0
+        ? []
+        : await openPushes({
+            transport: this.#transport,
+            peers: sample(this.#random, this.#livePeers(), this.config.pushPeers),
+            name,
+            version,
+            timeoutMs: this.config.pushOpenTimeoutMs,
+            signal: options?.signal,
+          });
+    const tee = teeUpload(body, pushes);
     let stored: { size: number; sha256: string };
     try {
-      stored = await this.#store.put(key, body, { maxBytes, signal: options?.signal });
+      stored = await this.#store.put(key, tee.input, { maxBytes, signal: options?.signal });
     } catch (error) {
+      tee.abort();
       throw toReplicationError(error);
     }
     const entry: IndexEntry = {
@@ -246,10 +271,18 @@ export class ReplicationEngine implements FileService {
     const latest = this.#index.get(name);
     if (latest !== undefined && compareVersions(latest.version, version) > 0) {
       // A newer version arrived while we streamed: ours stands as written but has already lost.
+      tee.abort();
       await this.#store.delete(key).catch(() => false);
       return this.#info({ ...entry, local: false });
     }
-    await this.#adopt(entry);
+    try {
+      await this.#adopt(entry);
+    } catch (error) {
+      tee.abort();
+      throw error;
+    }
+    // Peers see a clean end only now that the version is durable here (see push.ts).
+    tee.commit();
     this.#counters.localPuts++;
     return this.#info(entry);
   }

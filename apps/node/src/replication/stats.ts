@@ -18,6 +18,11 @@ export interface ReplicationStats {
   bytesPulled: number;
   servesStarted: number;
   bytesServed: number;
+  /** Pushes received during a peer's upload, and their bytes. */
+  pushesReceived: number;
+  bytesPushedIn: number;
+  /** Versions recorded local without a transfer (pushed or already stored). */
+  transfersAvoided: number;
   antiEntropyRounds: number;
   antiEntropyFailures: number;
   scrubbed: number;
@@ -48,6 +53,9 @@ export class ReplicationCounters {
   bytesPulled = 0;
   servesStarted = 0;
   bytesServed = 0;
+  pushesReceived = 0;
+  bytesPushedIn = 0;
+  transfersAvoided = 0;
   scrubbed = 0;
   corruptDetected = 0;
 

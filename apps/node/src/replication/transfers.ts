@@ -47,7 +47,7 @@ export class TransferQueue {
   run(
     key: string,
     task: (signal: AbortSignal) => Promise<boolean>,
-    options?: { priority?: boolean },
+    options?: { priority?: boolean; immediate?: boolean },
   ): Promise<boolean> {
     const existing = this.#jobs.get(key);
     if (existing !== undefined) {
@@ -67,6 +67,12 @@ export class TransferQueue {
     });
     const job: Job = { key, controller: new AbortController(), task, promise, resolve, reject };
     this.#jobs.set(key, job);
+    if (options?.immediate === true) {
+      // The bytes are already arriving (a push): it cannot wait for a slot, so it runs over the
+      // limit. Pushes are bounded by the senders' fanout.
+      this.#start(job);
+      return promise;
+    }
     if (options?.priority === true) this.#waiting.unshift(job);
     else this.#waiting.push(job);
     this.#pump();
@@ -104,21 +110,24 @@ export class TransferQueue {
 
   #pump(): void {
     while (this.#running < this.#concurrency && this.#waiting.length > 0) {
-      const job = this.#waiting.shift() as Job;
-      this.#running++;
-      job
-        .task(job.controller.signal)
-        .then(
-          (ok) => job.resolve(ok),
-          (error: unknown) => job.reject(error),
-        )
-        .finally(() => {
-          this.#running--;
-          this.#finish(job);
-          if (this.#running === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-          this.#pump();
-        });
+      this.#start(this.#waiting.shift() as Job);
     }
+  }
+
+  #start(job: Job): void {
+    this.#running++;
+    job
+      .task(job.controller.signal)
+      .then(
+        (ok) => job.resolve(ok),
+        (error: unknown) => job.reject(error),
+      )
+      .finally(() => {
+        this.#running--;
+        this.#finish(job);
+        if (this.#running === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+        this.#pump();
+      });
   }
 
   #finish(job: Job): void {

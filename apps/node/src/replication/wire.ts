@@ -12,6 +12,11 @@ export const PROTOCOLS = {
   announce: 'dfs/repl/announce/1',
   /** Bulk stream: header `{name, version}`; the holder streams that version's whole body. */
   fetch: 'dfs/repl/fetch/1',
+  /**
+   * Bulk stream, origin → peer: header `{name, version}`; the body of a version still being uploaded,
+   * teed from the upload so replication overlaps it. The stream ends only once the origin committed.
+   */
+  push: 'dfs/repl/push/1',
   /** Request `{name}` → `{entry}` (or null): asked of live peers on a read or delete miss. */
   lookup: 'dfs/repl/lookup/1',
 } as const;

@@ -32,6 +32,8 @@ export const TEST_CONFIG: Partial<ReplicationConfig> = {
   transferConcurrency: 2,
   scrubIntervalMs: 10 * 60 * 1000,
   lookupTimeoutMs: 500,
+  // Pushing makes put() wait for the network (virtual time); push tests enable it and drive puts.
+  pushPeers: 0,
 };
 
 export class TestCluster {
