@@ -230,6 +230,12 @@ describe('listing, cluster, health and metrics', () => {
   });
 
   it('health is 200 when serving and 503 while starting or stopping', async () => {
+    api.setLifecycle('starting');
+    const starting = await fetch(`${api.url}/v1/health`);
+    expect(starting.status).toBe(503);
+    expect(((await starting.json()) as { status: string }).status).toBe('starting');
+    expect((await fetch(`${api.url}/v1/files`)).status).toBe(503);
+    api.setLifecycle('serving');
     const ok = await fetch(`${api.url}/v1/health`);
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ status: 'ok', id: 'node-a', members: 1, files: 0 });

@@ -391,6 +391,8 @@ function versionHeaders(info: FileInfo): Record<string, string> {
     'x-dfs-sha256': info.sha256,
     'x-dfs-version': info.version,
     'x-dfs-holders': String(info.holders),
+    // Last-Modified has whole seconds; this keeps the version's millisecond.
+    'x-dfs-modified': String(info.modified),
   };
 }
 
