@@ -150,6 +150,25 @@ describe('TcpTransport handshake', () => {
     expect(await a.request(b.address, 'ping', null)).toBe('pong');
   });
 
+  it('drains in-flight requests on close: they finish, new calls are refused', async () => {
+    const a = await start({ id: 'a' });
+    const b = await start({ id: 'b' });
+    let release: (value: string) => void = () => undefined;
+    let started = false;
+    b.handle('slow', () => {
+      started = true;
+      return new Promise<string>((resolve) => (release = resolve));
+    });
+    const inFlight = a.request(b.address, 'slow', null);
+    await pollUntil(() => started);
+    const closing = b.close();
+    expect((await failure(b.request(a.address, 'slow', null))).code).toBe('ERR_TRANSPORT_CLOSED');
+    release('finished');
+    expect(await inFlight).toBe('finished');
+    await closing;
+    await pollUntil(() => a.stats().openConnections === 0);
+  });
+
   it('refuses connections beyond maxConnections and keeps serving the ones it has', async () => {
     const server = await start({ id: 'a', maxConnections: 2 });
     server.handle('ping', () => 'pong');
