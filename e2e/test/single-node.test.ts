@@ -1,7 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, eventually, type NodeProcess } from '../src/node-process.js';
 import { fileUrl, json, putFile, rawExchange, rawRequest, sha256 } from '../src/http.js';
@@ -226,4 +227,63 @@ describe('shutdown', () => {
     expect((await fetch(fileUrl(again.url, 'interrupted'), { method: 'HEAD' })).status).toBe(404);
     expect(await filesUnder(storeDir)).toEqual(before);
   });
+});
+
+describe('bounded memory', () => {
+  const peakRssMiB = (pid: number | undefined): number => {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+  };
+
+  it.runIf(existsSync('/proc/self/status'))(
+    'a 256 MiB upload and download move through far less memory than the file size',
+    async () => {
+      const node = await cluster.start();
+      const size = 256 * 1024 * 1024;
+      const pattern = randomBytes(1024 * 1024);
+      const hash = createHash('sha256');
+      const before = peakRssMiB(node.child.pid);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: node.spec.port,
+            method: 'PUT',
+            path: '/v1/files/huge',
+            headers: { 'content-length': size },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < size) {
+            sent += pattern.length;
+            hash.update(pattern);
+            if (!req.write(pattern)) {
+              req.once('drain', pump);
+              return;
+            }
+          }
+          req.end();
+        };
+        pump();
+      });
+      expect(status).toBe(201);
+      const download = createHash('sha256');
+      await new Promise<void>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: node.spec.port, path: '/v1/files/huge' }, (res) => {
+          res.on('data', (chunk: Buffer) => download.update(chunk));
+          res.on('end', resolve);
+          res.on('error', reject);
+        });
+      });
+      expect(download.digest('hex')).toBe(hash.digest('hex'));
+      // Buffering the body anywhere would add at least its 256 MiB.
+      expect(peakRssMiB(node.child.pid) - before).toBeLessThan(64);
+    },
+  );
 });
