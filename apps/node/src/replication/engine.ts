@@ -398,6 +398,10 @@ export class ReplicationEngine implements FileService {
    * waiters woken, superseded bytes and transfers dropped, pull scheduled, announcement queued.
    */
   async #adopt(entry: IndexEntry, options?: { announce?: boolean; pull?: boolean }): Promise<void> {
+    if (this.#state === 'stopped') {
+      // The index is closing: nothing can be made durable any more (a put in flight fails).
+      throw new ReplicationError('ERR_UNAVAILABLE', 'the replication engine is stopping');
+    }
     const previous = this.#index.get(entry.name);
     const durable = this.#index.set(entry);
     this.#track(previous, entry);
@@ -471,7 +475,9 @@ export class ReplicationEngine implements FileService {
     }
     this.#counters.announcementsReceived++;
     this.#counters.entriesReceived += parsed.data.entries.length;
-    await this.#applyAll(parsed.data.entries);
+    await this.#applyAll(parsed.data.entries).catch((error: unknown) => {
+      if (errorCode(error) !== 'ERR_UNAVAILABLE') throw error;
+    });
   }
 
   /**
