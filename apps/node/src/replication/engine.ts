@@ -239,12 +239,16 @@ export class ReplicationEngine implements FileService {
     const version = this.#hlc.nextVersion();
     const key = blobKey(name, version);
     const maxBytes = Math.min(options?.maxBytes ?? Infinity, this.config.maxFileBytes);
+    // Opening pushes takes a round trip before the store consumes `body`: an upload that fails in
+    // that gap must not become an uncaught 'error' (the store still sees it when it starts reading).
+    body.on('error', () => undefined);
+    const pushTargets = sample(this.#random, this.#livePeers(), this.config.pushPeers);
     const pushes =
-      this.config.pushPeers === 0
+      pushTargets.length === 0
         ? []
         : await openPushes({
             transport: this.#transport,
-            peers: sample(this.#random, this.#livePeers(), this.config.pushPeers),
+            peers: pushTargets,
             name,
             version,
             timeoutMs: this.config.pushOpenTimeoutMs,

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOLS, blobKey, isReplicationError } from '../../src/replication/index.js';
@@ -51,6 +51,15 @@ describe('replication: push during upload', () => {
       expect(stored).toEqual([]);
     }
     expect(b!.engine.stats().pushesReceived + c!.engine.stats().pushesReceived).toBe(2);
+  });
+
+  it('an upload that fails while the pushes are still opening is refused without an uncaught error', async () => {
+    cluster = await TestCluster.create(2, { config: { pushPeers: 1 } });
+    const upload = new PassThrough();
+    const put = cluster.nodes[0]!.engine.put('early-abort', upload);
+    upload.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    await expect(cluster.drive(put)).rejects.toThrow();
+    expect(cluster.nodes[0]!.engine.describe('early-abort')).toBeUndefined();
   });
 
   it('an oversized upload is refused on the origin and dropped by the peers', async () => {
