@@ -210,6 +210,29 @@ export function transportCompliance(name: string, factory: HarnessFactory): void
       await harness.until(() => serverEnd?.destroyed === true);
     });
 
+    it('keeps other streams on the same connection flowing while one reader is stalled', async () => {
+      const stalled: Duplex[] = [];
+      b.handleStream('stall', (stream) => {
+        stalled.push(stream); // never reads
+        stream.on('error', () => undefined);
+      });
+      b.handleStream('sum', async (stream) => {
+        const body = await collect(stream);
+        stream.end(sha(body));
+      });
+      const stuck = await harness.drive(a.openStream(b.address, 'stall', null));
+      stuck.on('error', () => undefined);
+      for (let i = 0; i < 64; i++) stuck.write(Buffer.alloc(16 * 1024, i));
+      await harness.until(() => stalled.length === 1);
+      const body = pattern(1_000_000, 3);
+      const other = await harness.drive(a.openStream(b.address, 'sum', null));
+      const reply = collect(other);
+      other.end(body);
+      expect((await harness.drive(reply)).toString()).toBe(sha(body));
+      stuck.destroy();
+      await harness.until(() => stalled[0]?.destroyed === true);
+    });
+
     it('tears down both ends when either end destroys a stream', async () => {
       const serverEnds: Duplex[] = [];
       b.handleStream('cancel', (stream) => {
