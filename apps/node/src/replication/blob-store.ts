@@ -29,6 +29,8 @@ export interface BlobStore {
   stat(key: string): Promise<{ size: number; sha256: string } | undefined>;
   /** True when removed, false when absent. */
   delete(key: string): Promise<boolean>;
+  /** Every stored key (optional: without it, orphaned bodies are never collected). */
+  list?(): AsyncIterable<{ key: string }>;
   /** Re-reads the bytes; rejects with ERR_INTEGRITY (or ERR_NOT_FOUND) when they are damaged. */
   verify(key: string): Promise<unknown>;
 }

@@ -29,6 +29,7 @@ import { Announcer } from './announcer.js';
 import { BodyReplicator } from './bodies.js';
 import { HolderWaiters } from './holder-waiters.js';
 import { ListOrder } from './list-order.js';
+import { removeOrphanBlobs } from './orphans.js';
 import { openPushes, teeUpload } from './push.js';
 import { lookupFromPeers } from './lookup.js';
 import { nextScrubBatch } from './scrub-order.js';
@@ -169,6 +170,8 @@ export class ReplicationEngine implements FileService {
 
   static async open(options: ReplicatedFileServiceOptions): Promise<ReplicationEngine> {
     const index = await FileIndex.open({ dir: options.dataDir, fsync: options.indexFsync });
+    const orphans = await removeOrphanBlobs(options.store, index.entries());
+    if (orphans > 0) options.logger?.info({ orphans }, 'removed bodies no index entry refers to');
     return new ReplicationEngine(options, index);
   }
 

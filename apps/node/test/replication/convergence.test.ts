@@ -1,4 +1,7 @@
+import { join } from 'node:path';
+import { openStore } from '@dfs/store';
 import { afterEach, describe, expect, it } from 'vitest';
+import { blobKey } from '../../src/replication/index.js';
 import { TestCluster, body, readText } from './cluster.js';
 
 let cluster: TestCluster | undefined;
@@ -97,6 +100,21 @@ describe('replication: convergence', () => {
     expect(await readText(a!.engine, 'kept')).toBe('kept across restart');
     const next = await a!.engine.put('kept', body('newer'));
     expect(next.version > kept.version).toBe(true);
+  });
+
+  it('bodies left behind by a crash before the index write are removed at restart', async () => {
+    cluster = await TestCluster.create(1);
+    const [a] = cluster.nodes;
+    await a!.engine.put('kept', body('kept'));
+    await cluster.stopNode(a!);
+    const store = await openStore({ dir: join(a!.dir, 'store'), fsync: false });
+    await store.put('0'.repeat(64), body('orphaned by a crash'));
+    await store.close();
+    await cluster.restartNode(a!);
+    const keys: string[] = [];
+    for await (const entry of a!.store.list()) keys.push(entry.key);
+    expect(keys).toEqual([blobKey('kept', a!.engine.describe('kept')!.version)]);
+    expect(await readText(a!.engine, 'kept')).toBe('kept');
   });
 });
 
