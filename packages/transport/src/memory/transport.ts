@@ -224,6 +224,8 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
         this.#cancelRemote(address, callId);
         finish(abortError(signal as AbortSignal), undefined);
       };
+      // Only calls that carry a signal pay for the listener bookkeeping.
+      const hasSignal = signal !== undefined;
       const timer = this.#network.clock.setTimeout(() => {
         this.#pending.delete(callId);
         this.#cancelRemote(address, callId);
@@ -231,11 +233,11 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
       }, options?.timeoutMs ?? this.#requestTimeoutMs);
       const finish = (error: TransportError | undefined, answer: unknown): void => {
         timer.cancel();
-        signal?.removeEventListener('abort', onAbort);
+        if (hasSignal) signal.removeEventListener('abort', onAbort);
         if (error === undefined) resolve(answer);
         else reject(error);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (hasSignal) signal.addEventListener('abort', onAbort, { once: true });
       this.#pending.set(callId, { target: address, settle: finish });
       let outcome: 'scheduled' | 'unreachable' | 'dropped';
       try {
@@ -289,13 +291,16 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
   #receiveRequest(from: MemoryTransport, callId: number, protocol: string, bytes: Buffer): void {
     this.#arrivedFrom(from);
     const context = this.#trackHandler(from, callId);
-    this.#handlers
-      .invoke(protocol, decodeValue(bytes), context)
-      .then(
-        (answer) => this.#reply(from, callId, undefined, answer),
-        (error: unknown) => this.#reply(from, callId, toWireError(error), undefined),
-      )
-      .finally(() => this.#untrackHandler(from.address, callId));
+    this.#handlers.invoke(protocol, decodeValue(bytes), context).then(
+      (answer) => {
+        this.#untrackHandler(from.address, callId);
+        this.#reply(from, callId, undefined, answer);
+      },
+      (error: unknown) => {
+        this.#untrackHandler(from.address, callId);
+        this.#reply(from, callId, toWireError(error), undefined);
+      },
+    );
   }
 
   #reply(to: MemoryTransport, callId: number, error: WireError | undefined, answer: unknown): void {
@@ -308,7 +313,6 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
       bytes = encodeValue(null);
     }
     this.#network.transmit(this.address, to.address, bytes.length, false, () => {
-      to.#noteConnected(this);
       if (error !== undefined) to.#settle(callId, fromWireError(error), undefined);
       else to.#settle(callId, undefined, decodeValue(bytes));
     });
@@ -340,7 +344,6 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     const controller = new AbortController();
     end.once('close', () => controller.abort());
     this.#network.transmit(this.address, from.address, 8, true, () => {
-      from.#noteConnected(this);
       // The opener gave up (timeout or abort) before the accept arrived: tear down our end too.
       if (!from.#pending.has(callId)) end.destroy();
       from.#settle(callId, undefined, undefined);

@@ -460,7 +460,17 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
   #route(connection: PeerConnection): void {
     const peer = connection.peer as PeerInfo;
     this.#byPeerId.set(peer.id, connection);
-    this.#byAddress.set(peer.address, connection);
+    // An advertised address is only a claim: it never takes over an address already served by
+    // another live peer (addresses we dialled ourselves are facts and always route).
+    const current = this.#byAddress.get(peer.address);
+    if (
+      current === undefined ||
+      current.peer?.id === peer.id ||
+      !current.isReady ||
+      current.isDraining
+    ) {
+      this.#byAddress.set(peer.address, connection);
+    }
     if (connection.dialAddress !== undefined)
       this.#byAddress.set(connection.dialAddress, connection);
   }
