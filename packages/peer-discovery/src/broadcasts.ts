@@ -4,8 +4,9 @@
  * overtakes old. A newer update about the same member replaces the queued one: only the latest
  * claim about a member is worth spreading.
  *
- * Entries sit in buckets by send count, so taking k updates costs O(k) however long the queue is —
- * after a partition heals a node may hold hundreds of updates and sends on every message.
+ * Entries sit in FIFO buckets by send count, so taking k updates costs O(k) however long the queue
+ * is — after a partition a node holds hundreds of updates and sends on every message. Replaced and
+ * finished entries are skipped lazily rather than searched for and removed.
  */
 import type { MemberUpdate } from './members.js';
 
@@ -17,11 +18,19 @@ export interface GossipUpdate extends MemberUpdate {
 interface Entry {
   readonly update: GossipUpdate;
   sends: number;
+  /** Set when replaced, dropped or sent `limit` times; its bucket slots are then skipped. */
+  gone: boolean;
+}
+
+/** A FIFO of entries; slots before `head` are consumed. */
+interface Bucket {
+  items: Entry[];
+  head: number;
 }
 
 export class BroadcastQueue {
-  /** `buckets[n]` holds the entries sent n times, in insertion order. */
-  readonly #buckets: Map<string, Entry>[] = [];
+  /** `buckets[n]` holds the entries sent n times, oldest first (plus stale slots to skip). */
+  readonly #buckets: Bucket[] = [];
   readonly #entries = new Map<string, Entry>();
 
   get size(): number {
@@ -30,15 +39,25 @@ export class BroadcastQueue {
 
   /** Queue `update`, replacing any queued update about the same member. */
   enqueue(update: GossipUpdate): void {
-    this.#remove(update.id);
-    const entry: Entry = { update, sends: 0 };
-    this.#entries.set(update.id, entry);
-    this.#bucket(0).set(update.id, entry);
+    this.#put(update, 0);
+  }
+
+  /**
+   * Replace the queued update about the same member but keep its send count (queue it fresh if
+   * none is queued). For Lifeguard confirmations: the new suspecter's name rides on the remaining
+   * sends instead of restarting the whole dissemination, which in a mass failure would multiply
+   * the gossip by the number of confirmations.
+   */
+  amend(update: GossipUpdate): void {
+    this.#put(update, this.#entries.get(update.id)?.sends ?? 0);
   }
 
   /** Drop whatever is queued about `id`. */
   drop(id: string): void {
-    this.#remove(id);
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return;
+    entry.gone = true;
+    this.#entries.delete(id);
   }
 
   /**
@@ -47,33 +66,43 @@ export class BroadcastQueue {
    */
   take(max: number, limit: number): GossipUpdate[] {
     const out: GossipUpdate[] = [];
+    if (this.#entries.size === 0) return out;
     const promoted: Entry[] = [];
     for (let sends = 0; sends < this.#buckets.length && out.length < max; sends++) {
-      const bucket = this.#buckets[sends];
-      if (bucket === undefined || bucket.size === 0) continue;
-      for (const [id, entry] of bucket) {
-        if (out.length >= max) break;
-        bucket.delete(id);
+      const bucket = this.#buckets[sends] as Bucket;
+      const { items } = bucket;
+      while (bucket.head < items.length && out.length < max) {
+        const entry = items[bucket.head++] as Entry;
+        if (entry.gone || entry.sends !== sends) continue;
         out.push(entry.update);
         entry.sends++;
-        if (entry.sends >= limit) this.#entries.delete(id);
-        else promoted.push(entry);
+        if (entry.sends >= limit) {
+          entry.gone = true;
+          this.#entries.delete(entry.update.id);
+        } else {
+          promoted.push(entry);
+        }
+      }
+      if (bucket.head > 64 && bucket.head * 2 > items.length) {
+        bucket.items = items.slice(bucket.head);
+        bucket.head = 0;
       }
     }
     // Re-bucket after the walk so an entry is never taken twice for one message.
-    for (const entry of promoted) this.#bucket(entry.sends).set(entry.update.id, entry);
+    for (const entry of promoted) this.#bucket(entry.sends).items.push(entry);
     return out;
   }
 
-  #remove(id: string): void {
-    const entry = this.#entries.get(id);
-    if (entry === undefined) return;
-    this.#entries.delete(id);
-    this.#buckets[entry.sends]?.delete(id);
+  #put(update: GossipUpdate, sends: number): void {
+    const previous = this.#entries.get(update.id);
+    if (previous !== undefined) previous.gone = true;
+    const entry: Entry = { update, sends, gone: false };
+    this.#entries.set(update.id, entry);
+    this.#bucket(sends).items.push(entry);
   }
 
-  #bucket(sends: number): Map<string, Entry> {
-    while (this.#buckets.length <= sends) this.#buckets.push(new Map());
-    return this.#buckets[sends] as Map<string, Entry>;
+  #bucket(sends: number): Bucket {
+    while (this.#buckets.length <= sends) this.#buckets.push({ items: [], head: 0 });
+    return this.#buckets[sends] as Bucket;
   }
 }

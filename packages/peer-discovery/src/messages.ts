@@ -4,6 +4,8 @@
  * ERR_INVALID_MESSAGE (the transport carries that code back to a requester).
  */
 import { z } from 'zod';
+import type { GossipUpdate } from './broadcasts.js';
+import { MEMBER_STATES, type MemberState } from './members.js';
 
 export const PROTOCOL = {
   /** Direct probe; answered with an ack carrying gossip. */
@@ -24,13 +26,48 @@ const MAX_MEMBERS_PER_SYNC = 100_000;
 
 const memberId = z.string().min(1).max(MAX_ID);
 
-export const updateSchema = z.object({
-  id: memberId,
-  address: z.string().min(1).max(MAX_ADDRESS),
-  state: z.enum(['alive', 'suspect', 'dead', 'left']),
-  incarnation: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  from: memberId.optional(),
-});
+/**
+ * One membership update on the wire: `[id, address, state, incarnation, from]`, with the state as
+ * its index in MEMBER_STATES and `from` empty unless it names a suspecter. A tuple rather than an
+ * object: updates are the bulk of membership traffic, and a 1,000-node mass failure moves millions
+ * of them, so field names on every one would cost bytes and encode/decode time.
+ */
+export const updateSchema = z.tuple([
+  memberId,
+  z.string().min(1).max(MAX_ADDRESS),
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(MEMBER_STATES.length - 1),
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  z.string().max(MAX_ID),
+]);
+
+export type WireUpdate = z.infer<typeof updateSchema>;
+
+export function toWire(update: GossipUpdate): WireUpdate {
+  return [
+    update.id,
+    update.address,
+    MEMBER_STATES.indexOf(update.state),
+    update.incarnation,
+    update.from ?? '',
+  ];
+}
+
+export function fromWire([id, address, state, incarnation, from]: WireUpdate): GossipUpdate {
+  const member = { id, address, state: MEMBER_STATES[state] as MemberState, incarnation };
+  return from === '' ? member : { ...member, from };
+}
+
+export function manyToWire(updates: readonly GossipUpdate[]): WireUpdate[] {
+  return updates.map(toWire);
+}
+
+export function manyFromWire(updates: readonly WireUpdate[]): GossipUpdate[] {
+  return updates.map(fromWire);
+}
 
 const updates = z.array(updateSchema).max(MAX_UPDATES_PER_MESSAGE);
 

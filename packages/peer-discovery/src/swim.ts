@@ -36,6 +36,10 @@ import {
   PROTOCOL,
   syncResponseSchema,
   syncSchema,
+  manyFromWire,
+  manyToWire,
+  toWire,
+  type WireUpdate,
 } from './messages.js';
 import { pickDistinct } from './pick.js';
 import { probeMember, ProbeOrder } from './probe.js';
@@ -245,7 +249,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
         this.#transport.request(
           this.#addressOf(id),
           PROTOCOL.gossip,
-          { updates: [left] },
+          { updates: [toWire(left)] },
           { timeoutMs: this.#config.leaveTimeoutMs, signal: this.#abort.signal },
         ),
       ),
@@ -366,7 +370,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       );
       const ack = this.#parse(ackSchema, reply);
       this.#table.touch(target.id, this.#clock.now());
-      this.#mergeAll(ack.updates, target.id);
+      this.#mergeAll(manyFromWire(ack.updates), target.id);
       return true;
     } catch {
       return false;
@@ -385,7 +389,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
         },
       );
       const response = this.#parse(pingReqResponseSchema, reply);
-      this.#mergeAll(response.updates, helper.id);
+      this.#mergeAll(manyFromWire(response.updates), helper.id);
       if (response.ok) this.#table.touch(target.id, this.#clock.now());
       return response.ok;
     } catch {
@@ -436,26 +440,26 @@ export class Membership extends TypedEmitter<MembershipEvents> {
         );
       }
       this.#table.touch(context.peer.id, this.#clock.now());
-      this.#mergeAll(ping.updates, context.peer.id);
+      this.#mergeAll(manyFromWire(ping.updates), context.peer.id);
       return { updates: this.#piggyback() };
     });
     this.#transport.handle(PROTOCOL.pingReq, async (message, context) => {
       const request = this.#parse(pingReqSchema, message);
-      this.#mergeAll(request.updates, context.peer.id);
+      this.#mergeAll(manyFromWire(request.updates), context.peer.id);
       const ok = await this.#ping(request.target, this.#config.probeTimeoutMs);
       return { ok, updates: this.#piggyback() };
     });
     this.#transport.handle(PROTOCOL.sync, (message, context) => {
       const sync = this.#parse(syncSchema, message);
       this.#table.touch(context.peer.id, this.#clock.now());
-      this.#mergeState(sync.members, context.peer.id);
+      this.#mergeState(manyFromWire(sync.members), context.peer.id);
       if (sync.join) this.#log.debug({ peer: context.peer.id }, 'join request');
-      return { members: this.#table.updates() };
+      return { members: manyToWire(this.#table.updates()) };
     });
     this.#transport.handle(PROTOCOL.gossip, (message, context) => {
       const gossip = this.#parse(gossipSchema, message);
       this.#table.touch(context.peer.id, this.#clock.now());
-      this.#mergeAll(gossip.updates, context.peer.id);
+      this.#mergeAll(manyFromWire(gossip.updates), context.peer.id);
       return null;
     });
   }
@@ -466,11 +470,11 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       const reply = await this.#transport.request(
         address,
         PROTOCOL.sync,
-        { join, members: this.#table.updates() },
+        { join, members: manyToWire(this.#table.updates()) },
         { timeoutMs: this.#config.joinRequestTimeoutMs, signal: this.#abort.signal },
       );
       const response = this.#parse(syncResponseSchema, reply);
-      this.#mergeState(response.members, peerId);
+      this.#mergeState(manyFromWire(response.members), peerId);
       return true;
     } catch (error) {
       this.#log.debug({ address, err: error }, 'sync failed');
@@ -534,7 +538,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       // Same suspicion from someone else: a Lifeguard confirmation, worth passing on if new.
       const from = update.from ?? sender;
       if (from !== undefined && this.#suspicions.get(update.id)?.confirm(from)) {
-        this.#queue.enqueue({ ...update, from });
+        this.#queue.amend({ ...update, from });
       }
       return;
     }
@@ -635,8 +639,8 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     };
   }
 
-  #piggyback(): GossipUpdate[] {
-    return this.#queue.take(this.#config.maxUpdatesPerMessage, this.#retransmitLimit());
+  #piggyback(): WireUpdate[] {
+    return manyToWire(this.#queue.take(this.#config.maxUpdatesPerMessage, this.#retransmitLimit()));
   }
 
   #retransmitLimit(): number {

@@ -64,3 +64,23 @@ describe('the broadcast queue', () => {
     );
   });
 });
+
+describe('amending a queued update', () => {
+  it('replaces the update but keeps its send count', () => {
+    const queue = new BroadcastQueue();
+    queue.enqueue({ ...update('a'), state: 'suspect', from: 'x' });
+    queue.take(5, 3);
+    queue.take(5, 3);
+    queue.amend({ ...update('a'), state: 'suspect', from: 'y' });
+    expect(queue.take(5, 3)).toEqual([{ ...update('a'), state: 'suspect', from: 'y' }]);
+    expect(queue.take(5, 3)).toEqual([]);
+  });
+
+  it('queues the update fresh when nothing about the member is queued', () => {
+    const queue = new BroadcastQueue();
+    queue.amend(update('b'));
+    expect(queue.take(5, 2)).toEqual([update('b')]);
+    expect(queue.take(5, 2)).toEqual([update('b')]);
+    expect(queue.take(5, 2)).toEqual([]);
+  });
+});

@@ -27,31 +27,16 @@ async function expectRejected(promise: Promise<unknown>, code: string): Promise<
 }
 
 describe('hostile and malformed messages', () => {
+  const sync = (member: unknown[]) => ({ join: false, members: [member] });
   const bad: [string, unknown][] = [
     ['not an object', 'hello'],
-    [
-      'a negative incarnation',
-      { join: false, members: [{ id: 'x', address: 'x', state: 'alive', incarnation: -1 }] },
-    ],
-    [
-      'an unknown state',
-      { join: false, members: [{ id: 'x', address: 'x', state: 'zombie', incarnation: 0 }] },
-    ],
-    [
-      'an empty id',
-      { join: false, members: [{ id: '', address: 'x', state: 'alive', incarnation: 0 }] },
-    ],
-    [
-      'a fractional incarnation',
-      { join: false, members: [{ id: 'x', address: 'x', state: 'alive', incarnation: 0.5 }] },
-    ],
-    [
-      'an oversized id',
-      {
-        join: false,
-        members: [{ id: 'x'.repeat(300), address: 'x', state: 'alive', incarnation: 0 }],
-      },
-    ],
+    ['an update as an object', { join: false, members: [{ id: 'x', address: 'x', state: 0 }] }],
+    ['a negative incarnation', sync(['x', 'x', 0, -1, ''])],
+    ['an unknown state', sync(['x', 'x', 7, 0, ''])],
+    ['an empty id', sync(['', 'x', 0, 0, ''])],
+    ['a fractional incarnation', sync(['x', 'x', 0, 0.5, ''])],
+    ['an oversized id', sync(['x'.repeat(300), 'x', 0, 0, ''])],
+    ['a missing field', sync(['x', 'x', 0, 0])],
   ];
   for (const [what, message] of bad) {
     it(`refuses a sync with ${what} and changes nothing`, async () => {
@@ -75,12 +60,7 @@ describe('hostile and malformed messages', () => {
 
   it('refuses a ping with too many updates', async () => {
     const [a, b] = await twoNodes();
-    const updates = Array.from({ length: 600 }, (_, i) => ({
-      id: `n${i}`,
-      address: `n${i}`,
-      state: 'alive',
-      incarnation: 0,
-    }));
+    const updates = Array.from({ length: 600 }, (_, i) => [`n${i}`, `n${i}`, 0, 0, '']);
     await expectRejected(
       a.transport.request(b.address, PROTOCOL.ping, { target: b.id, updates }),
       'ERR_INVALID_MESSAGE',
@@ -100,7 +80,7 @@ describe('full member lists', () => {
     a.membership.on('update', (m) => {
       if (m.id === b.id) states.push(`${m.state}@${m.incarnation}`);
     });
-    const claim = { id: b.id, address: b.address, state: 'dead', incarnation: 0 };
+    const claim = [b.id, b.address, 2, 0, '']; // dead at incarnation 0
     let answered = false;
     void c.transport
       .request(a.address, PROTOCOL.sync, { join: false, members: [claim] })
@@ -119,7 +99,7 @@ describe('full member lists', () => {
     await cluster.startAll(nodes);
     await cluster.clock.runUntil(() => cluster!.complete(nodes), { timeoutMs: 2000 });
     const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
-    const claim = { id: b.id, address: b.address, state: 'dead', incarnation: 0 };
+    const claim = [b.id, b.address, 2, 0, '']; // dead at incarnation 0
     let answered = false;
     void c.transport
       .request(a.address, PROTOCOL.gossip, { updates: [claim] })
