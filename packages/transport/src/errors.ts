@@ -22,7 +22,8 @@ export type TransportErrorCode =
   | 'ERR_HANDSHAKE_TIMEOUT'
   | 'ERR_TLS'
   | 'ERR_TOO_MANY_STREAMS'
-  | 'ERR_TOO_MANY_REQUESTS';
+  | 'ERR_TOO_MANY_REQUESTS'
+  | 'ERR_SLOW_PEER';
 
 export class TransportError extends Error {
   override readonly name = 'TransportError';

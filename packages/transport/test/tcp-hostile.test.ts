@@ -136,6 +136,22 @@ describe('TcpTransport under hostile input', () => {
     await stillServes();
   });
 
+  it('drops a peer that sends requests but never reads the answers, before it buffers without bound', async () => {
+    const { server, stillServes } = await serverAndClient();
+    const answer = Buffer.alloc(1024 * 1024, 1);
+    server.handle('big', () => answer);
+    const socket = await rawHandshake(portOf(server), { id: 'hoarder', clusterId: 'dfs' });
+    socket.on('error', () => undefined);
+    socket.pause(); // never reads the answers
+    for (let id = 1; id <= 200; id++)
+      socket.write(controlFrame({ t: 'req', id, p: 'big', b: null }));
+    await pollUntil(() => server.stats().rejects.ERR_SLOW_PEER === 1);
+    // 200 MiB were asked for; the connection went once its backlog passed the bound (< 64 MiB).
+    expect(server.stats().bytesOut).toBeLessThan(64 * 1024 * 1024);
+    await stillServes();
+    socket.destroy();
+  });
+
   it('stops writing to a peer that stops reading mid-stream, and keeps serving others', async () => {
     const { server, stillServes } = await serverAndClient();
     let offered = 0;

@@ -703,8 +703,26 @@ export class PeerConnection implements StreamLink {
   }
 
   #writeFrame(frame: Buffer): void {
+    if (this.socket.writableLength > this.#maxBacklogBytes()) {
+      // A peer that sends requests but never reads the answers would otherwise make us buffer
+      // them without bound. Stream data cannot get here (credit and the drain wait bound it).
+      this.reject(
+        'ERR_SLOW_PEER',
+        `peer is not reading: ${this.socket.writableLength} bytes queued`,
+      );
+      return;
+    }
     this.#host.counters.framesOut++;
     this.#write(frame);
+  }
+
+  /**
+   * Most a healthy connection can have queued: one 64 KiB data frame per stream past the socket's
+   * high-water mark, plus generous room for control frames.
+   */
+  #maxBacklogBytes(): number {
+    const { maxStreamsPerConnection, maxFrameBytes } = this.#host.limits;
+    return maxStreamsPerConnection * 64 * 1024 + 2 * maxFrameBytes + 16 * 1024 * 1024;
   }
 
   #write(bytes: Buffer): void {
