@@ -321,6 +321,12 @@ export function createApiListener(
           signal,
         });
       } catch (error) {
+        if (controller.signal.aborted || res.destroyed) {
+          // The client went away mid-request: nobody to answer, nothing wrong with the node.
+          logger.debug({ err: error, method, url: req.url }, 'client disconnected');
+          res.destroy();
+          return;
+        }
         const answer = answerFor(error);
         if (answer.status === 500)
           logger.error({ err: error, method, url: req.url }, 'request failed');
