@@ -83,13 +83,23 @@ describe('TcpTransport under hostile input', () => {
     );
     await closed(socket);
     expect(server.stats().rejects.ERR_FRAME_TOO_LARGE).toBe(1);
-    // Same after a completed handshake.
+    // Before authentication even 64 KiB is too much: nobody unauthenticated gets to make us buffer.
+    const early = await connectRaw(portOf(server));
+    early.on('error', () => undefined);
+    early.resume();
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(64 * 1024 + 1, 0);
+    header[4] = FrameType.Control;
+    early.write(Buffer.concat([PEER_PROTOCOL_MAGIC, header]));
+    await closed(early);
+    expect(server.stats().rejects.ERR_FRAME_TOO_LARGE).toBe(2);
+    // After a completed handshake the configured limit applies.
     const authed = await rawHandshake(portOf(server), { id: 'evil', clusterId: 'dfs' });
     authed.on('error', () => undefined);
     authed.resume();
     authed.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1]));
     await closed(authed);
-    expect(server.stats().rejects.ERR_FRAME_TOO_LARGE).toBe(2);
+    expect(server.stats().rejects.ERR_FRAME_TOO_LARGE).toBe(3);
     await stillServes();
   });
 

@@ -55,6 +55,9 @@ export interface ConnectionHost {
 
 type State = 'magic' | 'hello' | 'auth' | 'ready' | 'closed';
 
+/** Handshake messages are a few hundred bytes; nothing bigger is accepted before authentication. */
+const HANDSHAKE_MAX_FRAME_BYTES = 4096;
+
 interface PendingCall {
   settle(error: TransportError | undefined, value: unknown): void;
 }
@@ -105,7 +108,8 @@ export class PeerConnection implements StreamLink {
     this.role = options.role;
     this.remoteAddress = options.remoteAddress;
     this.dialAddress = options.dialAddress;
-    this.#decoder = new FrameDecoder(options.host.limits.maxFrameBytes, (streamId, piece, start) =>
+    // Until the peer has authenticated, it may not make us buffer more than a handshake needs.
+    this.#decoder = new FrameDecoder(HANDSHAKE_MAX_FRAME_BYTES, (streamId, piece, start) =>
       this.#onStreamData(streamId, piece, start),
     );
     // Dialers use odd stream ids and acceptors even ones, so both may open streams without clashing.
@@ -403,6 +407,7 @@ export class PeerConnection implements StreamLink {
         }
         const hello = this.#remoteHello as HelloMessage;
         this.#state = 'ready';
+        this.#decoder.setMaxPayloadBytes(this.#host.limits.maxFrameBytes);
         this.#handshakeTimer?.cancel();
         this.#peer = Object.freeze({ id: hello.id, address: hello.a });
         this.#host.connectionReady(this);

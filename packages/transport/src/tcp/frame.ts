@@ -52,7 +52,7 @@ export type DataSink = (streamId: number, piece: Buffer, frameStart: boolean) =>
  * copied by the decoder; control frames (small) are delivered whole.
  */
 export class FrameDecoder {
-  readonly #maxPayloadBytes: number;
+  #maxPayloadBytes: number;
   readonly #dataSink: DataSink | undefined;
   #chunks: Buffer[] = [];
   #buffered = 0;
@@ -63,6 +63,11 @@ export class FrameDecoder {
   constructor(maxPayloadBytes: number, dataSink?: DataSink) {
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#dataSink = dataSink;
+  }
+
+  /** Changes the frame size limit for frames not yet started (e.g. once a handshake is done). */
+  setMaxPayloadBytes(bytes: number): void {
+    this.#maxPayloadBytes = bytes;
   }
 
   /** Bytes received but not yet delivered. */
