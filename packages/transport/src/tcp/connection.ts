@@ -92,6 +92,7 @@ export class PeerConnection implements StreamLink {
   readonly #opens = new Map<number, PendingCall>();
   readonly #incoming = new Map<number, CallContext>();
   readonly #streams = new Map<number, TcpStream>();
+  #runningOneWay = 0;
   #sentGoaway = false;
   #receivedGoaway = false;
   #lastActivity: number;
@@ -420,9 +421,7 @@ export class PeerConnection implements StreamLink {
   #onSession(message: SessionMessage): void {
     switch (message.t) {
       case 'msg':
-        this.#host.handlers
-          .invoke(message.p, message.b, new CallContext(this.#peer as PeerInfo))
-          .catch(() => undefined);
+        this.#onOneWay(message.p, message.b);
         return;
       case 'req':
         this.#onRequest(message.id, message.p, message.b);
@@ -474,6 +473,21 @@ export class PeerConnection implements StreamLink {
         this.#maybeFinishDrain();
         return;
     }
+  }
+
+  /**
+   * One-way messages share the request limit: past it they are dropped (they promise no delivery),
+   * so a flood of them cannot pile up unfinished handlers.
+   */
+  #onOneWay(protocol: string, body: unknown): void {
+    if (this.#runningOneWay >= this.#host.limits.maxConcurrentRequestsPerConnection) return;
+    this.#runningOneWay++;
+    const done = (): void => {
+      this.#runningOneWay--;
+    };
+    this.#host.handlers
+      .invoke(protocol, body, new CallContext(this.#peer as PeerInfo))
+      .then(done, done);
   }
 
   #onRequest(id: number, protocol: string, body: unknown): void {
