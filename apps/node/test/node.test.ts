@@ -1,0 +1,89 @@
+/**
+ * The composed node in-process: two nodes on 127.0.0.1 port 0 (real TCP, real store), joined
+ * through the first; files spread; close() leaves the cluster and releases everything.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterEach, expect, it } from 'vitest';
+import { parseArguments, type NodeConfig } from '../src/cli/options.js';
+import { startNode, type RunningNode } from '../src/node.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function config(args: string[]): Promise<NodeConfig> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'dfs-node-test-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const parsed = parseArguments(
+    [...args, '--data', dir, '--probe-interval', '100ms', '--anti-entropy-interval', '200ms'],
+    {
+      env: {},
+      cwd: dir,
+      stderrIsTty: false,
+    },
+  );
+  if (parsed.kind !== 'run') throw new Error(parsed.stderr);
+  return parsed.config;
+}
+
+async function start(args: string[]): Promise<RunningNode> {
+  const node = await startNode({ config: await config(args), logger: pino({ level: 'silent' }) });
+  cleanups.push(() => node.close());
+  return node;
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+it('two nodes on port 0 join, spread a file, and the second sees the first leave', async () => {
+  const a = await start(['127.0.0.1:0']);
+  expect(a.address).toMatch(/^127\.0\.0\.1:\d+$/);
+  expect(a.address).not.toBe('127.0.0.1:0');
+  expect(a.apiAddress).toBe(a.address);
+  const b = await start(['127.0.0.1:0', a.address]);
+  const members = async (node: RunningNode) =>
+    (
+      (await (await fetch(`http://${node.apiAddress}/v1/cluster`)).json()) as {
+        members: { id: string; state: string }[];
+      }
+    ).members;
+  await eventually(async () =>
+    (await members(a)).some((m) => m.id === b.id && m.state === 'alive'),
+  );
+
+  const put = await fetch(`http://${a.apiAddress}/v1/files/shared/doc.txt?w=2&timeout=10s`, {
+    method: 'PUT',
+    body: 'both',
+  });
+  expect(put.status).toBe(201);
+  const got = await fetch(`http://${b.apiAddress}/v1/files/shared/doc.txt`);
+  expect(await got.text()).toBe('both');
+
+  await a.close();
+  await eventually(async () => (await members(b)).some((m) => m.id === a.id && m.state === 'left'));
+  // Closing twice is harmless.
+  await a.close();
+});
+
+it('--api serves HTTP on its own port while peers use the listen port', async () => {
+  const node = await start(['127.0.0.1:0', '--api', '127.0.0.1:0']);
+  expect(node.apiAddress).not.toBe(node.address);
+  const health = await fetch(`http://${node.apiAddress}/v1/health`);
+  expect(health.status).toBe(200);
+  await expect(fetch(`http://${node.address}/v1/health`)).rejects.toThrow();
+});
+
+it('a seed that does not answer does not stop the node from serving', async () => {
+  const node = await start(['127.0.0.1:0', '127.0.0.1:9']);
+  const health = await fetch(`http://${node.apiAddress}/v1/health`);
+  expect(await health.json()).toMatchObject({ status: 'ok', members: 1 });
+});
