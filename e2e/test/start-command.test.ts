@@ -1,4 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import {
   Cluster,
@@ -71,22 +74,15 @@ it('warns at start when the API is reachable beyond loopback without a token', a
 
 it('pnpm --filter apps/node start runs the node (relative --data resolved where the user ran it)', async () => {
   const port = await freePort();
-  const dataDir = await cluster.dataDir();
-  const child = spawn(
-    'pnpm',
-    [
-      '--filter',
-      'apps/node',
-      'start',
-      '--',
-      `127.0.0.1:${port}`,
-      '--data',
-      dataDir,
-      '--log-level',
-      'warn',
-    ],
-    { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  // Run pnpm from a directory inside the workspace (git-ignored), with a relative --data.
+  const cwd = path.join(repoRoot, 'node_modules', '.cache', `dfs-e2e-${port}`);
+  await mkdir(cwd, { recursive: true });
+  const args = ['--filter', 'apps/node', 'start', '--', `127.0.0.1:${port}`, '--data', 'node-data'];
+  const child = spawn('pnpm', [...args, '--log-level', 'warn'], {
+    cwd,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
@@ -112,9 +108,11 @@ it('pnpm --filter apps/node start runs the node (relative --data resolved where 
     });
     const health = await fetch(`http://127.0.0.1:${port}/v1/health`);
     expect(health.status).toBe(200);
+    expect(existsSync(path.join(cwd, 'node-data', 'node.json'))).toBe(true);
   } finally {
     // pnpm runs the node as a grandchild: signal the whole process group.
     if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
   }
   await exited;
+  await rm(cwd, { recursive: true, force: true });
 });
