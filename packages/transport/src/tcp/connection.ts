@@ -5,24 +5,17 @@ import { TransportError } from '../errors.js';
 import { CallContext, fromWireError, toWireError, type HandlerRegistry } from '../handlers.js';
 import type { CallOptions, PeerInfo } from '../types.js';
 import { FrameDecoder, FrameType, dataFrameHeader, type Frame } from './frame.js';
-import {
-  PEER_PROTOCOL_MAGIC,
-  PROTOCOL_VERSION,
-  handshakeProof,
-  isPeerProtocol,
-  newNonce,
-  proofsMatch,
-  type HandshakeRole,
-} from './handshake.js';
+import { PEER_PROTOCOL_MAGIC, isPeerProtocol, type HandshakeRole } from './handshake.js';
+import { HandshakeState } from './handshake-state.js';
 import {
   controlFrame,
   handshakeMessageSchema,
   parseControl,
   sessionMessageSchema,
   type HandshakeMessage,
-  type HelloMessage,
   type SessionMessage,
 } from './messages.js';
+import { PendingCalls } from './pending-calls.js';
 import { TcpStream, type StreamLink } from './stream.js';
 import type { TransportCounters } from './counters.js';
 
@@ -53,14 +46,10 @@ export interface ConnectionHost {
   connectionRejected(connection: PeerConnection, code: string, message: string): void;
 }
 
-type State = 'magic' | 'hello' | 'auth' | 'ready' | 'closed';
+type State = 'magic' | 'handshake' | 'ready' | 'closed';
 
 /** Handshake messages are a few hundred bytes; nothing bigger is accepted before authentication. */
 const HANDSHAKE_MAX_FRAME_BYTES = 4096;
-
-interface PendingCall {
-  settle(error: TransportError | undefined, value: unknown): void;
-}
 
 /**
  * One authenticated, multiplexed connection: the handshake state machine, then calls and streams.
@@ -76,10 +65,9 @@ export class PeerConnection implements StreamLink {
   readonly dialAddress: string | undefined;
   readonly #host: ConnectionHost;
   readonly #decoder: FrameDecoder;
-  readonly #localNonce = newNonce();
+  readonly #handshake: HandshakeState;
   #state: State = 'magic';
   #magicSeen: Buffer = Buffer.alloc(0);
-  #remoteHello: HelloMessage | undefined;
   #peer: PeerInfo | undefined;
   #handshakeTimer: Timer | undefined;
   #drainTimer: Timer | undefined;
@@ -88,8 +76,8 @@ export class PeerConnection implements StreamLink {
   #closeError: TransportError | undefined;
   #nextCallId = 1;
   #nextStreamId: number;
-  readonly #pending = new Map<number, PendingCall>();
-  readonly #opens = new Map<number, PendingCall>();
+  readonly #pending: PendingCalls;
+  readonly #opens: PendingCalls;
   readonly #incoming = new Map<number, CallContext>();
   readonly #streams = new Map<number, TcpStream>();
   #runningOneWay = 0;
@@ -109,6 +97,9 @@ export class PeerConnection implements StreamLink {
     this.role = options.role;
     this.remoteAddress = options.remoteAddress;
     this.dialAddress = options.dialAddress;
+    this.#handshake = new HandshakeState(options.role, options.host);
+    this.#pending = new PendingCalls(options.host.clock, () => this.#maybeFinishDrain());
+    this.#opens = new PendingCalls(options.host.clock, () => this.#maybeFinishDrain());
     // Until the peer has authenticated, it may not make us buffer more than a handshake needs.
     this.#decoder = new FrameDecoder(HANDSHAKE_MAX_FRAME_BYTES, (streamId, piece, start) =>
       this.#onStreamData(streamId, piece, start),
@@ -163,7 +154,7 @@ export class PeerConnection implements StreamLink {
       });
     });
     this.socket.on('close', () => this.#shutdown(this.#closeError));
-    if (this.role === 'dialer') this.#write(Buffer.concat([PEER_PROTOCOL_MAGIC, this.#hello()]));
+    if (this.role === 'dialer') this.#write(this.#handshake.opening());
     if (firstBytes !== undefined && firstBytes.length > 0) this.#onBytes(firstBytes);
   }
 
@@ -183,8 +174,7 @@ export class PeerConnection implements StreamLink {
     this.#assertUsable();
     const id = this.#nextCallId++;
     const frame = this.#encodeControl({ t: 'req', id, p: protocol, b: message });
-    return this.#track(
-      this.#pending,
+    return this.#pending.track(
       id,
       options,
       timeoutMs,
@@ -210,8 +200,7 @@ export class PeerConnection implements StreamLink {
     const frame = this.#encodeControl({ t: 'open', s: id, p: protocol, h: header });
     const stream = this.#newStream(id);
     try {
-      await this.#track(
-        this.#opens,
+      await this.#opens.track(
         id,
         options,
         timeoutMs,
@@ -259,8 +248,7 @@ export class PeerConnection implements StreamLink {
     const error = new TransportError(code, message);
     this.#closeError ??= error;
     if (notifyPeer && this.#state !== 'ready' && !this.socket.destroyed) {
-      const prefix =
-        this.role === 'acceptor' && this.#state !== 'auth' ? PEER_PROTOCOL_MAGIC : null;
+      const prefix = this.#handshake.sentMagic ? null : PEER_PROTOCOL_MAGIC;
       const frame = controlFrame({ t: 'reject', code, m: message });
       this.socket.end(prefix === null ? frame : Buffer.concat([prefix, frame]));
       // A peer that never reads must not keep the socket: give the reject a moment, then drop it.
@@ -336,7 +324,7 @@ export class PeerConnection implements StreamLink {
         return;
       }
       if (this.#magicSeen.length < PEER_PROTOCOL_MAGIC.length) return;
-      this.#state = 'hello';
+      this.#state = 'handshake';
     }
     try {
       this.#decoder.push(rest, (frame) => this.#onFrame(frame));
@@ -364,57 +352,25 @@ export class PeerConnection implements StreamLink {
   }
 
   #onHandshake(message: HandshakeMessage): void {
-    switch (message.t) {
-      case 'reject':
-        this.reject(message.code, `the peer refused the connection: ${message.m}`, false);
+    const step = this.#handshake.receive(message);
+    switch (step.kind) {
+      case 'send':
+        this.#write(step.bytes);
         return;
-      case 'hello': {
-        if (this.#state !== 'hello') throw unexpected('hello');
-        const { clusterId, id } = this.#host;
-        if (message.v !== PROTOCOL_VERSION) {
-          this.reject(
-            'ERR_PROTOCOL_VERSION',
-            `peer speaks version ${message.v}, we speak ${PROTOCOL_VERSION}`,
-          );
-          return;
-        }
-        if (message.c !== clusterId) {
-          this.reject(
-            'ERR_CLUSTER_MISMATCH',
-            `peer is in cluster "${message.c}", we are in "${clusterId}"`,
-          );
-          return;
-        }
-        if (message.id === id) {
-          this.reject('ERR_HANDSHAKE', 'connected to ourselves');
-          return;
-        }
-        this.#remoteHello = message;
-        this.#state = 'auth';
-        const auth = controlFrame({ t: 'auth', p: this.#proof(this.role) });
-        this.#write(
-          this.role === 'acceptor'
-            ? Buffer.concat([PEER_PROTOCOL_MAGIC, this.#hello(), auth])
-            : auth,
-        );
+      case 'refuse':
+        this.reject(step.code, step.message);
         return;
-      }
-      case 'auth': {
-        if (this.#state !== 'auth') throw unexpected('auth');
-        const remoteRole: HandshakeRole = this.role === 'dialer' ? 'acceptor' : 'dialer';
-        if (!proofsMatch(this.#proof(remoteRole), message.p)) {
-          this.reject('ERR_AUTH', 'the peer does not know the cluster secret');
-          return;
-        }
-        const hello = this.#remoteHello as HelloMessage;
+      case 'refused':
+        this.reject(step.code, `the peer refused the connection: ${step.message}`, false);
+        return;
+      case 'ready':
         this.#state = 'ready';
         this.#decoder.setMaxPayloadBytes(this.#host.limits.maxFrameBytes);
         this.#handshakeTimer?.cancel();
-        this.#peer = Object.freeze({ id: hello.id, address: hello.a });
+        this.#peer = step.peer;
         this.#host.connectionReady(this);
         this.#ready?.resolve();
         return;
-      }
     }
   }
 
@@ -427,11 +383,10 @@ export class PeerConnection implements StreamLink {
         this.#onRequest(message.id, message.p, message.b);
         return;
       case 'res':
-        this.#settle(this.#pending, message.id, undefined, message.b);
+        this.#pending.settle(message.id, undefined, message.b);
         return;
       case 'err':
-        this.#settle(
-          this.#pending,
+        this.#pending.settle(
           message.id,
           fromWireError({ code: message.code, message: message.m }),
           undefined,
@@ -446,11 +401,10 @@ export class PeerConnection implements StreamLink {
         this.#onOpen(message.s, message.p, message.h);
         return;
       case 'accept':
-        this.#settle(this.#opens, message.s, undefined, undefined);
+        this.#opens.settle(message.s, undefined, undefined);
         return;
       case 'refuse': {
-        this.#settle(
-          this.#opens,
+        this.#opens.settle(
           message.s,
           fromWireError({ code: message.code, message: message.m }),
           undefined,
@@ -581,57 +535,6 @@ export class PeerConnection implements StreamLink {
     return stream;
   }
 
-  #track(
-    table: Map<number, PendingCall>,
-    id: number,
-    options: CallOptions,
-    timeoutMs: number,
-    write: () => void,
-    cancelRemote: () => void,
-  ): Promise<unknown> {
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    return new Promise<unknown>((resolve, reject) => {
-      const onAbort = (): void => {
-        table.delete(id);
-        cancelRemote();
-        finish(abortError(signal as AbortSignal), undefined);
-        this.#maybeFinishDrain();
-      };
-      const timer = this.#host.clock.setTimeout(() => {
-        table.delete(id);
-        cancelRemote();
-        finish(
-          new TransportError('ERR_TIMEOUT', `call timed out after ${timeoutMs} ms`),
-          undefined,
-        );
-        this.#maybeFinishDrain();
-      }, timeoutMs);
-      const finish = (error: TransportError | undefined, value: unknown): void => {
-        timer.cancel();
-        signal?.removeEventListener('abort', onAbort);
-        if (error === undefined) resolve(value);
-        else reject(error);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      table.set(id, { settle: finish });
-      write();
-    });
-  }
-
-  #settle(
-    table: Map<number, PendingCall>,
-    id: number,
-    error: TransportError | undefined,
-    value: unknown,
-  ): void {
-    const call = table.get(id);
-    if (call === undefined) return; // an answer after we gave up: harmless
-    table.delete(id);
-    call.settle(error, value);
-    this.#maybeFinishDrain();
-  }
-
   #maybeFinishDrain(): void {
     if (
       this.#sentGoaway &&
@@ -657,11 +560,8 @@ export class PeerConnection implements StreamLink {
       error ??
       new TransportError('ERR_CONNECTION_CLOSED', `connection to ${this.remoteAddress} closed`);
     this.#ready?.reject(reason);
-    for (const table of [this.#pending, this.#opens]) {
-      const calls = [...table.values()];
-      table.clear();
-      for (const call of calls) call.settle(reason, undefined);
-    }
+    this.#pending.failAll(reason);
+    this.#opens.failAll(reason);
     for (const context of this.#incoming.values()) context.abort(reason);
     this.#incoming.clear();
     const streams = [...this.#streams.values()];
@@ -674,32 +574,6 @@ export class PeerConnection implements StreamLink {
     if (this.#state !== 'ready') {
       throw new TransportError('ERR_CONNECTION_CLOSED', 'connection is not open');
     }
-  }
-
-  #hello(): Buffer {
-    const { clusterId, id, address } = this.#host;
-    return controlFrame({
-      t: 'hello',
-      v: PROTOCOL_VERSION,
-      c: clusterId,
-      id,
-      a: address,
-      n: this.#localNonce,
-    });
-  }
-
-  #proof(role: HandshakeRole): Buffer {
-    const remote = this.#remoteHello as HelloMessage;
-    const dialer = this.role === 'dialer';
-    return handshakeProof({
-      secret: this.#host.secret,
-      role,
-      dialerNonce: dialer ? this.#localNonce : remote.n,
-      acceptorNonce: dialer ? remote.n : this.#localNonce,
-      dialerId: dialer ? this.#host.id : remote.id,
-      acceptorId: dialer ? remote.id : this.#host.id,
-      clusterId: this.#host.clusterId,
-    });
   }
 
   #encodeControl(message: SessionMessage): Buffer {
@@ -764,12 +638,4 @@ export class PeerConnection implements StreamLink {
       this.socket.uncork();
     });
   }
-}
-
-function unexpected(what: string): TransportError {
-  return new TransportError('ERR_MALFORMED_FRAME', `unexpected ${what} message in the handshake`);
-}
-
-function abortError(signal: AbortSignal): TransportError {
-  return new TransportError('ERR_ABORTED', 'the call was aborted', { cause: signal.reason });
 }
