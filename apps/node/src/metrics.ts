@@ -18,8 +18,19 @@ export interface ReplicationCounters {
   antiEntropyRounds: number;
 }
 
+/** Peer-transport counters (TcpTransport's `stats()`). */
+export interface PeerTransportCounters {
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  rejects: Record<string, number>;
+  openConnections: number;
+}
+
 export interface MetricSources {
   localStats(): { files: number; bytes: number };
+  transport?(): PeerTransportCounters;
   /** Member count per state (alive, suspect, dead, left). */
   membersByState(): Record<string, number>;
   replication?(): ReplicationCounters;
@@ -114,6 +125,60 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
     announce_received: s.announcementsReceived,
     anti_entropy_round: s.antiEntropyRounds,
   }));
+  const transportStats = (): PeerTransportCounters | undefined => sources?.transport?.();
+  const mirroredTransport = (
+    name: string,
+    help: string,
+    labelName: string,
+    pick: (stats: PeerTransportCounters) => Record<string, number>,
+  ): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: [labelName],
+      registers: [registry],
+      collect() {
+        const stats = transportStats();
+        if (!stats) return;
+        this.reset();
+        for (const [label, value] of Object.entries(pick(stats)))
+          this.inc({ [labelName]: label }, value);
+      },
+    });
+  };
+  mirroredTransport(
+    'dfs_peer_frames_total',
+    'Peer-protocol frames (every gossip, probe and transfer message)',
+    'direction',
+    (t) => ({
+      in: t.framesIn,
+      out: t.framesOut,
+    }),
+  );
+  mirroredTransport(
+    'dfs_peer_bytes_total',
+    'Peer-protocol bytes on the wire',
+    'direction',
+    (t) => ({
+      in: t.bytesIn,
+      out: t.bytesOut,
+    }),
+  );
+  mirroredTransport(
+    'dfs_peer_rejects_total',
+    'Peer connections refused or dropped, by reason',
+    'code',
+    (t) => t.rejects,
+  );
+  new Gauge({
+    name: 'dfs_peer_connections',
+    help: 'Authenticated peer connections open now',
+    registers: [registry],
+    collect() {
+      const stats = transportStats();
+      if (stats) this.set(stats.openConnections);
+    },
+  });
   new Gauge({
     name: 'dfs_transfers_active',
     help: 'File bodies being pulled from peers right now',

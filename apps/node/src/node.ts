@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { createMembership, type Membership } from '@dfs/peer-discovery';
 import { openStore } from '@dfs/store';
-import { systemClock, systemRandom, type Clock, type Random, type Transport } from '@dfs/transport';
+import { systemClock, systemRandom, type Clock, type Random } from '@dfs/transport';
 import type { NodeConfig } from './cli/options.js';
 import {
   createApiListener,
@@ -144,7 +144,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     armHttpTimeouts(httpServer);
     const address = config.advertise ?? hostPort(config.listen.host, bound.port);
 
-    const transport: Transport & PeerConnectionSink = await createPeerTransport({
+    const transport = await createPeerTransport({
       id: identity.id,
       address,
       secret: config.secret,
@@ -195,6 +195,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       localStats: () => files.localStats(),
       membersByState: () => countByState(members),
       replication: () => files.stats(),
+      transport: () => transport.stats(),
     });
     const cluster = (): ClusterView => clusterView(members, clock);
     httpServer.on(

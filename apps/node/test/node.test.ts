@@ -67,6 +67,11 @@ it('two nodes on port 0 join, spread a file, and the second sees the first leave
   expect(put.status).toBe(201);
   const got = await fetch(`http://${b.apiAddress}/v1/files/shared/doc.txt`);
   expect(await got.text()).toBe('both');
+  const metrics = await (await fetch(`http://${a.apiAddress}/metrics`)).text();
+  expect(metrics).toMatch(/^dfs_peer_connections [1-9]/m);
+  expect(metrics).toMatch(/^dfs_peer_frames_total\{direction="out"\} [1-9]/m);
+  expect(metrics).toMatch(/^dfs_members\{state="alive"\} 2$/m);
+  expect(metrics).toMatch(/^dfs_files 1$/m);
 
   await a.close();
   await eventually(async () => (await members(b)).some((m) => m.id === a.id && m.state === 'left'));
