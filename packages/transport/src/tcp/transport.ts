@@ -405,6 +405,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
       throw new TransportError('ERR_TOO_MANY_CONNECTIONS', 'connection limit reached');
     }
     const { host, port } = parseAddress(address);
+    this.#startSweeper(); // a dial-only transport (never listened) still closes idle connections
     const tlsOptions = this.#options.tls;
     let socketError: (Error & { code?: string; syscall?: string }) | undefined;
     let secured = tlsOptions === undefined;
