@@ -1,0 +1,231 @@
+/**
+ * The file endpoints: PUT, GET, HEAD and DELETE of `/v1/files/<name>`, and the listing. Bodies move
+ * as streams end to end (request → store, store or peer → response); nothing here buffers a body.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FileInfo } from '../file-service.js';
+import { NodeError } from '../errors.js';
+import { nameProblem } from '../names.js';
+import { parseDuration } from '../cli/units.js';
+import type { ApiOptions, RequestContext } from './api.js';
+import { decideRange } from './range.js';
+import { sendJson } from './respond.js';
+import { uploadBody } from './upload-body.js';
+
+const FILES_PREFIX = '/v1/files/';
+const MAX_LIST_LIMIT = 1000;
+const DEFAULT_LIST_LIMIT = 100;
+
+export type FileRoute = (ctx: RequestContext) => Promise<void>;
+
+export function createFileRoutes(options: ApiOptions): {
+  list: FileRoute;
+  putFile: FileRoute;
+  getFile: FileRoute;
+  headFile: FileRoute;
+  deleteFile: FileRoute;
+} {
+  const { files, metrics } = options;
+  const writeTimeoutMs = options.defaultWriteTimeoutMs ?? 10_000;
+
+  async function list({ res, query }: RequestContext): Promise<void> {
+    const limitText = query.get('limit');
+    const limit = limitText === null ? DEFAULT_LIST_LIMIT : Number(limitText);
+    if (!/^\d+$/.test(limitText ?? '1') || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new NodeError(
+        'ERR_BAD_REQUEST',
+        `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`,
+      );
+    }
+    const prefix = query.get('prefix') ?? undefined;
+    const cursor = query.get('cursor') || undefined;
+    const page = await files.list({
+      limit,
+      ...(prefix ? { prefix } : {}),
+      ...(cursor ? { cursor } : {}),
+    });
+    sendJson(res, 200, {
+      files: page.files.map((f) => ({
+        name: f.name,
+        size: f.size,
+        sha256: f.sha256,
+        version: f.version,
+        modified: f.modified,
+      })),
+      next: page.next ?? null,
+    });
+  }
+
+  async function putFile({ req, res, path, query, signal }: RequestContext): Promise<void> {
+    const name = fileName(path);
+    const wanted = parseHolders(query.get('w'));
+    const timeoutText = query.get('timeout');
+    const timeoutMs = timeoutText === null ? writeTimeoutMs : parseDuration(timeoutText);
+    if (timeoutMs === undefined || timeoutMs <= 0) {
+      throw new NodeError('ERR_BAD_REQUEST', `timeout "${timeoutText}" is not a duration like 5s`);
+    }
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > options.maxFileSize) {
+      // Refuse before reading a byte; close the connection since the body will not be drained.
+      res.setHeader('connection', 'close');
+      throw new NodeError(
+        'ERR_TOO_LARGE',
+        `body of ${declared} bytes exceeds the ${options.maxFileSize}-byte limit (--max-file-size)`,
+      );
+    }
+    const body = uploadBody(req);
+    let info: FileInfo;
+    try {
+      info = await files.put(name, body.stream, { signal, maxBytes: options.maxFileSize });
+    } catch (error) {
+      body.discardRest();
+      throw error;
+    }
+    metrics.httpBytes.inc({ direction: 'in' }, info.size);
+    const answer = { name: info.name, size: info.size, sha256: info.sha256, version: info.version };
+    if (wanted > 1) {
+      const reached = await files.waitForHolders(name, info.version, wanted, { timeoutMs, signal });
+      if (!reached) {
+        throw new NodeError(
+          'ERR_TIMEOUT',
+          `stored on this node, but ${wanted} holders were not reached within ${timeoutMs} ms; the write stands`,
+        );
+      }
+    }
+    sendJson(res, 201, answer, false, { etag: `"${info.sha256}"`, ...versionHeaders(info) });
+  }
+
+  async function getFile({ req, res, path, signal }: RequestContext): Promise<void> {
+    const name = fileName(path);
+    const rangeHeader = req.headers.range;
+    const ifNoneMatch = req.headers['if-none-match'];
+    let info = await files.stat(name, { signal });
+    if (info && ifNoneMatch !== undefined && etagMatches(ifNoneMatch, info.sha256)) {
+      res.writeHead(304, { etag: `"${info.sha256}"`, ...versionHeaders(info) });
+      res.end();
+      return;
+    }
+    if (!info && rangeHeader === undefined && ifNoneMatch === undefined) {
+      // Not in the local index: let the service find it on a peer in one go.
+      const { info: found, stream } = await files.read(name, { signal });
+      await sendBody(res, found, stream, undefined);
+      return;
+    }
+    if (!info) {
+      // A range or validator needs the size or hash first: read once to learn them.
+      const probe = await files.read(name, { signal });
+      probe.stream.destroy();
+      info = probe.info;
+      if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, info.sha256)) {
+        res.writeHead(304, { etag: `"${info.sha256}"`, ...versionHeaders(info) });
+        res.end();
+        return;
+      }
+    }
+    const decision = decideRange(rangeHeader, info.size);
+    if (decision.kind === 'unsatisfiable') {
+      throw new NodeError('ERR_RANGE', decision.reason, {
+        headers: { 'content-range': `bytes */${info.size}` },
+      });
+    }
+    const range = decision.kind === 'partial' ? decision.range : undefined;
+    const { info: served, stream } = await files.read(name, range ? { range, signal } : { signal });
+    await sendBody(res, served, stream, range);
+  }
+
+  async function sendBody(
+    res: ServerResponse,
+    info: FileInfo,
+    stream: Readable,
+    range: { start: number; end: number } | undefined,
+  ): Promise<void> {
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/octet-stream',
+      'accept-ranges': 'bytes',
+      etag: `"${info.sha256}"`,
+      'last-modified': new Date(info.modified).toUTCString(),
+      ...versionHeaders(info),
+    };
+    if (range) {
+      headers['content-range'] = `bytes ${range.start}-${range.end}/${info.size}`;
+      headers['content-length'] = range.end - range.start + 1;
+      res.writeHead(206, headers);
+    } else {
+      headers['content-length'] = info.size;
+      res.writeHead(200, headers);
+    }
+    // Never attach a 'data' listener to count bytes here: it would start the flow before pipeline.
+    // A verification failure mid-stream destroys the response: the client sees a short body
+    // against its Content-Length, never silently wrong bytes.
+    await pipeline(stream, res);
+    metrics.httpBytes.inc({ direction: 'out' }, Number(headers['content-length']));
+  }
+
+  async function headFile({ res, path, signal }: RequestContext): Promise<void> {
+    const name = fileName(path);
+    const info = await files.stat(name, { signal });
+    if (!info) throw new NodeError('ERR_NOT_FOUND', `no file named "${name}"`);
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': info.size,
+      'accept-ranges': 'bytes',
+      etag: `"${info.sha256}"`,
+      'last-modified': new Date(info.modified).toUTCString(),
+      ...versionHeaders(info),
+    });
+    res.end();
+  }
+
+  async function deleteFile({ res, path, signal }: RequestContext): Promise<void> {
+    const name = fileName(path);
+    if (!(await files.delete(name, { signal }))) {
+      throw new NodeError('ERR_NOT_FOUND', `no file named "${name}"`);
+    }
+    res.writeHead(204);
+    res.end();
+  }
+
+  return { list, putFile, getFile, headFile, deleteFile };
+}
+
+/** The file name from `/v1/files/<percent-encoded name>`, validated. */
+export function fileName(path: string): string {
+  let name: string;
+  try {
+    name = decodeURIComponent(path.slice(FILES_PREFIX.length));
+  } catch {
+    throw new NodeError('ERR_INVALID_NAME', 'name is not valid percent-encoded UTF-8');
+  }
+  const problem = nameProblem(name);
+  if (problem) throw new NodeError('ERR_INVALID_NAME', problem);
+  return name;
+}
+
+function parseHolders(text: string | null): number {
+  if (text === null) return 1;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1000) {
+    throw new NodeError(
+      'ERR_BAD_REQUEST',
+      `w must be a whole number from 1 to 1000, not "${text}"`,
+    );
+  }
+  return Number(text);
+}
+
+function etagMatches(header: string, sha256: string): boolean {
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${sha256}"`);
+}
+
+function versionHeaders(info: FileInfo): Record<string, string> {
+  return {
+    'x-dfs-size': String(info.size),
+    'x-dfs-sha256': info.sha256,
+    'x-dfs-version': info.version,
+    'x-dfs-holders': String(info.holders),
+    // Last-Modified has whole seconds; this keeps the version's millisecond.
+    'x-dfs-modified': String(info.modified),
+  };
+}
