@@ -157,6 +157,18 @@ describe('hostile input', () => {
     await stillServing();
   });
 
+  it('garbage after the peer-protocol magic (malformed frames, unauthenticated peers) closes that connection only', async () => {
+    const magic = Buffer.from([0xf0, 0x64, 0x66, 0x73]);
+    for (let i = 0; i < 5; i++) {
+      const reply = await rawExchange(
+        node.spec.port,
+        Buffer.concat([magic, randomBytes(64 + i * 4000)]),
+      );
+      expect(reply.startsWith('HTTP/')).toBe(false);
+    }
+    await stillServing();
+  });
+
   it('a client that never finishes its headers is cut off (slowloris) while others are served', async () => {
     const slow = rawExchange(
       node.spec.port,
