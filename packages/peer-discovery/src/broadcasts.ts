@@ -15,31 +15,36 @@ export interface GossipUpdate extends MemberUpdate {
   readonly from?: string | undefined;
 }
 
-interface Entry {
-  readonly update: GossipUpdate;
+interface Entry<T> {
+  readonly key: string;
+  readonly item: T;
   sends: number;
   /** Set when replaced, dropped or sent `limit` times; its bucket slots are then skipped. */
   gone: boolean;
 }
 
 /** A FIFO of entries; slots before `head` are consumed. */
-interface Bucket {
-  items: Entry[];
+interface Bucket<T> {
+  items: Entry<T>[];
   head: number;
 }
 
-export class BroadcastQueue {
+/**
+ * `T` is what goes on the wire (swim.ts queues the encoded tuple, so an update sent a dozen times
+ * is encoded once); `key` names the member it is about.
+ */
+export class BroadcastQueue<T> {
   /** `buckets[n]` holds the entries sent n times, oldest first (plus stale slots to skip). */
-  readonly #buckets: Bucket[] = [];
-  readonly #entries = new Map<string, Entry>();
+  readonly #buckets: Bucket<T>[] = [];
+  readonly #entries = new Map<string, Entry<T>>();
 
   get size(): number {
     return this.#entries.size;
   }
 
   /** Queue `update`, replacing any queued update about the same member. */
-  enqueue(update: GossipUpdate): void {
-    this.#put(update, 0);
+  enqueue(key: string, item: T): void {
+    this.#put(key, item, 0);
   }
 
   /**
@@ -48,8 +53,19 @@ export class BroadcastQueue {
    * sends instead of restarting the whole dissemination, which in a mass failure would multiply
    * the gossip by the number of confirmations.
    */
-  amend(update: GossipUpdate): void {
-    this.#put(update, this.#entries.get(update.id)?.sends ?? 0);
+  amend(key: string, item: T): void {
+    this.#put(key, item, this.#entries.get(key)?.sends ?? 0);
+  }
+
+  /**
+   * Count one send of the queued item about `key` without sending it, if `same(item)` (it is the
+   * claim a peer just repeated to us); drops it once that reaches `limit`.
+   */
+  countAsSent(key: string, same: (item: T) => boolean, limit: number): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || !same(entry.item)) return;
+    if (entry.sends + 1 >= limit) this.drop(key);
+    else this.#put(key, entry.item, entry.sends + 1);
   }
 
   /** Drop whatever is queued about `id`. */
@@ -64,21 +80,21 @@ export class BroadcastQueue {
    * Up to `max` updates for one outgoing message, least-sent first; each counts as one send and is
    * dropped from the queue after its `limit`-th.
    */
-  take(max: number, limit: number): GossipUpdate[] {
-    const out: GossipUpdate[] = [];
+  take(max: number, limit: number): T[] {
+    const out: T[] = [];
     if (this.#entries.size === 0) return out;
-    const promoted: Entry[] = [];
+    const promoted: Entry<T>[] = [];
     for (let sends = 0; sends < this.#buckets.length && out.length < max; sends++) {
-      const bucket = this.#buckets[sends] as Bucket;
+      const bucket = this.#buckets[sends] as Bucket<T>;
       const { items } = bucket;
       while (bucket.head < items.length && out.length < max) {
-        const entry = items[bucket.head++] as Entry;
+        const entry = items[bucket.head++] as Entry<T>;
         if (entry.gone || entry.sends !== sends) continue;
-        out.push(entry.update);
+        out.push(entry.item);
         entry.sends++;
         if (entry.sends >= limit) {
           entry.gone = true;
-          this.#entries.delete(entry.update.id);
+          this.#entries.delete(entry.key);
         } else {
           promoted.push(entry);
         }
@@ -93,16 +109,16 @@ export class BroadcastQueue {
     return out;
   }
 
-  #put(update: GossipUpdate, sends: number): void {
-    const previous = this.#entries.get(update.id);
+  #put(key: string, item: T, sends: number): void {
+    const previous = this.#entries.get(key);
     if (previous !== undefined) previous.gone = true;
-    const entry: Entry = { update, sends, gone: false };
-    this.#entries.set(update.id, entry);
+    const entry: Entry<T> = { key, item, sends, gone: false };
+    this.#entries.set(key, entry);
     this.#bucket(sends).items.push(entry);
   }
 
-  #bucket(sends: number): Bucket {
+  #bucket(sends: number): Bucket<T> {
     while (this.#buckets.length <= sends) this.#buckets.push({ items: [], head: 0 });
-    return this.#buckets[sends] as Bucket;
+    return this.#buckets[sends] as Bucket<T>;
   }
 }

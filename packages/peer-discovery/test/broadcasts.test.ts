@@ -12,8 +12,8 @@ const update = (id: string, incarnation = 0): MemberUpdate => ({
 
 describe('the broadcast queue', () => {
   it('sends each update `limit` times, then forgets it', () => {
-    const queue = new BroadcastQueue();
-    queue.enqueue(update('a'));
+    const queue = new BroadcastQueue<MemberUpdate>();
+    queue.enqueue('a', update('a'));
     expect(queue.take(10, 3)).toHaveLength(1);
     expect(queue.take(10, 3)).toHaveLength(1);
     expect(queue.take(10, 3)).toHaveLength(1);
@@ -22,20 +22,20 @@ describe('the broadcast queue', () => {
   });
 
   it('sends the least-sent first and at most `max` per message', () => {
-    const queue = new BroadcastQueue();
-    queue.enqueue(update('a'));
-    queue.enqueue(update('b'));
+    const queue = new BroadcastQueue<MemberUpdate>();
+    queue.enqueue('a', update('a'));
+    queue.enqueue('b', update('b'));
     expect(queue.take(1, 5).map((u) => u.id)).toEqual(['a']);
-    queue.enqueue(update('c'));
+    queue.enqueue('c', update('c'));
     expect(queue.take(2, 5).map((u) => u.id)).toEqual(['b', 'c']);
     expect(queue.take(3, 5).map((u) => u.id)).toEqual(['a', 'b', 'c']);
   });
 
   it('replaces older news about the same member and resets its count', () => {
-    const queue = new BroadcastQueue();
-    queue.enqueue(update('a', 0));
+    const queue = new BroadcastQueue<MemberUpdate>();
+    queue.enqueue('a', update('a', 0));
     queue.take(1, 2);
-    queue.enqueue(update('a', 1));
+    queue.enqueue('a', update('a', 1));
     expect(queue.size).toBe(1);
     expect(queue.take(5, 2)).toEqual([update('a', 1)]);
     expect(queue.take(5, 2)).toEqual([update('a', 1)]);
@@ -49,8 +49,8 @@ describe('the broadcast queue', () => {
         fc.integer({ min: 1, max: 8 }),
         fc.integer({ min: 1, max: 5 }),
         (ids, max, limit) => {
-          const queue = new BroadcastQueue();
-          for (const id of ids) queue.enqueue(update(id));
+          const queue = new BroadcastQueue<MemberUpdate>();
+          for (const id of ids) queue.enqueue(id, update(id));
           const sent = new Map<string, number>();
           for (let i = 0; i < 1000 && queue.size > 0; i++) {
             const batch = queue.take(max, limit);
@@ -67,20 +67,44 @@ describe('the broadcast queue', () => {
 
 describe('amending a queued update', () => {
   it('replaces the update but keeps its send count', () => {
-    const queue = new BroadcastQueue();
-    queue.enqueue({ ...update('a'), state: 'suspect', from: 'x' });
+    const queue = new BroadcastQueue<MemberUpdate>();
+    queue.enqueue('a', { ...update('a'), state: 'suspect', from: 'x' } as MemberUpdate);
     queue.take(5, 3);
     queue.take(5, 3);
-    queue.amend({ ...update('a'), state: 'suspect', from: 'y' });
+    queue.amend('a', { ...update('a'), state: 'suspect', from: 'y' } as MemberUpdate);
     expect(queue.take(5, 3)).toEqual([{ ...update('a'), state: 'suspect', from: 'y' }]);
     expect(queue.take(5, 3)).toEqual([]);
   });
 
   it('queues the update fresh when nothing about the member is queued', () => {
-    const queue = new BroadcastQueue();
-    queue.amend(update('b'));
+    const queue = new BroadcastQueue<MemberUpdate>();
+    queue.amend('b', update('b'));
     expect(queue.take(5, 2)).toEqual([update('b')]);
     expect(queue.take(5, 2)).toEqual([update('b')]);
     expect(queue.take(5, 2)).toEqual([]);
+  });
+});
+
+describe('hearing queued news again', () => {
+  it('counts as a send of that same claim, and drops it at the limit', () => {
+    const queue = new BroadcastQueue<MemberUpdate>();
+    queue.enqueue('a', update('a', 1));
+    queue.countAsSent('a', (u) => u.incarnation === 1, 3);
+    queue.countAsSent('a', (u) => u.incarnation === 1, 3);
+    expect(queue.take(5, 3)).toEqual([update('a', 1)]);
+    expect(queue.size).toBe(0);
+    queue.enqueue('b', update('b', 1));
+    queue.countAsSent('b', (u) => u.incarnation === 1, 2);
+    queue.countAsSent('b', (u) => u.incarnation === 1, 2);
+    expect(queue.size).toBe(0);
+  });
+
+  it('leaves a different claim about the member alone', () => {
+    const queue = new BroadcastQueue<MemberUpdate>();
+    queue.enqueue('a', update('a', 2));
+    queue.countAsSent('a', (u) => u.incarnation === 1, 2);
+    queue.countAsSent('missing', () => true, 2);
+    expect(queue.take(5, 2)).toEqual([update('a', 2)]);
+    expect(queue.take(5, 2)).toEqual([update('a', 2)]);
   });
 });

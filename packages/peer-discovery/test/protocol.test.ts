@@ -70,7 +70,7 @@ describe('hostile and malformed messages', () => {
 });
 
 describe('full member lists', () => {
-  it('take a dead claim about a member we talk to as a suspicion, which it refutes', async () => {
+  it('skip a dead claim about a member believed alive; the member refutes it when it hears', async () => {
     cluster = createCluster(17);
     const nodes = [await cluster.add(), await cluster.add(), await cluster.add()];
     await cluster.startAll(nodes);
@@ -81,16 +81,35 @@ describe('full member lists', () => {
       if (m.id === b.id) states.push(`${m.state}@${m.incarnation}`);
     });
     const claim = [b.id, b.address, 2, 0, '']; // dead at incarnation 0
-    let answered = false;
-    void c.transport
-      .request(a.address, PROTOCOL.sync, { join: false, members: [claim] })
-      .then(() => (answered = true));
-    await cluster.clock.runUntil(() => answered, { timeoutMs: 1000 });
-    expect(a.membership.member(b.id)?.state).toBe('suspect');
+    const tell = async (to: TestNode): Promise<void> => {
+      let answered = false;
+      void c.transport
+        .request(to.address, PROTOCOL.sync, { join: false, members: [claim] })
+        .then(() => (answered = true));
+      await cluster!.clock.runUntil(() => answered, { timeoutMs: 1000 });
+    };
+    await tell(a);
+    expect(a.membership.member(b.id)).toMatchObject({ state: 'alive', incarnation: 0 });
+    await tell(b);
+    expect(b.membership.self.incarnation).toBe(1);
     await cluster.clock.runUntil(() => a.membership.member(b.id)?.incarnation === 1, {
       timeoutMs: 3000,
     });
-    expect(states).toEqual(['suspect@0', 'alive@1']);
+    expect(states).toEqual(['alive@1']);
+  });
+
+  it('take a dead claim about a later incarnation than known as a suspicion', async () => {
+    cluster = createCluster(19);
+    const nodes = [await cluster.add(), await cluster.add(), await cluster.add()];
+    await cluster.startAll(nodes);
+    await cluster.clock.runUntil(() => cluster!.complete(nodes), { timeoutMs: 2000 });
+    const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+    let answered = false;
+    void c.transport
+      .request(a.address, PROTOCOL.sync, { join: false, members: [[b.id, b.address, 2, 5, '']] })
+      .then(() => (answered = true));
+    await cluster.clock.runUntil(() => answered, { timeoutMs: 1000 });
+    expect(a.membership.member(b.id)).toMatchObject({ state: 'suspect', incarnation: 5 });
   });
 
   it('take a dead claim at face value when delivered as gossip', async () => {
