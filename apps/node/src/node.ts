@@ -17,6 +17,8 @@ import {
   type Lifecycle,
   type MemberView,
 } from './http/api.js';
+import { sendError } from './http/errors.js';
+import { sendJson } from './http/respond.js';
 import { loadIdentity } from './identity.js';
 import { armHttpTimeouts, SharedListener, type PeerConnectionSink } from './listener.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
@@ -106,6 +108,13 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     cleanups.push(async () => {
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    });
+    // The port accepts connections before the engine exists; until the API is wired, every request
+    // gets a prompt 503 (health says "starting") instead of hanging.
+    const api: { handler?: http.RequestListener } = {};
+    httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (api.handler) api.handler(req, res);
+      else answerStarting(req, res, identity.id);
     });
 
     // The peer sink is attached once the transport exists; a peer that dials earlier is treated as
@@ -198,20 +207,17 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       transport: () => transport.stats(),
     });
     const cluster = (): ClusterView => clusterView(members, clock);
-    httpServer.on(
-      'request',
-      createApiListener({
-        files,
-        nodeId: identity.id,
-        lifecycle: () => lifecycle,
-        cluster,
-        metrics,
-        logger: log.child({ component: 'http' }),
-        maxFileSize: config.maxFileSize,
-        shutdown: shutdown.signal,
-        ...(config.apiToken ? { apiToken: config.apiToken } : {}),
-      }),
-    );
+    api.handler = createApiListener({
+      files,
+      nodeId: identity.id,
+      lifecycle: () => lifecycle,
+      cluster,
+      metrics,
+      logger: log.child({ component: 'http' }),
+      maxFileSize: config.maxFileSize,
+      shutdown: shutdown.signal,
+      ...(config.apiToken ? { apiToken: config.apiToken } : {}),
+    });
 
     await transport.listen();
     files.start();
@@ -246,6 +252,14 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     await runCleanups();
     throw error;
   }
+}
+
+function answerStarting(req: http.IncomingMessage, res: http.ServerResponse, id: string): void {
+  if (req.url === '/v1/health') {
+    sendJson(res, 503, { status: 'starting', id }, req.method === 'HEAD');
+    return;
+  }
+  sendError(res, 503, 'UNAVAILABLE', 'node is starting');
 }
 
 function countByState(membership: Membership): Record<string, number> {
