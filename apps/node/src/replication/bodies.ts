@@ -9,7 +9,7 @@
  * its bytes are deleted again.
  */
 import type { Duplex, Readable } from 'node:stream';
-import type { HandlerContext, PeerInfo, Random, Transport } from '@dfs/transport';
+import type { Clock, HandlerContext, PeerInfo, Random, Timer, Transport } from '@dfs/transport';
 import { shuffle } from '@dfs/transport';
 import type { ByteRange } from '../file-service.js';
 import { blobKey } from './blob-store.js';
@@ -38,6 +38,9 @@ export interface BodyHost {
 }
 
 export interface BodyReplicatorOptions {
+  clock: Clock;
+  /** See `ReplicationConfig.pushIdleTimeoutMs`. */
+  pushIdleTimeoutMs: number;
   transport: Transport;
   store: BlobStore;
   random: Random;
@@ -56,9 +59,13 @@ export class BodyReplicator {
   readonly #counters: ReplicationCounters;
   readonly #maxFileBytes: number;
   readonly #transfers: TransferQueue;
+  readonly #clock: Clock;
+  readonly #pushIdleTimeoutMs: number;
 
   constructor(host: BodyHost, options: BodyReplicatorOptions) {
     this.#host = host;
+    this.#clock = options.clock;
+    this.#pushIdleTimeoutMs = options.pushIdleTimeoutMs;
     this.#transport = options.transport;
     this.#store = options.store;
     this.#random = options.random;
@@ -180,8 +187,17 @@ export class BodyReplicator {
         key,
         async (signal) => {
           this.#counters.pushesReceived++;
+          let idle: Timer | undefined;
+          const armIdle = (): void => {
+            idle?.cancel();
+            idle = this.#clock.setTimeout(() => {
+              stream.destroy(new ReplicationError('ERR_TIMEOUT', 'push stalled'));
+            }, this.#pushIdleTimeoutMs);
+          };
+          armIdle();
           const counted = countingStage((n) => {
             this.#counters.bytesPushedIn += n;
+            armIdle();
           });
           stream.on('error', (error) => counted.destroy(error));
           stream.pipe(counted);
@@ -192,13 +208,22 @@ export class BodyReplicator {
               signal,
             });
           } finally {
+            idle?.cancel();
             stream.end();
           }
           return this.#claim(name, version, stored, origin);
         },
         { immediate: true },
       )
-      .catch(() => false);
+      .catch(() => false)
+      .then((claimed) => {
+        // A failed or unclaimable push: if the entry is known by now, pull it without waiting for
+        // the next housekeeping round.
+        const latest = this.#host.entry(name);
+        if (!claimed && latest?.version === version && !latest.local && !latest.deleted) {
+          this.schedulePull(latest);
+        }
+      });
   }
 
   /**

@@ -33,6 +33,11 @@ export interface ReplicationConfig {
    * later are skipped and pull instead). Bounds what an unreachable-but-listed peer costs a put.
    */
   pushOpenTimeoutMs: number;
+  /**
+   * A push that delivers no bytes for this long is abandoned (its bytes dropped) so a stalled
+   * origin cannot hold the version's transfer slot forever; the body is then pulled instead.
+   */
+  pushIdleTimeoutMs: number;
   /** Largest body accepted by `put` (ERR_TOO_LARGE) and pulled from a peer. */
   maxFileBytes: number;
   /**
@@ -60,6 +65,7 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
   tombstoneTtlMs: 7 * DAY_MS,
   pushPeers: 2,
   pushOpenTimeoutMs: 250,
+  pushIdleTimeoutMs: 10_000,
   maxFileBytes: 64 * 1024 ** 3,
   transferConcurrency: 8,
   scrubIntervalMs: 60 * 60 * 1000,

@@ -119,6 +119,8 @@ export class ReplicationEngine implements FileService {
         store: options.store,
         random: options.random,
         counters: this.#counters,
+        clock: options.clock,
+        pushIdleTimeoutMs: this.config.pushIdleTimeoutMs,
         maxFileBytes: this.config.maxFileBytes,
         transferConcurrency: this.config.transferConcurrency,
       },

@@ -116,15 +116,22 @@ export class TransferQueue {
 
   #start(job: Job): void {
     this.#running++;
+    // The key is released before the job's promise settles, so a caller reacting to the outcome
+    // (e.g. scheduling a pull after a failed push) can start a new transfer for it at once.
     job
       .task(job.controller.signal)
       .then(
-        (ok) => job.resolve(ok),
-        (error: unknown) => job.reject(error),
+        (ok) => {
+          this.#finish(job);
+          job.resolve(ok);
+        },
+        (error: unknown) => {
+          this.#finish(job);
+          job.reject(error);
+        },
       )
       .finally(() => {
         this.#running--;
-        this.#finish(job);
         if (this.#running === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
         this.#pump();
       });

@@ -108,6 +108,21 @@ describe('replication: push during upload', () => {
     expect(b!.engine.stats().transfersAvoided).toBe(0);
   });
 
+  it('a push that stalls is abandoned after the idle timeout and leaves nothing', async () => {
+    cluster = await TestCluster.create(2, { config: { pushPeers: 0, pushIdleTimeoutMs: 2_000 } });
+    const [a, b] = cluster.nodes;
+    const version = `000000000001.00000000.${a!.id}`;
+    const push = await cluster.drive(
+      a!.transport.openStream(b!.address, PROTOCOLS.push, { name: 'stall', version }).then(quiet),
+    );
+    push.write('a few bytes, then nothing');
+    await cluster.until(() => b!.engine.stats().bytesPushedIn > 0);
+    expect(b!.engine.stats().activeTransfers).toBe(1);
+    await cluster.clock.advance(2_500);
+    await cluster.until(() => b!.engine.stats().activeTransfers === 0);
+    expect(await b!.store.stat(blobKey('stall', version))).toBeUndefined();
+  });
+
   it("a push that does not come from the version's own node is refused", async () => {
     cluster = await TestCluster.create(2, { config: { pushPeers: 0 } });
     const [a, b] = cluster.nodes;
