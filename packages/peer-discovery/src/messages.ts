@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { GossipUpdate } from './broadcasts.js';
-import { MEMBER_STATES, type MemberState } from './members.js';
+import { MEMBER_STATES, type MemberState, type MemberUpdate } from './members.js';
 
 export const PROTOCOL = {
   /** Direct probe; answered with an ack carrying gossip. */
@@ -59,6 +59,19 @@ export function toWire(update: GossipUpdate): WireUpdate {
 export function fromWire([id, address, state, incarnation, from]: WireUpdate): GossipUpdate {
   const member = { id, address, state: MEMBER_STATES[state] as MemberState, incarnation };
   return from === '' ? member : { ...member, from };
+}
+
+const RANK_OF: Readonly<Record<MemberState, number>> = { alive: 0, suspect: 1, dead: 2, left: 3 };
+
+/**
+ * `compareUpdates(fromWire(wire), member)` without decoding: the state index is its rank. Lets the
+ * receiver drop old news — most of what arrives — without allocating anything.
+ */
+export function compareWire(wire: WireUpdate, member: MemberUpdate): number {
+  if (wire[3] !== member.incarnation) return wire[3] < member.incarnation ? -1 : 1;
+  const rank = wire[2] - RANK_OF[member.state];
+  if (rank !== 0) return rank;
+  return wire[1] < member.address ? -1 : wire[1] > member.address ? 1 : 0;
 }
 
 export function manyToWire(updates: readonly GossipUpdate[]): WireUpdate[] {

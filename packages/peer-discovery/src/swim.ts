@@ -38,6 +38,8 @@ import {
   PROTOCOL,
   syncResponseSchema,
   syncSchema,
+  compareWire,
+  fromWire,
   manyFromWire,
   manyToWire,
   toWire,
@@ -372,7 +374,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       );
       const ack = this.#parse(ackSchema, reply);
       this.#table.touch(target.id, this.#clock.now());
-      this.#mergeAll(manyFromWire(ack.updates), target.id);
+      this.#mergeAll(ack.updates, target.id);
       return true;
     } catch {
       return false;
@@ -391,7 +393,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
         },
       );
       const response = this.#parse(pingReqResponseSchema, reply);
-      this.#mergeAll(manyFromWire(response.updates), helper.id);
+      this.#mergeAll(response.updates, helper.id);
       if (response.ok) this.#table.touch(target.id, this.#clock.now());
       return response.ok;
     } catch {
@@ -442,12 +444,12 @@ export class Membership extends TypedEmitter<MembershipEvents> {
         );
       }
       this.#table.touch(context.peer.id, this.#clock.now());
-      this.#mergeAll(manyFromWire(ping.updates), context.peer.id);
+      this.#mergeAll(ping.updates, context.peer.id);
       return { updates: this.#piggyback() };
     });
     this.#transport.handle(PROTOCOL.pingReq, async (message, context) => {
       const request = this.#parse(pingReqSchema, message);
-      this.#mergeAll(manyFromWire(request.updates), context.peer.id);
+      this.#mergeAll(request.updates, context.peer.id);
       const ok = await this.#ping(request.target, this.#config.probeTimeoutMs);
       return { ok, updates: this.#piggyback() };
     });
@@ -461,7 +463,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     this.#transport.handle(PROTOCOL.gossip, (message, context) => {
       const gossip = this.#parse(gossipSchema, message);
       this.#table.touch(context.peer.id, this.#clock.now());
-      this.#mergeAll(manyFromWire(gossip.updates), context.peer.id);
+      this.#mergeAll(gossip.updates, context.peer.id);
       return null;
     });
   }
@@ -499,9 +501,22 @@ export class Membership extends TypedEmitter<MembershipEvents> {
 
   // ---- merging -------------------------------------------------------------------------------
 
-  #mergeAll(updates: readonly GossipUpdate[], sender: string | undefined): void {
+  /** Merge gossiped updates; old news is recognised on the wire form and dropped unparsed. */
+  #mergeAll(updates: readonly WireUpdate[], sender: string | undefined): void {
     if (this.#phase === 'stopped') return;
-    for (const update of updates) this.#merge(update, sender);
+    const selfId = this.#table.selfId;
+    for (const wire of updates) {
+      const known = wire[0] === selfId ? undefined : this.#table.known(wire[0]);
+      if (known !== undefined && known.state !== 'suspect') {
+        const order = compareWire(wire, known);
+        if (order < 0) continue;
+        if (order === 0) {
+          if (!isLive(known.state)) this.#heardAgain(known);
+          continue;
+        }
+      }
+      this.#merge(fromWire(wire), sender);
+    }
     this.#armGossip();
   }
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GossipUpdate } from '../src/broadcasts.js';
-import { MEMBER_STATES, type MemberState } from '../src/index.js';
-import { fromWire, toWire, updateSchema } from '../src/messages.js';
+import { MEMBER_STATES, compareUpdates, type MemberState } from '../src/index.js';
+import { compareWire, fromWire, toWire, updateSchema } from '../src/messages.js';
 
 const updateArb: fc.Arbitrary<GossipUpdate> = fc.oneof(
   fc.record({
@@ -42,6 +42,22 @@ describe('the wire form of an update', () => {
           expect(Number.isSafeInteger(update.incarnation)).toBe(true);
           expect(update.id.length).toBeGreaterThan(0);
         }
+      }),
+    );
+  });
+});
+
+describe('comparing on the wire form', () => {
+  it('agrees with compareUpdates on every pair', () => {
+    const small: fc.Arbitrary<GossipUpdate> = fc.record({
+      id: fc.constant('a'),
+      address: fc.constantFrom('x', 'y'),
+      state: fc.constantFrom<MemberState>(...MEMBER_STATES),
+      incarnation: fc.nat({ max: 3 }),
+    });
+    fc.assert(
+      fc.property(small, small, (a, b) => {
+        expect(Math.sign(compareWire(toWire(a), b))).toBe(Math.sign(compareUpdates(a, b)));
       }),
     );
   });
