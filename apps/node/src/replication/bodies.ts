@@ -199,6 +199,9 @@ export class BodyReplicator {
             this.#counters.bytesPushedIn += n;
             armIdle();
           });
+          // The store may not be reading yet when the origin resets the push; it still sees the
+          // error when it starts (a destroyed stream's iterator throws it). Never uncaught.
+          counted.on('error', () => undefined);
           stream.on('error', (error) => counted.destroy(error));
           stream.pipe(counted);
           let stored: { size: number; sha256: string };

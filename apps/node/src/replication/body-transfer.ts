@@ -109,6 +109,11 @@ async function pullThrough(request: PullRequest, source: Duplex): Promise<void> 
   await firstBytes(source, signal);
   const reader = new PassThrough();
   const toStore = new PassThrough();
+  // Errors reach the store (it iterates `toStore`) and the reader's consumer (a destroyed stream
+  // reports its error to pipeline); these listeners only keep an error raised before either one
+  // attached from becoming an uncaught exception that would take the node down.
+  toStore.on('error', () => undefined);
+  reader.on('error', () => undefined);
   counted.on('error', (error) => toStore.destroy(error));
   source.pipe(counted);
   counted.pipe(toStore);

@@ -123,6 +123,27 @@ describe('replication: push during upload', () => {
     expect(await b!.store.stat(blobKey('stall', version))).toBeUndefined();
   });
 
+  it('a push reset by its origin right after opening is dropped without an uncaught error', async () => {
+    cluster = await TestCluster.create(2, { config: { pushPeers: 0 } });
+    const [a, b] = cluster.nodes;
+    for (let i = 0; i < 5; i++) {
+      const version = `00000000000${i + 1}.00000000.${a!.id}`;
+      const push = await cluster.drive(
+        a!.transport
+          .openStream(b!.address, PROTOCOLS.push, { name: `reset-${i}`, version })
+          .then(quiet),
+      );
+      push.write('some bytes');
+      push.destroy(new Error('origin gave up'));
+    }
+    await cluster.until(
+      () => b!.engine.stats().pushesReceived === 5 && b!.engine.stats().activeTransfers === 0,
+    );
+    const stored: string[] = [];
+    for await (const entry of b!.store.list()) stored.push(entry.key);
+    expect(stored).toEqual([]);
+  });
+
   it("a push that does not come from the version's own node is refused", async () => {
     cluster = await TestCluster.create(2, { config: { pushPeers: 0 } });
     const [a, b] = cluster.nodes;
