@@ -51,6 +51,16 @@ async function main(): Promise<void> {
       },
     );
   };
+  // A bug that escapes every handler: record it in the log (not only as a raw stack on stderr),
+  // then exit non-zero so a supervisor restarts the node; state on disk is crash-safe.
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception; exiting');
+    process.exit(70);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled rejection; exiting');
+    process.exit(70);
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
