@@ -120,6 +120,17 @@ export function defaultDataDir(listen: HostPort, context: ParseContext): string 
   return path.resolve(context.cwd, base, `${host}_${listen.port}`);
 }
 
+/** An option with a parser and a default shown in --help the way a user would write it. */
+function tunable(
+  flags: string,
+  description: string,
+  parse: (value: string) => number,
+  value: number,
+  shown: string,
+): Option {
+  return new Option(flags, description).argParser(parse).default(value, shown);
+}
+
 function buildCommand(): Command {
   const command = new Command('dfs-node')
     .description('A dfs node: stores, serves and replicates files; peer protocol and HTTP API.')
@@ -145,31 +156,51 @@ function buildCommand(): Command {
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--tls-ca <file>', 'CA bundle (PEM) that peers must chain to')
     .option('--fanout <n>', 'peers each announcement is sent to', positiveIntArg, DEFAULTS.fanout)
-    .option(
-      '--gossip-interval <duration>',
-      'gossip round period',
-      durationArg,
-      DEFAULTS.gossipIntervalMs,
+    .addOption(
+      tunable(
+        '--gossip-interval <duration>',
+        'gossip round period',
+        durationArg,
+        DEFAULTS.gossipIntervalMs,
+        '200ms',
+      ),
     )
-    .option(
-      '--probe-interval <duration>',
-      'failure-detector probe period',
-      durationArg,
-      DEFAULTS.probeIntervalMs,
+    .addOption(
+      tunable(
+        '--probe-interval <duration>',
+        'failure-detector probe period',
+        durationArg,
+        DEFAULTS.probeIntervalMs,
+        '1s',
+      ),
     )
-    .option(
-      '--anti-entropy-interval <duration>',
-      'period of full index reconciliation with one random peer',
-      durationArg,
-      DEFAULTS.antiEntropyIntervalMs,
+    .addOption(
+      tunable(
+        '--anti-entropy-interval <duration>',
+        'period of full index reconciliation with one random peer',
+        durationArg,
+        DEFAULTS.antiEntropyIntervalMs,
+        '5s',
+      ),
     )
-    .option(
-      '--tombstone-ttl <duration>',
-      'how long deletes are remembered',
-      durationArg,
-      DEFAULTS.tombstoneTtlMs,
+    .addOption(
+      tunable(
+        '--tombstone-ttl <duration>',
+        'how long deletes are remembered',
+        durationArg,
+        DEFAULTS.tombstoneTtlMs,
+        '7d',
+      ),
     )
-    .option('--max-file-size <size>', 'largest accepted upload', sizeArg, DEFAULTS.maxFileSize)
+    .addOption(
+      tunable(
+        '--max-file-size <size>',
+        'largest accepted upload',
+        sizeArg,
+        DEFAULTS.maxFileSize,
+        '64GiB',
+      ),
+    )
     .addOption(
       new Option('--log-level <level>', 'log verbosity')
         .choices(LOG_LEVELS)
