@@ -125,6 +125,19 @@ describe('MemoryNetwork', () => {
     await expect(again).resolves.toBe('pong');
   });
 
+  it('fails a stream open cleanly when the peer dies before accepting it', async () => {
+    const clock = new VirtualClock(0);
+    const network = new MemoryNetwork({ clock, random: seededRandom(1), latencyMs: 10 });
+    const [a, b] = await cluster(network, 2);
+    b!.handleStream('files', (stream) => void stream.end());
+    const opening = a!.openStream('n1', 'files', null).catch((e: unknown) => e);
+    await clock.advance(3);
+    network.kill('n1');
+    await clock.advance(30);
+    // The call fails with a typed error; the half-made stream end raises no unheard 'error'.
+    expect(((await opening) as TransportError).code).toBe('ERR_CONNECTION_CLOSED');
+  });
+
   it('queues traffic behind a link bandwidth limit', async () => {
     const clock = new VirtualClock(0);
     const network = new MemoryNetwork({

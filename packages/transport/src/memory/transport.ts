@@ -136,6 +136,10 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     options?: CallOptions,
   ): Promise<Duplex> {
     const stream = this.#newStream(address);
+    // Until the open succeeds nobody holds this end: a connection drop meanwhile fails the call, and
+    // the stream's own error must not surface as an unheard 'error' event.
+    const swallowWhilePending = (): void => {};
+    stream.on('error', swallowWhilePending);
     try {
       await this.#call(address, options, (callId) => {
         const bytes = encodeValue(header);
@@ -145,9 +149,11 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
       });
     } catch (error) {
       // Nobody holds this end yet: close it quietly instead of emitting an unheard 'error'.
+      // The listener stays: the end's 'error' may be emitted on a later tick than this rejection.
       stream.abortLocally(null);
       throw error;
     }
+    stream.off('error', swallowWhilePending);
     return stream;
   }
 
