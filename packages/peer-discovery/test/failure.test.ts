@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Member } from '../src/index.js';
+import { PROTOCOL, type Member } from '../src/index.js';
 import { createCluster, type TestCluster, type TestNode } from './cluster.js';
 
 let cluster: TestCluster | undefined;
@@ -112,6 +112,42 @@ describe('leaving and coming back', () => {
         reborn.membership.self.incarnation,
       );
     }
+  });
+});
+
+describe('reaping', () => {
+  it('a reaped dead member is not brought back by stale gossip, only by a restart', async () => {
+    cluster = createCluster(7, { config: { deadReapMs: 2000, tombstoneTtlMs: 60_000 } });
+    const nodes: TestNode[] = [];
+    for (let i = 0; i < 4; i++) nodes.push(await cluster.add());
+    await cluster.startAll(nodes);
+    await cluster.clock.runUntil(() => cluster!.complete(nodes), { timeoutMs: 3000 });
+    const [a, , , victim] = nodes as [TestNode, TestNode, TestNode, TestNode];
+    const survivors = nodes.slice(0, 3);
+    cluster.network.kill(victim.address);
+    await victim.membership.stop();
+    await cluster.clock.runUntil(() => cluster!.seenAs(survivors, victim.id, 'dead'), {
+      timeoutMs: 5000,
+    });
+    await cluster.clock.runUntil(
+      () => survivors.every((n) => n.membership.member(victim.id) === undefined),
+      { timeoutMs: 10_000 },
+    );
+    // A peer with an old view gossips the victim as alive at its old incarnation: ignored.
+    const stale = [victim.id, victim.address, 0, 0, ''];
+    let answered = false;
+    void survivors[1]!.transport
+      .request(a.address, PROTOCOL.gossip, { updates: [stale] })
+      .then(() => (answered = true));
+    await cluster.clock.runUntil(() => answered, { timeoutMs: 1000 });
+    expect(a.membership.member(victim.id)).toBeUndefined();
+    // The same claim at a higher incarnation is a restart: it is news.
+    answered = false;
+    void survivors[1]!.transport
+      .request(a.address, PROTOCOL.gossip, { updates: [[victim.id, victim.address, 0, 1, '']] })
+      .then(() => (answered = true));
+    await cluster.clock.runUntil(() => answered, { timeoutMs: 1000 });
+    expect(a.membership.member(victim.id)).toMatchObject({ state: 'alive', incarnation: 1 });
   });
 });
 
