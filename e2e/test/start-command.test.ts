@@ -41,6 +41,19 @@ it('a port already in use is a clear error, not a stack trace', async () => {
   expect(result.stderr).not.toMatch(/\n\s+at /);
 });
 
+it('a second node on the same data directory refuses to start', async () => {
+  const first = await cluster.start();
+  const port = await freePort();
+  const result = spawnSync(
+    process.execPath,
+    [nodeMain, `127.0.0.1:${port}`, '--data', first.spec.dataDir],
+    { encoding: 'utf8' },
+  );
+  expect(result.status).toBe(1);
+  expect(result.stderr).toMatch(/in use by another node/);
+  expect((await fetch(`${first.url}/v1/health`)).status).toBe(200);
+});
+
 it('prints one ready line with id and address; SIGTERM exits 0 and keeps the id', async () => {
   const node = await cluster.start();
   const line = await node.ready();

@@ -4,7 +4,7 @@
  * owns the shutdown order. Everything here is started by `startNode` and stopped by `close()`.
  */
 import http from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createMembership, type Membership } from '@dfs/peer-discovery';
@@ -19,6 +19,7 @@ import {
 } from './http/api.js';
 import { sendError } from './http/errors.js';
 import { sendJson } from './http/respond.js';
+import { lockDataDir } from './data-lock.js';
 import { loadIdentity } from './identity.js';
 import { armHttpTimeouts, SharedListener, type PeerConnectionSink } from './listener.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
@@ -75,6 +76,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   };
 
   try {
+    await mkdir(config.dataDir, { recursive: true });
+    const unlock = await lockDataDir(config.dataDir);
+    cleanups.push(unlock);
     const identity = await loadIdentity(config.dataDir);
     const log = logger.child({ node: identity.id });
     const tls = config.tls ? await readTls(config.tls) : undefined;

@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lockDataDir } from '../src/data-lock.js';
 import { loadIdentity } from '../src/identity.js';
 
 let dir: string;
@@ -45,3 +46,23 @@ it.each([
     expect(await readFile(path.join(dir, 'node.json'), 'utf8')).toBe(content);
   },
 );
+
+describe('the data directory lock', () => {
+  it('refuses a second node while the first holds it, and is free again after release', async () => {
+    const release = await lockDataDir(dir);
+    // A lock naming a running process that is not us (our parent) refuses.
+    await writeFile(path.join(dir, 'node.lock'), `${process.ppid}\n`);
+    await expect(lockDataDir(dir)).rejects.toMatchObject({ code: 'ERR_STARTUP' });
+    await release();
+    const again = await lockDataDir(dir);
+    await again();
+  });
+
+  it('takes over a lock left by a node that no longer runs', async () => {
+    // Pid 2^22+1 is above Linux's default pid_max: nothing runs there.
+    await writeFile(path.join(dir, 'node.lock'), `${2 ** 22 + 1}\n`);
+    const release = await lockDataDir(dir);
+    expect((await readFile(path.join(dir, 'node.lock'), 'utf8')).trim()).toBe(String(process.pid));
+    await release();
+  });
+});
