@@ -3,6 +3,8 @@
  * A listener that throws is reported through `onListenerError` and does not stop the others or the
  * protocol.
  */
+import type { Member } from './members.js';
+
 export type Listener<A extends unknown[]> = (...args: A) => void;
 
 export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
@@ -52,4 +54,24 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
       }
     }
   }
+}
+
+/** A pino-compatible logger subset. */
+export interface MembershipLogger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+export interface MembershipEvents {
+  /** A member became known, or came back alive after being dead, left or reaped. */
+  join: [member: Member];
+  /** A suspected member refuted the suspicion. */
+  alive: [member: Member];
+  suspect: [member: Member];
+  dead: [member: Member];
+  /** A member left gracefully. */
+  leave: [member: Member];
+  /** Any change of a member's state, incarnation or address (fires with each of the above). */
+  update: [member: Member, previous: Member | undefined];
 }

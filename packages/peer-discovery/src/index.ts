@@ -5,7 +5,8 @@
 export const PACKAGE_NAME = '@dfs/peer-discovery';
 
 export { createMembership, Membership } from './swim.js';
-export type { MembershipOptions, MembershipEvents, MembershipLogger } from './swim.js';
+export type { MembershipOptions } from './swim.js';
+export type { MembershipEvents, MembershipLogger } from './events.js';
 export { DEFAULT_CONFIG } from './defaults.js';
 export type { MembershipConfig } from './defaults.js';
 export { DiscoveryError, isDiscoveryError } from './errors.js';

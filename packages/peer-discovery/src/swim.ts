@@ -15,46 +15,26 @@ import {
   type Transport,
 } from '@dfs/transport';
 import type { z } from 'zod';
-import { BroadcastQueue, type GossipUpdate } from './broadcasts.js';
-import { DeadlineScheduler } from './deadlines.js';
 import { resolveConfig, type MembershipConfig } from './defaults.js';
 import { DiscoveryError } from './errors.js';
-import { TypedEmitter } from './events.js';
-import {
-  compareUpdates,
-  isLive,
-  MEMBER_STATES,
-  MemberTable,
-  type Member,
-  type MemberUpdate,
-  type MergeResult,
-} from './members.js';
+import { TypedEmitter, type MembershipEvents, type MembershipLogger } from './events.js';
+import { isLive, type Member, type MemberTable, type MemberUpdate } from './members.js';
 import {
   ackSchema,
   gossipSchema,
+  manyFromWire,
+  manyToWire,
   pingReqResponseSchema,
   pingReqSchema,
   pingSchema,
   PROTOCOL,
   syncResponseSchema,
   syncSchema,
-  compareWire,
-  fromWire,
-  manyFromWire,
-  manyToWire,
   toWire,
-  type WireUpdate,
 } from './messages.js';
 import { pickDistinct } from './pick.js';
 import { probeMember, ProbeOrder } from './probe.js';
-import { Suspicion, suspicionBounds } from './suspicion.js';
-
-/** A pino-compatible logger subset. */
-export interface MembershipLogger {
-  debug(fields: object, message: string): void;
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-}
+import { MembershipView } from './view.js';
 
 const silentLogger: MembershipLogger = { debug() {}, info() {}, warn() {} };
 
@@ -80,19 +60,6 @@ export interface MembershipOptions {
   logger?: MembershipLogger;
 }
 
-export interface MembershipEvents {
-  /** A member became known, or came back alive after being dead, left or reaped. */
-  join: [member: Member];
-  /** A suspected member refuted the suspicion. */
-  alive: [member: Member];
-  suspect: [member: Member];
-  dead: [member: Member];
-  /** A member left gracefully. */
-  leave: [member: Member];
-  /** Any change of a member's state, incarnation or address (fires with each of the above). */
-  update: [member: Member, previous: Member | undefined];
-}
-
 type Phase = 'idle' | 'running' | 'leaving' | 'left' | 'stopped';
 
 export class Membership extends TypedEmitter<MembershipEvents> {
@@ -102,17 +69,14 @@ export class Membership extends TypedEmitter<MembershipEvents> {
   readonly #seeds: readonly string[];
   readonly #config: MembershipConfig;
   readonly #log: MembershipLogger;
+  readonly #view: MembershipView;
+  /** The view's member table (read here for probing, gossip targets and the public lists). */
   readonly #table: MemberTable;
-  readonly #queue = new BroadcastQueue<WireUpdate>();
   readonly #order: ProbeOrder;
-  readonly #suspicions = new Map<string, Suspicion>();
-  /** Suspicion timers share one clock timer per node (hundreds may run during a partition). */
-  readonly #deadlines: DeadlineScheduler;
   readonly #timers = new Set<Timer>();
   /** Aborts a join in progress and a leave's wait when stop() is called. */
   readonly #abort = new AbortController();
   #gossipTimer: Timer | undefined;
-  #incarnation: number;
   #phase: Phase = 'idle';
   #probing = false;
   #leaving: Promise<void> | undefined;
@@ -132,12 +96,25 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     if (!Number.isSafeInteger(incarnation) || incarnation < 0) {
       throw new DiscoveryError('ERR_INVALID_CONFIG', 'incarnation must be an integer >= 0');
     }
-    this.#incarnation = incarnation;
-    this.#table = new MemberTable(options.transport.id);
     this.#order = new ProbeOrder(this.#random);
-    this.#deadlines = new DeadlineScheduler(this.#clock);
+    this.#view = new MembershipView({
+      selfId: options.transport.id,
+      address: () => this.#transport.address,
+      incarnation,
+      clock: this.#clock,
+      config: this.#config,
+      hooks: {
+        emit: (event, ...args) => this.emit(event, ...args),
+        onNews: () => this.#armGossip(),
+        onRevived: (id) => this.#order.add(id),
+        isLeaving: () => this.#phase === 'leaving' || this.#phase === 'left',
+        log: this.#log,
+      },
+    });
+    this.#table = this.#view.table;
     const now = this.#clock.now();
-    this.#table.apply(this.#selfUpdate('alive'), now);
+    // Not gossiped: joining sends it in the member list, and known members already have it.
+    this.#table.apply(this.#view.selfUpdate('alive'), now);
     for (const update of options.knownMembers ?? []) {
       if (update.id !== this.#table.selfId) this.#table.apply(update, now);
     }
@@ -206,9 +183,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     this.#timers.clear();
     this.#gossipTimer?.cancel();
     this.#gossipTimer = undefined;
-    for (const suspicion of this.#suspicions.values()) suspicion.cancel();
-    this.#suspicions.clear();
-    this.#deadlines.close();
+    this.#view.close();
     if (wasStarted) {
       for (const protocol of Object.values(PROTOCOL)) this.#transport.unhandle(protocol);
     }
@@ -243,9 +218,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     this.#phase = 'leaving';
     for (const timer of this.#timers) timer.cancel();
     this.#timers.clear();
-    const left = this.#selfUpdate('left');
-    this.#table.apply(left, this.#clock.now());
-    this.#queue.enqueue(left.id, toWire(left));
+    const left = this.#view.announceSelf('left');
     this.#armGossip();
     const targets = pickDistinct(this.#random, this.#table.livePeerIds(), this.#config.leaveFanout);
     const told = Promise.allSettled(
@@ -288,7 +261,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
 
   /** Push-pull runs less often in big clusters: each exchange is O(n) bytes. */
   #schedulePushPull(): void {
-    const n = this.#clusterSize();
+    const n = this.#view.clusterSize();
     const scale = n <= 32 ? 1 : 1 + Math.log2(n / 32);
     const wait = this.#config.pushPullIntervalMs * scale * (0.5 + this.#random.next());
     const timer = this.#clock.setTimeout(() => {
@@ -306,7 +279,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
 
   /** Gossip rounds run only while there is news, so an idle cluster has no gossip timers. */
   #armGossip(): void {
-    if (this.#gossipTimer !== undefined || this.#queue.size === 0) return;
+    if (this.#gossipTimer !== undefined || !this.#view.hasNews) return;
     if (this.#phase !== 'running' && this.#phase !== 'leaving') return;
     this.#gossipTimer = this.#clock.setTimeout(() => {
       this.#gossipTimer = undefined;
@@ -318,7 +291,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
   #gossipRound(): void {
     const ids = this.#table.livePeerIds();
     for (const id of pickDistinct(this.#random, ids, this.#config.gossipFanout)) {
-      const updates = this.#piggyback();
+      const updates = this.#view.piggyback();
       if (updates.length === 0) return;
       this.#transport
         .send(this.#addressOf(id), PROTOCOL.gossip, { updates })
@@ -358,7 +331,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
         },
         { clock: this.#clock, probeTimeoutMs: this.#config.probeTimeoutMs },
       );
-      if (outcome === 'failed' && this.#phase === 'running') this.#suspectAfterProbe(target);
+      if (outcome === 'failed' && this.#phase === 'running') this.#view.suspectAfterProbe(target);
     } finally {
       this.#probing = false;
     }
@@ -369,12 +342,12 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       const reply = await this.#transport.request(
         target.address,
         PROTOCOL.ping,
-        { target: target.id, updates: this.#piggyback() },
+        { target: target.id, updates: this.#view.piggyback() },
         { timeoutMs, signal: this.#abort.signal },
       );
       const ack = this.#parse(ackSchema, reply);
       this.#table.touch(target.id, this.#clock.now());
-      this.#mergeAll(ack.updates, target.id);
+      this.#view.mergeAll(ack.updates, target.id);
       return true;
     } catch {
       return false;
@@ -386,14 +359,14 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       const reply = await this.#transport.request(
         helper.address,
         PROTOCOL.pingReq,
-        { target: { id: target.id, address: target.address }, updates: this.#piggyback() },
+        { target: { id: target.id, address: target.address }, updates: this.#view.piggyback() },
         {
           timeoutMs: this.#config.probeIntervalMs - this.#config.probeTimeoutMs,
           signal: this.#abort.signal,
         },
       );
       const response = this.#parse(pingReqResponseSchema, reply);
-      this.#mergeAll(response.updates, helper.id);
+      this.#view.mergeAll(response.updates, helper.id);
       if (response.ok) this.#table.touch(target.id, this.#clock.now());
       return response.ok;
     } catch {
@@ -414,24 +387,6 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     return helpers;
   }
 
-  #suspectAfterProbe(target: Member): void {
-    const current = this.#table.get(target.id);
-    // A refutation may have arrived while we probed: only suspect the incarnation we probed.
-    if (current === undefined || !isLive(current.state)) return;
-    if (current.incarnation !== target.incarnation) return;
-    this.#log.debug({ id: target.id, incarnation: target.incarnation }, 'probe failed; suspect');
-    this.#merge(
-      {
-        id: target.id,
-        address: target.address,
-        state: 'suspect',
-        incarnation: target.incarnation,
-        from: this.#table.selfId,
-      },
-      this.#table.selfId,
-    );
-  }
-
   // ---- handlers ------------------------------------------------------------------------------
 
   #registerHandlers(): void {
@@ -444,26 +399,26 @@ export class Membership extends TypedEmitter<MembershipEvents> {
         );
       }
       this.#table.touch(context.peer.id, this.#clock.now());
-      this.#mergeAll(ping.updates, context.peer.id);
-      return { updates: this.#piggyback() };
+      this.#view.mergeAll(ping.updates, context.peer.id);
+      return { updates: this.#view.piggyback() };
     });
     this.#transport.handle(PROTOCOL.pingReq, async (message, context) => {
       const request = this.#parse(pingReqSchema, message);
-      this.#mergeAll(request.updates, context.peer.id);
+      this.#view.mergeAll(request.updates, context.peer.id);
       const ok = await this.#ping(request.target, this.#config.probeTimeoutMs);
-      return { ok, updates: this.#piggyback() };
+      return { ok, updates: this.#view.piggyback() };
     });
     this.#transport.handle(PROTOCOL.sync, (message, context) => {
       const sync = this.#parse(syncSchema, message);
       this.#table.touch(context.peer.id, this.#clock.now());
-      this.#mergeState(manyFromWire(sync.members), context.peer.id);
+      this.#view.mergeState(manyFromWire(sync.members), context.peer.id);
       if (sync.join) this.#log.debug({ peer: context.peer.id }, 'join request');
       return { members: manyToWire(this.#table.updates()) };
     });
     this.#transport.handle(PROTOCOL.gossip, (message, context) => {
       const gossip = this.#parse(gossipSchema, message);
       this.#table.touch(context.peer.id, this.#clock.now());
-      this.#mergeAll(gossip.updates, context.peer.id);
+      this.#view.mergeAll(gossip.updates, context.peer.id);
       return null;
     });
   }
@@ -478,7 +433,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
         { timeoutMs: this.#config.joinRequestTimeoutMs, signal: this.#abort.signal },
       );
       const response = this.#parse(syncResponseSchema, reply);
-      this.#mergeState(manyFromWire(response.members), peerId);
+      this.#view.mergeState(manyFromWire(response.members), peerId);
       return true;
     } catch (error) {
       this.#log.debug({ address, err: error }, 'sync failed');
@@ -499,203 +454,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     }
   }
 
-  // ---- merging -------------------------------------------------------------------------------
-
-  /** Merge gossiped updates; old news is recognised on the wire form and dropped unparsed. */
-  #mergeAll(updates: readonly WireUpdate[], sender: string | undefined): void {
-    if (this.#phase === 'stopped') return;
-    const selfId = this.#table.selfId;
-    for (const wire of updates) {
-      const known = wire[0] === selfId ? undefined : this.#table.known(wire[0]);
-      if (known !== undefined && known.state !== 'suspect') {
-        const order = compareWire(wire, known);
-        if (order < 0) continue;
-        if (order === 0) {
-          if (!isLive(known.state)) this.#heardAgain(known);
-          continue;
-        }
-      }
-      this.#merge(fromWire(wire), sender);
-    }
-    this.#armGossip();
-  }
-
-  /**
-   * Merge a peer's full member list. A dead claim in it about a member we believe alive in the same
-   * incarnation is skipped: after a partition heals each half's list says the whole other half is
-   * dead, and applying that (or even suspecting, as memberlist does) would turn every node against
-   * members it is talking to right now, flooding the cluster with suspicions. The member itself
-   * refutes when it sees the claim (its own reconnect exchanges lists across the cut within
-   * `reconnectIntervalMs`), and a member that really died is caught by our own probes. A dead
-   * claim about a later incarnation than ours is news of a life we missed: taken as a suspicion.
-   */
-  #mergeState(members: readonly GossipUpdate[], sender: string | undefined): void {
-    if (this.#phase === 'stopped') return;
-    for (const update of members) {
-      const known = update.state === 'dead' ? this.#table.get(update.id) : undefined;
-      if (known !== undefined && isLive(known.state) && update.id !== this.#table.selfId) {
-        if (update.incarnation <= known.incarnation) continue;
-        const { id, address, incarnation } = update;
-        this.#merge({ id, address, state: 'suspect', incarnation, from: sender }, sender);
-      } else {
-        this.#merge(update, sender);
-      }
-    }
-    this.#armGossip();
-  }
-
-  #merge(update: GossipUpdate, sender: string | undefined): void {
-    if (update.id === this.#table.selfId) {
-      this.#refuteIfNeeded(update);
-      return;
-    }
-    const now = this.#clock.now();
-    const known = this.#table.known(update.id);
-    if (
-      update.state === 'suspect' &&
-      known?.state === 'suspect' &&
-      known.incarnation === update.incarnation
-    ) {
-      // Same suspicion from someone else: a Lifeguard confirmation, worth passing on if new.
-      const from = update.from ?? sender;
-      if (from !== undefined && this.#suspicions.get(update.id)?.confirm(from)) {
-        this.#queue.amend(update.id, toWire({ ...update, from }));
-      }
-      return;
-    }
-    if (known !== undefined) {
-      const order = compareUpdates(update, known);
-      if (order === 0 && !isLive(known.state)) this.#heardAgain(known);
-      if (order <= 0) return; // old news: most of what arrives
-    }
-    const result = this.#table.apply(update, now);
-    if (result === undefined) return;
-    this.#onChange(result, update.state === 'suspect' ? (update.from ?? sender) : undefined);
-  }
-
-  /**
-   * Someone told us what we already believe. If we are still spreading that very claim, count it
-   * as one of our sends (Demers et al.'s feedback counter): once most nodes know a piece of news,
-   * duplicates pour in and the news stops being sent, instead of every node sending it its full
-   * `limit` times to nodes that already have it. Only for deaths and leaves: a suspicion must reach
-   * the suspect and a refutation every suspecter, and in a small cluster duplicates arrive so early
-   * that damping those made refutations arrive too late (a test at 5 % loss caught it). A death
-   * that fails to reach someone is found again by that node's own probes.
-   */
-  #heardAgain(known: Member): void {
-    const state = MEMBER_STATES.indexOf(known.state);
-    this.#queue.countAsSent(
-      known.id,
-      (queued) => queued[2] === state && queued[3] === known.incarnation,
-      this.#retransmitLimit(),
-    );
-  }
-
-  #onChange(result: MergeResult, suspecter: string | undefined): void {
-    const { member, previous } = result;
-    const { id, address, state, incarnation } = member;
-    this.#queue.enqueue(id, [
-      id,
-      address,
-      MEMBER_STATES.indexOf(state),
-      incarnation,
-      suspecter ?? '',
-    ]);
-    this.#suspicions.get(id)?.cancel();
-    this.#suspicions.delete(id);
-    if (state === 'suspect') this.#startSuspicion(member, suspecter ?? this.#table.selfId);
-    const wasLive = previous !== undefined && isLive(previous.state) && !result.added;
-    if (state === 'alive' && !wasLive) this.#order.add(id);
-    this.#emitChange(member, previous, wasLive);
-  }
-
-  #emitChange(member: Member, previous: Member | undefined, wasLive: boolean): void {
-    switch (member.state) {
-      case 'alive':
-        if (!wasLive) this.emit('join', member);
-        else if (previous?.state === 'suspect') this.emit('alive', member);
-        break;
-      case 'suspect':
-        this.emit('suspect', member);
-        break;
-      case 'dead':
-        this.#log.info({ id: member.id, incarnation: member.incarnation }, 'member dead');
-        this.emit('dead', member);
-        break;
-      case 'left':
-        this.emit('leave', member);
-        break;
-    }
-    this.emit('update', member, previous);
-  }
-
-  #startSuspicion(member: Member, from: string): void {
-    const bounds = suspicionBounds({
-      clusterSize: this.#clusterSize(),
-      probeIntervalMs: this.#config.probeIntervalMs,
-      suspicionMult: this.#config.suspicionMult,
-      suspicionMaxMult: this.#config.suspicionMaxMult,
-      confirmationsWanted: this.#config.suspicionConfirmations,
-    });
-    const suspicion = new Suspicion({
-      clock: this.#deadlines,
-      bounds,
-      from,
-      onExpire: () => {
-        this.#suspicions.delete(member.id);
-        if (this.#phase !== 'running' && this.#phase !== 'leaving') return;
-        const { id, address, incarnation } = member;
-        this.#merge({ id, address, state: 'dead', incarnation }, this.#table.selfId);
-        this.#armGossip();
-      },
-    });
-    this.#suspicions.set(member.id, suspicion);
-  }
-
-  /**
-   * Someone claims something about this node. A suspicion or death at our incarnation or above (or
-   * an alive claim above it, from a previous life) is refuted by moving past it; older claims were
-   * already refuted. A leaving node refutes nothing.
-   */
-  #refuteIfNeeded(update: MemberUpdate): void {
-    if (this.#phase === 'leaving' || this.#phase === 'left') return;
-    const stale =
-      update.incarnation < this.#incarnation ||
-      (update.incarnation === this.#incarnation && update.state === 'alive');
-    if (stale) return;
-    this.#incarnation = update.incarnation + 1;
-    const alive = this.#selfUpdate('alive');
-    const result = this.#table.apply(alive, this.#clock.now());
-    this.#queue.enqueue(alive.id, toWire(alive));
-    this.#log.info(
-      { claimed: update.state, incarnation: this.#incarnation },
-      'refuting a claim about this node',
-    );
-    if (result) this.emit('update', result.member, result.previous);
-  }
-
   // ---- helpers -------------------------------------------------------------------------------
-
-  #selfUpdate(state: 'alive' | 'left'): MemberUpdate {
-    return {
-      id: this.#table.selfId,
-      address: this.#transport.address,
-      state,
-      incarnation: this.#incarnation,
-    };
-  }
-
-  #piggyback(): WireUpdate[] {
-    return this.#queue.take(this.#config.maxUpdatesPerMessage, this.#retransmitLimit());
-  }
-
-  #retransmitLimit(): number {
-    return this.#config.retransmitMult * Math.ceil(Math.log10(this.#clusterSize() + 1));
-  }
-
-  #clusterSize(): number {
-    return Math.max(1, this.#table.liveCount);
-  }
 
   #addressOf(id: string): string {
     return (this.#table.get(id) as Member).address;

@@ -47,21 +47,26 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
 }
 
 describe('over real TCP on 127.0.0.1', () => {
-  it('nodes join, a crashed node is marked dead and a leaving one left', async () => {
-    const a = await startNode('tcp-a', []);
-    const b = await startNode('tcp-b', [a.transport.address]);
-    const c = await startNode('tcp-c', [a.transport.address]);
-    const d = await startNode('tcp-d', [b.transport.address]);
-    const all = [a, b, c, d];
-    await waitFor(() => all.every((n) => n.membership.liveMembers().length === 3));
+  // Real time on a shared machine: a generous test timeout, while every wait polls a condition.
+  it(
+    'nodes join, a crashed node is marked dead and a leaving one left',
+    { timeout: 30_000 },
+    async () => {
+      const a = await startNode('tcp-a', []);
+      const b = await startNode('tcp-b', [a.transport.address]);
+      const c = await startNode('tcp-c', [a.transport.address]);
+      const d = await startNode('tcp-d', [b.transport.address]);
+      const all = [a, b, c, d];
+      await waitFor(() => all.every((n) => n.membership.liveMembers().length === 3));
 
-    // Crash c: its protocol stops and its sockets close without a goodbye.
-    await c.membership.stop();
-    await c.transport.close();
-    await waitFor(() => [a, b, d].every((n) => n.membership.member('tcp-c')?.state === 'dead'));
+      // Crash c: its protocol stops and its sockets close without a goodbye.
+      await c.membership.stop();
+      await c.transport.close();
+      await waitFor(() => [a, b, d].every((n) => n.membership.member('tcp-c')?.state === 'dead'));
 
-    await d.membership.leave();
-    await waitFor(() => [a, b].every((n) => n.membership.member('tcp-d')?.state === 'left'));
-    expect(a.membership.liveMembers().map((m) => m.id)).toEqual(['tcp-b']);
-  });
+      await d.membership.leave();
+      await waitFor(() => [a, b].every((n) => n.membership.member('tcp-d')?.state === 'left'));
+      expect(a.membership.liveMembers().map((m) => m.id)).toEqual(['tcp-b']);
+    },
+  );
 });
