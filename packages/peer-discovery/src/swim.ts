@@ -201,6 +201,9 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       const answered = await Promise.all(this.#seeds.map((seed) => this.#syncWith(seed, true)));
       const joined = answered.filter(Boolean).length;
       if (joined > 0) {
+        // The seeds know us now; gossip it too, so the news does not depend on them alone.
+        this.#view.announceSelf('alive');
+        this.#armGossip();
         this.#log.info({ seeds: this.#seeds.length, joined, attempt }, 'joined the cluster');
         return;
       }

@@ -20,3 +20,27 @@ describe('joining', () => {
     }
   });
 });
+
+describe('announcing a new member', () => {
+  it('spreads even when the seed crashes right after answering the join', async () => {
+    cluster = createCluster(2);
+    const nodes: TestNode[] = [];
+    for (let i = 0; i < 4; i++) nodes.push(await cluster.add());
+    await cluster.startAll(nodes);
+    await cluster.clock.runUntil(() => cluster!.complete(nodes), { timeoutMs: 3000 });
+    const seed = nodes[0] as TestNode;
+    const joiner = await cluster.add({ seeds: [seed.address] });
+    let joined = false;
+    void joiner.membership.start().then(() => {
+      joined = true;
+      cluster!.network.kill(seed.address); // before the seed gossiped anything
+    });
+    await cluster.clock.runUntil(() => joined, { timeoutMs: 1000 });
+    await seed.membership.stop();
+    const others = nodes.slice(1);
+    await cluster.clock.runUntil(() => cluster!.seenAs(others, joiner.id, 'alive'), {
+      timeoutMs: 2000,
+    });
+    expect(joiner.membership.liveMembers().length).toBeGreaterThanOrEqual(3);
+  });
+});
