@@ -74,7 +74,8 @@ export function createApiListener(
     if (path === '/v1/health') return only(method, ['GET', 'HEAD'], 'health', health);
     if (path === '/metrics') return only(method, ['GET'], 'metrics', metricsText);
     if (path === '/v1/cluster') return only(method, ['GET'], 'cluster', cluster);
-    if (path === '/v1/files' || path === '/v1/files/') {
+    // `/v1/files/` lists with GET; with any other method it names the empty file (400, not 405).
+    if (path === '/v1/files' || (path === '/v1/files/' && method === 'GET')) {
       return only(method, ['GET'], 'list', list);
     }
     if (path.startsWith('/v1/files/')) {
