@@ -214,6 +214,12 @@ export class PeerConnection implements StreamLink {
       stream.abortLocally(null);
       throw error;
     }
+    // Reset (or cut off) between the accept and now: nobody could have heard it, so say it here.
+    if (stream.destroyed) {
+      throw (
+        stream.remoteError ?? new TransportError('ERR_STREAM_RESET', 'the stream closed at once')
+      );
+    }
     return stream;
   }
 

@@ -52,10 +52,29 @@ export class TcpStream extends Duplex {
     this.#allowance = options.windowBytes;
   }
 
+  /**
+   * Why the stream was torn down from outside (reset by the peer, connection gone), kept even when
+   * it was not emitted: the opener checks it before handing the stream out.
+   */
+  remoteError: TransportError | undefined;
+
   /** Tears this end down because its connection is gone (no reset frame can be sent). */
   abortLocally(error: Error | null): void {
     this.#peerGone = true;
-    this.destroy(error ?? undefined);
+    if (error instanceof TransportError) this.remoteError ??= error;
+    this.#destroyFromOutside(error);
+  }
+
+  /**
+   * A reset or a dropped connection can arrive after the user is done with the stream (pipeline
+   * removes its listeners once it finished), or before the opener has been handed the stream (the
+   * peer accepted and reset in one packet). An 'error' event nobody listens to would be an uncaught
+   * exception that takes the process down, so with no listener the stream is destroyed without one:
+   * 'close' still fires and a late reader or writer still fails (premature close, destroyed).
+   */
+  #destroyFromOutside(error: Error | null): void {
+    if (error !== null && this.listenerCount('error') > 0) this.destroy(error);
+    else this.destroy();
   }
 
   receiveData(data: Buffer): void {
@@ -81,9 +100,12 @@ export class TcpStream extends Duplex {
   receiveReset(code: string): void {
     this.#peerGone = true;
     if (this.destroyed) return;
-    this.destroy(
-      new TransportError('ERR_STREAM_RESET', `the remote end reset the stream (${code})`),
+    const error = new TransportError(
+      'ERR_STREAM_RESET',
+      `the remote end reset the stream (${code})`,
     );
+    this.remoteError ??= error;
+    this.#destroyFromOutside(error);
   }
 
   override _write(
