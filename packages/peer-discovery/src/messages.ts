@@ -82,7 +82,49 @@ export function manyFromWire(updates: readonly WireUpdate[]): GossipUpdate[] {
   return updates.map(fromWire);
 }
 
-const updates = z.array(updateSchema).max(MAX_UPDATES_PER_MESSAGE);
+/**
+ * `updateSchema.safeParse(value).success`, by hand (property-tested to agree). A 1,000-node
+ * partition makes every node receive millions of updates; zod's per-element machinery (a result
+ * object and a copied tuple per element) was a fifth of the simulator's CPU and much of its garbage.
+ * The guard allocates nothing and passes the received tuple through as it is.
+ */
+export function isWireUpdate(value: unknown): value is WireUpdate {
+  if (!Array.isArray(value) || value.length !== 5) return false;
+  const [id, address, state, incarnation, from] = value as unknown[];
+  return (
+    typeof id === 'string' &&
+    id.length >= 1 &&
+    id.length <= MAX_ID &&
+    typeof address === 'string' &&
+    address.length >= 1 &&
+    address.length <= MAX_ADDRESS &&
+    typeof state === 'number' &&
+    Number.isInteger(state) &&
+    state >= 0 &&
+    state < MEMBER_STATES.length &&
+    typeof incarnation === 'number' &&
+    Number.isSafeInteger(incarnation) &&
+    incarnation >= 0 &&
+    typeof from === 'string' &&
+    from.length <= MAX_ID
+  );
+}
+
+/** An array of at most `max` wire updates, checked by `isWireUpdate` (no copies). */
+function wireUpdateList(max: number) {
+  return z.custom<WireUpdate[]>(
+    (value) => {
+      if (!Array.isArray(value) || value.length > max) return false;
+      for (const item of value as unknown[]) if (!isWireUpdate(item)) return false;
+      return true;
+    },
+    {
+      message: `expected at most ${max} membership updates [id, address, state, incarnation, from]`,
+    },
+  );
+}
+
+const updates = wireUpdateList(MAX_UPDATES_PER_MESSAGE);
 
 export const pingSchema = z.object({ target: memberId, updates });
 export const ackSchema = z.object({ updates });
@@ -93,10 +135,10 @@ export const pingReqSchema = z.object({
 export const pingReqResponseSchema = z.object({ ok: z.boolean(), updates });
 export const syncSchema = z.object({
   join: z.boolean(),
-  members: z.array(updateSchema).max(MAX_MEMBERS_PER_SYNC),
+  members: wireUpdateList(MAX_MEMBERS_PER_SYNC),
 });
 export const syncResponseSchema = z.object({
-  members: z.array(updateSchema).max(MAX_MEMBERS_PER_SYNC),
+  members: wireUpdateList(MAX_MEMBERS_PER_SYNC),
 });
 export const gossipSchema = z.object({ updates });
 
