@@ -210,6 +210,40 @@ describe('MemoryNetwork', () => {
     expect(got).toEqual([{ list: [1] }]);
   });
 
+  it('with shareValues, hands over the sent values themselves and still measures and checks them', async () => {
+    const run = async (shareValues: boolean) => {
+      const clock = new VirtualClock(0);
+      const network = new MemoryNetwork({ clock, random: seededRandom(1), shareValues });
+      const [a, b] = await cluster(network, 2);
+      const sent = { list: [1], name: 'x' };
+      const answer = { ok: true, list: ['y'] };
+      const got: unknown[] = [];
+      b!.handle('m', (m) => void got.push(m));
+      b!.handle('r', (m) => {
+        got.push(m);
+        return answer;
+      });
+      await a!.send('n1', 'm', sent);
+      const reply = a!.request('n1', 'r', sent);
+      await clock.advance(5);
+      await expect(a!.send('n1', 'm', Symbol('nope'))).rejects.toMatchObject({
+        code: 'ERR_MALFORMED_FRAME',
+      });
+      return { got, reply: await reply, sent, answer, bytes: network.stats().bytes };
+    };
+    const shared = await run(true);
+    expect(shared.got[0]).toBe(shared.sent);
+    expect(shared.got[1]).toBe(shared.sent);
+    expect(shared.reply).toBe(shared.answer);
+    const copied = await run(false);
+    expect(copied.got[0]).not.toBe(copied.sent);
+    expect(copied.got[0]).toEqual(copied.sent);
+    expect(copied.reply).toEqual(copied.answer);
+    // The bytes on the "wire" are counted the same way either way.
+    expect(shared.bytes).toBe(copied.bytes);
+    expect(shared.bytes).toBeGreaterThan(0);
+  });
+
   it('carries 20,000 messages among 1,000 nodes in one run', async () => {
     const clock = new VirtualClock(0);
     const random = seededRandom(11);

