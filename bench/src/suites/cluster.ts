@@ -44,6 +44,8 @@ async function startNode(dir: string, peers: string[]): Promise<BenchNode> {
   const child = spawn(
     process.execPath,
     [
+      // e.g. DFS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the nodes.
+      ...(process.env['DFS_BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
       nodeMain,
       `127.0.0.1:${port}`,
       ...peers,
