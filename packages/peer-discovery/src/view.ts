@@ -22,6 +22,8 @@ import {
 import { compareWire, fromWire, toWire, type WireUpdate } from './messages.js';
 import { Suspicion, suspicionBounds } from './suspicion.js';
 
+const SUSPECT = MEMBER_STATES.indexOf('suspect');
+
 /** What the view needs from its owner. */
 export interface ViewHooks {
   emit<E extends keyof MembershipEvents>(event: E, ...args: MembershipEvents[E]): void;
@@ -118,12 +120,22 @@ export class MembershipView {
     const selfId = this.table.selfId;
     for (const wire of updates) {
       const known = wire[0] === selfId ? undefined : this.table.known(wire[0]);
-      if (known !== undefined && known.state !== 'suspect') {
-        const order = compareWire(wire, known);
-        if (order < 0) continue;
-        if (order === 0) {
-          if (!isLive(known.state)) this.#heardAgain(known);
-          continue;
+      if (known !== undefined) {
+        if (known.state === 'suspect') {
+          // While hundreds of members are suspect (a partition) most of what arrives is the same
+          // suspicion again: handled here on the wire form, as #merge would, without decoding it.
+          if (wire[2] === SUSPECT && wire[3] === known.incarnation) {
+            this.#confirmed(wire, sender);
+            continue;
+          }
+          if (compareWire(wire, known) <= 0) continue;
+        } else {
+          const order = compareWire(wire, known);
+          if (order < 0) continue;
+          if (order === 0) {
+            if (!isLive(known.state)) this.#heardAgain(known);
+            continue;
+          }
         }
       }
       this.#merge(fromWire(wire), sender);
@@ -167,11 +179,7 @@ export class MembershipView {
       known?.state === 'suspect' &&
       known.incarnation === update.incarnation
     ) {
-      // Same suspicion from someone else: a Lifeguard confirmation, worth passing on if new.
-      const from = update.from ?? sender;
-      if (from !== undefined && this.#suspicions.get(update.id)?.confirm(from)) {
-        this.#queue.amend(update.id, toWire({ ...update, from }));
-      }
+      this.#confirmed(toWire(update), sender);
       return;
     }
     if (known !== undefined) {
@@ -182,6 +190,17 @@ export class MembershipView {
     const result = this.table.apply(update, now);
     if (result === undefined) return;
     this.#onChange(result, update.state === 'suspect' ? (update.from ?? sender) : undefined);
+  }
+
+  /**
+   * The suspicion we hold, claimed again (by `wire`'s suspecter, or else its sender): a Lifeguard
+   * confirmation, worth passing on if it is a new confirmer.
+   */
+  #confirmed(wire: WireUpdate, sender: string | undefined): void {
+    const from = wire[4] !== '' ? wire[4] : sender;
+    if (from !== undefined && this.#suspicions.get(wire[0])?.confirm(from)) {
+      this.#queue.amend(wire[0], [wire[0], wire[1], wire[2], wire[3], from]);
+    }
   }
 
   /**
