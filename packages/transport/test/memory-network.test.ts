@@ -244,6 +244,29 @@ describe('MemoryNetwork', () => {
     expect(shared.bytes).toBeGreaterThan(0);
   });
 
+  it('with shareValues and measureBytes false, skips the encoding: nothing counted, nothing refused', async () => {
+    const clock = new VirtualClock(0);
+    const network = new MemoryNetwork({
+      clock,
+      random: seededRandom(1),
+      shareValues: true,
+      measureBytes: false,
+    });
+    const [a, b] = await cluster(network, 2);
+    const got: unknown[] = [];
+    b!.handle('m', (m) => void got.push(m));
+    b!.handle('r', (m) => m);
+    const sent = { list: [1] };
+    const odd = Symbol('not encodable');
+    await a!.send('n1', 'm', sent);
+    await a!.send('n1', 'm', odd);
+    const reply = a!.request('n1', 'r', sent);
+    await clock.advance(5);
+    await expect(reply).resolves.toBe(sent);
+    expect(got).toEqual([sent, odd]);
+    expect(network.stats()).toMatchObject({ bytes: 0, delivered: 4 });
+  });
+
   it('carries 20,000 messages among 1,000 nodes in one run', async () => {
     const clock = new VirtualClock(0);
     const random = seededRandom(11);

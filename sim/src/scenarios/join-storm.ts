@@ -20,7 +20,7 @@ export const scenario: Scenario = {
   description: '100 nodes join through one seed at once: time until every view is complete',
   async run({ seed, nodes }: ScenarioOptions): Promise<ScenarioResult> {
     const joiners = Math.min(JOINERS, nodes - 1);
-    const cluster = new SimCluster({ seed });
+    const cluster = new SimCluster({ seed, measureBytes: true });
     const existing = await cluster.bootstrap(nodes - joiners);
     const seedNode = existing[0] as SimNode;
     let seedSyncs = 0;

@@ -26,6 +26,13 @@ export interface MemoryNetworkOptions extends LinkConditions {
    * messages, and the garbage it makes, is most of what a large simulation otherwise spends.
    */
   shareValues?: boolean;
+  /**
+   * Default true. With `shareValues`, false also skips that encoding: messages count as 0 bytes in
+   * `stats().bytes` and against bandwidth limits, and a value msgpack cannot encode is not refused.
+   * For simulations that report no byte counts. Without `shareValues` it changes nothing (the copy
+   * is made by encoding).
+   */
+  measureBytes?: boolean;
 }
 
 /** Counters for the whole network, for simulator reports. */
@@ -92,6 +99,8 @@ export class MemoryNetwork {
   readonly random: Random;
   /** See `MemoryNetworkOptions.shareValues`. */
   readonly shareValues: boolean;
+  /** See `MemoryNetworkOptions.measureBytes`. */
+  readonly measureBytes: boolean;
   readonly #defaults: Required<LinkConditions>;
   readonly #queue: DeliveryQueue;
   readonly #transports = new Map<string, MemoryTransport>();
@@ -106,6 +115,7 @@ export class MemoryNetwork {
     this.clock = options.clock;
     this.random = options.random;
     this.shareValues = options.shareValues ?? false;
+    this.measureBytes = options.measureBytes ?? true;
     this.#defaults = {
       latencyMs: options.latencyMs ?? 1,
       jitterMs: options.jitterMs ?? 0,

@@ -105,7 +105,7 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     options?: CallOptions,
   ): Promise<void> {
     this.#assertOpen(options);
-    const bytes = encodeValue(message);
+    const bytes = this.#encode(message);
     const outcome = this.#network.transmit(this.address, address, bytes.length, false, (target) =>
       target.#receiveSend(this, protocol, this.#shared(bytes, message)),
     );
@@ -122,7 +122,7 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     options?: CallOptions,
   ): Promise<unknown> {
     return this.#call(address, options, (callId) => {
-      const bytes = encodeValue(message);
+      const bytes = this.#encode(message);
       return this.#network.transmit(this.address, address, bytes.length, false, (target) =>
         target.#receiveRequest(this, callId, protocol, this.#shared(bytes, message)),
       );
@@ -295,6 +295,12 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     from.#noteConnected(this);
   }
 
+  /** The message as it would cross a wire; not encoded when shared and left unmeasured. */
+  #encode(message: unknown): Buffer {
+    const network = this.#network;
+    return network.shareValues && !network.measureBytes ? UNMEASURED : encodeValue(message);
+  }
+
   /** What a receiver decodes: the bytes, or with `shareValues` the sent value itself. */
   #shared(bytes: Buffer, value: unknown): Buffer | SharedValue {
     return this.#network.shareValues ? new SharedValue(value) : bytes;
@@ -332,7 +338,7 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     if (this.#closed) return;
     let bytes: Buffer;
     try {
-      bytes = encodeValue(error === undefined ? answer : null);
+      bytes = this.#encode(error === undefined ? answer : null);
     } catch (encodeError) {
       error = toWireError(encodeError);
       bytes = encodeValue(null);
@@ -413,6 +419,9 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     this.#running.get(address)?.delete(callId);
   }
 }
+
+/** Stands for a message not encoded (`measureBytes: false`): never decoded, counted as 0 bytes. */
+const UNMEASURED = Buffer.alloc(0);
 
 /** A value delivered as it was sent (`shareValues`); wrapped so it is never mistaken for bytes. */
 class SharedValue {
