@@ -164,6 +164,17 @@ export class Cluster {
     return this.start({ ...node.spec, ...spec });
   }
 
+  /**
+   * Kill every node started so far (data directories stay until close()). Call after each test:
+   * nodes left running keep probing and gossiping every few hundred ms, and a file's later tests
+   * would otherwise run on a machine loaded by all the earlier tests' nodes.
+   */
+  async stopNodes(): Promise<void> {
+    const nodes = this.nodes.splice(0);
+    for (const node of nodes) node.kill('SIGKILL');
+    await Promise.all(nodes.map((n) => n.exited));
+  }
+
   async close(): Promise<void> {
     for (const node of this.nodes) node.kill('SIGKILL');
     await Promise.all(this.nodes.map((n) => n.exited));
@@ -177,13 +188,15 @@ export class Cluster {
  */
 export async function eventually<T>(
   probe: () => Promise<T | undefined>,
-  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  options: { timeoutMs?: number; intervalMs?: number; what?: string; probeTimeoutMs?: number } = {},
 ): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   let last: unknown;
   for (;;) {
     try {
-      const value = await probe();
+      // One hung request (a node stalled or stopped mid-answer) must not stall the loop past its
+      // deadline: each try gets its own bound, so the deadline is always checked.
+      const value = await withTimeout(probe(), options.probeTimeoutMs ?? 5_000);
       if (value !== undefined) return value;
     } catch (error) {
       last = error;
@@ -195,4 +208,22 @@ export async function eventually<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }
+}
+
+/** `promise`, or a rejection after `ms`; the timer never outlives the race. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The last `lines` lines a node wrote to stderr, for failure messages. */
+export function stderrTail(node: NodeProcess, lines = 20): string {
+  return node.stderr.trimEnd().split('\n').slice(-lines).join('\n');
 }

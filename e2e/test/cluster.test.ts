@@ -5,11 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Cluster, eventually, type NodeProcess } from '../src/node-process.js';
 import { fileUrl, listNames, members, putFile, sha256 } from '../src/http.js';
 
 const cluster = new Cluster();
+afterEach(() => cluster.stopNodes());
 afterAll(() => cluster.close());
 
 /** Resolves once `observer` sees `subject` in `state` (and, if given, `incarnation` or higher). */

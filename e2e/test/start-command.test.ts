@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import {
   Cluster,
   eventually,
@@ -13,6 +13,7 @@ import {
 } from '../src/node-process.js';
 
 const cluster = new Cluster();
+afterEach(() => cluster.stopNodes());
 afterAll(() => cluster.close());
 
 it.each([

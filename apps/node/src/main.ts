@@ -34,19 +34,33 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    const began = performance.now();
     logger.info({ signal }, 'stopping');
+    // The backstop, not the normal path: close() bounds every step well inside it. `path` in the
+    // final log line says which way the process left (tests and operators check it).
     const forced = setTimeout(() => {
-      logger.warn('shutdown took too long; exiting anyway');
+      logger.warn(
+        { path: 'forced', ms: Math.round(performance.now() - began) },
+        'shutdown took too long; exiting anyway',
+      );
       process.exit(0);
     }, FORCED_EXIT_MS);
     forced.unref();
     void (node?.close() ?? Promise.resolve()).then(
       () => {
-        logger.info('stopped');
+        const report = node?.shutdownReport();
+        logger.info(
+          {
+            path: 'graceful',
+            ms: Math.round(performance.now() - began),
+            overran: report?.overran ?? [],
+          },
+          'stopped',
+        );
         process.exit(0);
       },
       (error: unknown) => {
-        logger.error({ err: error }, 'error while stopping');
+        logger.error({ err: error, path: 'error' }, 'error while stopping');
         process.exit(0);
       },
     );
