@@ -62,6 +62,9 @@ export async function simulateSpread(
     random: seededRandom(seed),
     latencyMs: LATENCY_MS,
     lossRate,
+    // No byte counts are reported and nothing mutates a message: skip the codec (see SimCluster).
+    shareValues: true,
+    measureBytes: false,
   });
   const transports: MemoryTransport[] = [];
   for (let i = 0; i < nodes; i++) {
