@@ -148,14 +148,26 @@ export class Cluster {
   }
 
   async start(spec: Partial<NodeSpec> = {}): Promise<NodeProcess> {
-    const node = new NodeProcess({
-      port: spec.port ?? (await freePort()),
-      dataDir: spec.dataDir ?? (await this.dataDir()),
-      ...spec,
-    } as NodeSpec);
-    this.nodes.push(node);
-    if (spec.waitReady ?? true) await node.ready();
-    return node;
+    const dataDir = spec.dataDir ?? (await this.dataDir());
+    for (let attempt = 1; ; attempt++) {
+      const node = new NodeProcess({
+        port: spec.port ?? (await freePort()),
+        dataDir,
+        ...spec,
+      } as NodeSpec);
+      this.nodes.push(node);
+      if (!(spec.waitReady ?? true)) return node;
+      try {
+        await node.ready();
+        return node;
+      } catch (error) {
+        // freePort() closes the port before the node binds it; on a busy machine another process
+        // (often a node's outgoing connection) can take it in between. Only a port we picked is
+        // retried; a port the test chose is part of what it tests.
+        const stolen = spec.port === undefined && /EADDRINUSE/.test(node.stderr);
+        if (!stolen || attempt >= 3) throw error;
+      }
+    }
   }
 
   /** Restart a stopped node with the same port and data directory. */

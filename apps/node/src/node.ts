@@ -65,6 +65,8 @@ const CLIENT_ERROR_STATUS: Record<string, string> = {
  * leaving may never answer, and the notice also spreads by gossip).
  */
 const LEAVE_TIMEOUT_MS = 500;
+/** Longest pause between join attempts while no seed answers (at least 5 probe intervals). */
+const JOIN_BACKOFF_MAX_MS = 2_000;
 /**
  * A shutdown step that takes longer is abandoned (and logged) so the next ones still run. Even if
  * every step overran, the sum (listeners, the parallel group at LEAVE_TIMEOUT_MS + this, transport,
@@ -196,6 +198,10 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         probeTimeoutMs: Math.min(500, Math.floor(config.probeIntervalMs / 2)),
         gossipIntervalMs: config.gossipIntervalMs,
         leaveTimeoutMs: LEAVE_TIMEOUT_MS,
+        // A node started before its seeds retries the join with backoff; the library's 30 s cap
+        // left it alone for up to half a minute after a seed came up (measured 6.5 s with the
+        // seed 25 s late). One request per seed per try is cheap, so cap the wait lower.
+        joinBackoffMaxMs: Math.max(JOIN_BACKOFF_MAX_MS, 5 * config.probeIntervalMs),
       },
       logger: log.child({ component: 'membership' }),
     });
