@@ -77,8 +77,10 @@ export class NodeProcess {
     });
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => (this.stdout += text));
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
+    // 'close', not 'exit': 'exit' can fire before the last stdout/stderr chunks are read, and
+    // tests read the final log lines (the shutdown path) right after the process ends.
     this.exited = new Promise((resolve) =>
-      this.child.on('exit', (code, signal) => resolve({ code, signal })),
+      this.child.on('close', (code, signal) => resolve({ code, signal })),
     );
   }
 
@@ -115,10 +117,10 @@ export class NodeProcess {
       const cleanup = (): void => {
         clearTimeout(timer);
         this.child.stdout?.off('data', check);
-        this.child.off('exit', onExit);
+        this.child.off('close', onExit);
       };
       this.child.stdout?.on('data', check);
-      this.child.on('exit', onExit);
+      this.child.on('close', onExit);
       check();
     });
     this.id = line.split(/\s+/)[1] ?? '';

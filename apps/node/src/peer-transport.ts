@@ -37,6 +37,14 @@ export interface PeerTransportOptions {
  */
 const DRAIN_TIMEOUT_MS = 500;
 
+/**
+ * Longest a failed address is skipped before the next dial (the transport's default is 10 s). A
+ * restarted peer, or a seed that came up late, would otherwise look unreachable to every node that
+ * had failed to dial it, for up to that long: probes fail, pushes are skipped, joins wait. A refused
+ * dial costs little, so retrying a dead peer once a second is cheap.
+ */
+const RECONNECT_MAX_MS = 1_000;
+
 export type PeerTransport = TcpTransport & PeerConnectionSink;
 
 export async function createPeerTransport(options: PeerTransportOptions): Promise<PeerTransport> {
@@ -45,6 +53,7 @@ export async function createPeerTransport(options: PeerTransportOptions): Promis
     advertise: options.address,
     listen: false,
     drainTimeoutMs: DRAIN_TIMEOUT_MS,
+    reconnectMaxMs: RECONNECT_MAX_MS,
     clock: options.clock,
     random: options.random,
     logger: options.logger,
