@@ -3,6 +3,8 @@
  * these tests check the path each node reports in its last log line: `graceful`, with no shutdown
  * step abandoned at its deadline, and never `forced`.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Cluster, eventually, stderrTail, type NodeProcess } from '../src/node-process.js';
 import { members } from '../src/http.js';
@@ -77,6 +79,19 @@ describe('shutdown', () => {
     } finally {
       c.kill('SIGCONT');
     }
+  });
+
+  it('SIGTERM while the node is still starting closes it gracefully and releases the data lock', async () => {
+    const node = await cluster.start({ flags: LOG_INFO, waitReady: false });
+    const lock = path.join(node.spec.dataDir, 'node.lock');
+    // The lock is taken inside startup, after the signal handlers are installed.
+    await eventually(async () => (existsSync(lock) ? true : undefined), {
+      what: 'the node took its data lock',
+      intervalMs: 1,
+    });
+    node.kill('SIGTERM');
+    await expectGracefulExit(node);
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('SIGINT during the join of a node whose seed does not answer still exits gracefully', async () => {

@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   const { config } = parsed;
   const logger = await createLogger(config.logLevel, config.logFormat);
 
-  let node: RunningNode | undefined;
+  // A signal during startup waits for the start to finish (or fail) and then closes the node, so
+  // the data lock, store and index are released as on any other stop.
+  let starting: Promise<RunningNode | undefined> = Promise.resolve(undefined);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -46,24 +48,29 @@ async function main(): Promise<void> {
       process.exit(0);
     }, FORCED_EXIT_MS);
     forced.unref();
-    void (node?.close() ?? Promise.resolve()).then(
-      () => {
-        const report = node?.shutdownReport();
-        logger.info(
-          {
-            path: 'graceful',
-            ms: Math.round(performance.now() - began),
-            overran: report?.overran ?? [],
-          },
-          'stopped',
-        );
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error, path: 'error' }, 'error while stopping');
-        process.exit(0);
-      },
-    );
+    void starting
+      .then(async (node) => {
+        await node?.close();
+        return node;
+      })
+      .then(
+        (node) => {
+          const report = node?.shutdownReport();
+          logger.info(
+            {
+              path: 'graceful',
+              ms: Math.round(performance.now() - began),
+              overran: report?.overran ?? [],
+            },
+            'stopped',
+          );
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error, path: 'error' }, 'error while stopping');
+          process.exit(0);
+        },
+      );
   };
   // A bug that escapes every handler: record it in the log (not only as a raw stack on stderr),
   // then exit non-zero so a supervisor restarts the node; state on disk is crash-safe.
@@ -78,18 +85,19 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
+  const started = startNode({ config, logger });
+  starting = started.catch(() => undefined);
+  let node: RunningNode;
   try {
-    node = await startNode({ config, logger });
+    node = await started;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     logger.debug({ err: error }, 'start failed');
     process.stderr.write(`dfs-node: could not start: ${message}\n`);
-    process.exit(1);
+    process.exit(stopping ? 0 : 1);
   }
-  if (stopping) {
-    await node.close();
-    process.exit(0);
-  }
+  // Stopped while starting: stop() is closing the node; no ready line.
+  if (stopping) return;
   logger.info(
     {
       id: node.id,
