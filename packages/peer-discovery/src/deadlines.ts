@@ -6,7 +6,7 @@
  *
  * It implements `Clock`, so code written against a clock (Suspicion) uses it unchanged.
  */
-import type { Clock, Timer } from '@dfs/transport';
+import { MinHeap, type Clock, type Timer } from '@dfs/transport';
 
 interface Deadline {
   readonly due: number;
@@ -17,7 +17,7 @@ interface Deadline {
 
 export class DeadlineScheduler implements Clock {
   readonly #clock: Clock;
-  readonly #heap: Deadline[] = [];
+  readonly #heap = new MinHeap<Deadline>(before);
   #order = 0;
   #armed: Timer | undefined;
   #armedDue = Number.POSITIVE_INFINITY;
@@ -33,7 +33,7 @@ export class DeadlineScheduler implements Clock {
 
   /** Deadlines still waiting (cancelled ones may linger until they reach the top). */
   get size(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   setTimeout(callback: () => void, ms: number): Timer {
@@ -44,7 +44,7 @@ export class DeadlineScheduler implements Clock {
       cancelled: false,
     };
     if (this.#closed) return { cancel() {} };
-    this.#push(deadline);
+    this.#heap.push(deadline);
     if (deadline.due < this.#armedDue) this.#arm(deadline.due);
     return {
       cancel: () => {
@@ -61,7 +61,7 @@ export class DeadlineScheduler implements Clock {
   /** Cancels everything and the armed timer; later setTimeout calls are ignored. */
   close(): void {
     this.#closed = true;
-    this.#heap.length = 0;
+    this.#heap.clear();
     this.#armed?.cancel();
     this.#armed = undefined;
     this.#armedDue = Number.POSITIVE_INFINITY;
@@ -78,48 +78,15 @@ export class DeadlineScheduler implements Clock {
     this.#armedDue = Number.POSITIVE_INFINITY;
     const now = this.#clock.now();
     for (;;) {
-      const top = this.#heap[0];
+      const top = this.#heap.peek();
       if (top === undefined || top.due > now) break;
-      this.#pop();
+      this.#heap.pop();
       if (!top.cancelled) top.run();
     }
     // Drop cancelled deadlines at the top so a cancelled earliest does not keep a timer armed.
-    while (this.#heap[0]?.cancelled) this.#pop();
-    const next = this.#heap[0];
+    while (this.#heap.peek()?.cancelled) this.#heap.pop();
+    const next = this.#heap.peek();
     if (next !== undefined && !this.#closed) this.#arm(Math.max(next.due, now));
-  }
-
-  #push(item: Deadline): void {
-    const heap = this.#heap;
-    heap.push(item);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent] as Deadline;
-      if (!before(item, p)) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = item;
-  }
-
-  #pop(): void {
-    const heap = this.#heap;
-    const last = heap.pop() as Deadline;
-    if (heap.length === 0) return;
-    let i = 0;
-    const n = heap.length;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      let child = left;
-      if (right < n && before(heap[right] as Deadline, heap[left] as Deadline)) child = right;
-      if (!before(heap[child] as Deadline, last)) break;
-      heap[i] = heap[child] as Deadline;
-      i = child;
-    }
-    heap[i] = last;
   }
 }
 

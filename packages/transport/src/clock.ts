@@ -1,3 +1,5 @@
+import { MinHeap } from './min-heap.js';
+
 /**
  * Time as a seam. Every timer in transport, gossip, discovery and the node goes through a `Clock`
  * given at construction, so tests and the simulator can run thousands of nodes in virtual time and a
@@ -80,7 +82,7 @@ export class VirtualClock implements Clock {
    * Min-heap by (due, id). Cancelled timers stay in the heap until they reach the top (lazy
    * deletion), so scheduling and cancelling are O(log n) even with 100,000 request deadlines pending.
    */
-  #heap: ScheduledTimer[] = [];
+  readonly #heap = new MinHeap<ScheduledTimer>(firesBefore);
   #live = 0;
 
   constructor(start = 1_700_000_000_000) {
@@ -146,7 +148,7 @@ export class VirtualClock implements Clock {
       done: false,
     };
     this.#live++;
-    this.#push(timer);
+    this.#heap.push(timer);
     return {
       cancel: () => {
         if (timer.done) return;
@@ -159,58 +161,23 @@ export class VirtualClock implements Clock {
   /** The earliest live timer, discarding cancelled ones that reached the top. */
   #nextDue(): ScheduledTimer | undefined {
     for (;;) {
-      const top = this.#heap[0];
+      const top = this.#heap.peek();
       if (top === undefined || !top.done) return top;
-      this.#pop();
+      this.#heap.pop();
     }
   }
 
   #fire(timer: ScheduledTimer): void {
     this.#now = Math.max(this.#now, timer.due);
-    this.#pop();
+    this.#heap.pop();
     if (timer.period === undefined) {
       timer.done = true;
       this.#live--;
     } else {
       timer.due += timer.period;
-      this.#push(timer);
+      this.#heap.push(timer);
     }
     timer.callback();
-  }
-
-  #push(timer: ScheduledTimer): void {
-    const heap = this.#heap;
-    heap.push(timer);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent] as ScheduledTimer;
-      if (!firesBefore(timer, p)) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = timer;
-  }
-
-  #pop(): void {
-    const heap = this.#heap;
-    const last = heap.pop() as ScheduledTimer;
-    if (heap.length === 0) return;
-    const n = heap.length;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      let child = left;
-      if (right < n && firesBefore(heap[right] as ScheduledTimer, heap[left] as ScheduledTimer)) {
-        child = right;
-      }
-      if (!firesBefore(heap[child] as ScheduledTimer, last)) break;
-      heap[i] = heap[child] as ScheduledTimer;
-      i = child;
-    }
-    heap[i] = last;
   }
 }
 

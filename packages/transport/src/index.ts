@@ -1,5 +1,6 @@
 export type { Clock, Timer } from './clock.js';
 export { systemClock, VirtualClock, delay } from './clock.js';
+export { MinHeap } from './min-heap.js';
 export type { Random } from './random.js';
 export { systemRandom, seededRandom, randomInt, sample, shuffle } from './random.js';
 export type { TransportErrorCode } from './errors.js';

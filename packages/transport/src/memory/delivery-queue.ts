@@ -1,4 +1,5 @@
 import type { Clock, Timer } from '../clock.js';
+import { MinHeap } from '../min-heap.js';
 
 interface Delivery {
   due: number;
@@ -14,7 +15,7 @@ interface Delivery {
  */
 export class DeliveryQueue {
   readonly #clock: Clock;
-  readonly #heap: Delivery[] = [];
+  readonly #heap = new MinHeap<Delivery>(before);
   #seq = 0;
   #armedDue = Number.POSITIVE_INFINITY;
   #armedTimer: Timer | undefined;
@@ -25,18 +26,18 @@ export class DeliveryQueue {
   }
 
   get size(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   /** Runs `run` once the clock reaches `due` (immediately-due items wait for the next flush). */
   schedule(due: number, run: () => void): void {
-    this.#push({ due, seq: this.#seq++, run });
+    this.#heap.push({ due, seq: this.#seq++, run });
     if (!this.#flushing && due < this.#armedDue) this.#arm(due);
   }
 
   /** Drops everything pending and disarms the timer. */
   clear(): void {
-    this.#heap.length = 0;
+    this.#heap.clear();
     this.#armedTimer?.cancel();
     this.#armedTimer = undefined;
     this.#armedDue = Number.POSITIVE_INFINITY;
@@ -58,9 +59,9 @@ export class DeliveryQueue {
     try {
       const now = this.#clock.now();
       for (;;) {
-        const top = this.#heap[0];
+        const top = this.#heap.peek();
         if (top === undefined || top.due > now) break;
-        this.#pop();
+        this.#heap.pop();
         try {
           top.run();
         } catch {
@@ -70,42 +71,9 @@ export class DeliveryQueue {
     } finally {
       this.#flushing = false;
     }
-    const next = this.#heap[0];
+    const next = this.#heap.peek();
     // A real clock may fire a hair early; never re-arm with a zero delay for a future item.
     if (next !== undefined) this.#arm(Math.max(next.due, this.#clock.now()));
-  }
-
-  #push(item: Delivery): void {
-    const heap = this.#heap;
-    heap.push(item);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent] as Delivery;
-      if (!before(item, p)) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = item;
-  }
-
-  #pop(): void {
-    const heap = this.#heap;
-    const last = heap.pop() as Delivery;
-    if (heap.length === 0) return;
-    let i = 0;
-    const n = heap.length;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      let child = left;
-      if (right < n && before(heap[right] as Delivery, heap[left] as Delivery)) child = right;
-      if (!before(heap[child] as Delivery, last)) break;
-      heap[i] = heap[child] as Delivery;
-      i = child;
-    }
-    heap[i] = last;
   }
 }
 
