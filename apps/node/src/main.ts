@@ -47,7 +47,9 @@ async function main(): Promise<void> {
       );
       process.exit(0);
     }, FORCED_EXIT_MS);
-    forced.unref();
+    // Deliberately not unref'd: it also keeps the process alive while close() waits on timers of
+    // the (unref'd) system clock after every socket has closed; without it the event loop could
+    // drain mid-shutdown and the process exit 0 before the last steps and the final log line.
     void starting
       .then(async (node) => {
         await node?.close();
