@@ -157,6 +157,26 @@ describe('a three-node cluster', () => {
 });
 
 describe('membership', () => {
+  it('a restarted node catches up as it rejoins, not at the next anti-entropy round', async () => {
+    // With anti-entropy an hour apart, only the sync a node runs right after joining can tell the
+    // returning node about the delete it missed while it was down.
+    const [a, b, c] = await startThree(['--anti-entropy-interval', '1h']);
+    const put = await fetch(fileUrl(a.url, 'stale', '?w=3'), { method: 'PUT', body: 'old news' });
+    expect(put.status).toBe(201);
+    await eventually(async () => ((await bodyOf(c, 'stale')) ? true : undefined), {
+      what: 'stale reached c',
+    });
+    c.kill('SIGKILL');
+    await c.exited;
+    expect((await fetch(fileUrl(b.url, 'stale'), { method: 'DELETE' })).status).toBe(204);
+    const back = await cluster.restart(c);
+    await eventually(
+      async () => ((await fetch(fileUrl(back.url, 'stale'))).status === 404 ? true : undefined),
+      { what: 'the restarted node learned of the delete', timeoutMs: 10_000 },
+    );
+    expect((await fetch(fileUrl(a.url, 'stale'))).status).toBe(404);
+  });
+
   it('SIGTERM exits 0 and peers mark the node left', async () => {
     const [a, b, c] = await startThree();
     c.kill('SIGTERM');
