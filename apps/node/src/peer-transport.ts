@@ -4,13 +4,7 @@
  * and hands peer connections over with `handleConnection`.
  */
 import type { Logger } from 'pino';
-import {
-  TcpTransport,
-  isPeerProtocol,
-  type Clock,
-  type Random,
-  type StreamHandler,
-} from '@dfs/transport';
+import { TcpTransport, isPeerProtocol, type Clock, type Random } from '@dfs/transport';
 import type { PeerConnectionSink } from './listener.js';
 
 export interface PeerTransportTls {
@@ -60,30 +54,6 @@ export async function createPeerTransport(options: PeerTransportOptions): Promis
     ...(options.secret !== undefined ? { secret: options.secret } : {}),
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
   });
-  guardStreamErrors(transport, options.logger);
   // TcpTransport already adopts sockets with handleConnection(socket, firstBytes).
   return Object.assign(transport, { isPeerProtocol });
-}
-
-/**
- * Every bulk stream, opened or accepted, gets an 'error' listener before anyone else sees it. A
- * peer may reset a stream, or its connection may drop, after the code using the stream has
- * finished with it and removed its own listeners (pipeline does); an 'error' event with no
- * listener would then take the whole node down. Users of the stream still get every error through
- * their own listeners; this one only logs.
- */
-function guardStreamErrors(transport: TcpTransport, logger: Logger): void {
-  const log = (error: unknown): void => logger.debug({ err: error }, 'peer stream error');
-  const openStream = transport.openStream.bind(transport);
-  transport.openStream = async (...args: Parameters<TcpTransport['openStream']>) => {
-    const stream = await openStream(...args);
-    stream.on('error', log);
-    return stream;
-  };
-  const handleStream = transport.handleStream.bind(transport);
-  transport.handleStream = (protocol: string, handler: StreamHandler) =>
-    handleStream(protocol, (stream, header, context) => {
-      stream.on('error', log);
-      return handler(stream, header, context);
-    });
 }

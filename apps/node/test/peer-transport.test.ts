@@ -1,6 +1,6 @@
 /**
- * A peer resetting a bulk stream after our side is done with it must not crash the node: every
- * stream gets an 'error' listener from the node's transport wrapper.
+ * A peer resetting a bulk stream after our side is done with it must not crash the node: the
+ * transport closes a stream nobody listens to without an unheard 'error' event.
  */
 import { pino } from 'pino';
 import { systemClock, systemRandom } from '@dfs/transport';
