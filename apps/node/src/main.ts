@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping');
     // The backstop, not the normal path: close() bounds every step well inside it. `path` in the
     // final log line says which way the process left (tests and operators check it).
-    const forced = setTimeout(() => {
+    setTimeout(() => {
       logger.warn(
         { path: 'forced', ms: Math.round(performance.now() - began) },
         'shutdown took too long; exiting anyway',
