@@ -28,10 +28,16 @@ afterEach(async () => {
 const portOf = (t: TcpTransport): number => Number(t.address.split(':').pop());
 
 /** A server on a virtual clock (so deadlines fire when the test says) and a well-behaved client. */
-async function serverAndClient() {
+async function serverAndClient(options: Partial<TcpTransportOptions> = {}) {
   const clock = new VirtualClock(0);
   const logger = recordingLogger();
-  const server = await start({ id: 'server', clock, logger, handshakeTimeoutMs: 5_000 });
+  const server = await start({
+    id: 'server',
+    clock,
+    logger,
+    handshakeTimeoutMs: 5_000,
+    ...options,
+  });
   server.handle('ping', () => 'pong');
   const client = await start({ id: 'client' });
   const stillServes = async (): Promise<void> => {
@@ -163,7 +169,8 @@ describe('TcpTransport under hostile input', () => {
   });
 
   it('stops writing to a peer that stops reading mid-stream, and keeps serving others', async () => {
-    const { server, stillServes } = await serverAndClient();
+    // A 256 KiB window, so the bounds below are a few windows, not the default's 1 MiB ones.
+    const { server, stillServes } = await serverAndClient({ streamWindowBytes: 256 * 1024 });
     let offered = 0;
     let handlerStream: Duplex | undefined;
     let handlerError: unknown;
