@@ -30,11 +30,8 @@
  * Tombstones expire `tombstoneTtlMs` after their version's wall time. A background scrub
  * re-verifies local bodies; a corrupt one is dropped and pulled again from a healthy holder.
  */
-import type { Clock, PeerInfo, Random, Transport } from '@dfs/transport';
-import type { BlobStore } from './blob-store.js';
-import type { ReplicationConfig } from './config.js';
 import { ReplicationEngine } from './engine.js';
-import type { ReplicationLogger } from './engine.js';
+import type { ReplicatedFileServiceOptions } from './engine.js';
 
 export { ReplicationEngine } from './engine.js';
 export type { ReplicatedFileServiceOptions, ReplicationLogger } from './engine.js';
@@ -48,22 +45,8 @@ export type { ReplicationStats } from './stats.js';
 export { compareVersions, decodeVersion, versionWallTime } from './hlc.js';
 export { PROTOCOLS } from './wire.js';
 
-export interface CreateReplicatedFileServiceOptions {
-  nodeId: string;
-  /** Directory for the index log (e.g. `<data>/index`). */
-  dataDir: string;
-  /** The local store (`openStore` from @dfs/store satisfies `BlobStore`). */
-  store: BlobStore;
-  transport: Transport;
-  /** Live peers right now, from membership. */
-  peers: () => PeerInfo[];
-  clock: Clock;
-  random: Random;
-  config?: Partial<ReplicationConfig>;
-  logger?: ReplicationLogger;
-  /** Index fsync policy; default `'always'`. */
-  indexFsync?: 'always' | 'never';
-}
+/** Options of `createReplicatedFileService` (the engine's own options). */
+export type CreateReplicatedFileServiceOptions = ReplicatedFileServiceOptions;
 
 /**
  * Opens the index and returns the engine, not yet started: call `start()` once the transport
