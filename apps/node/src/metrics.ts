@@ -90,12 +90,14 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
     labelNames: ['direction'],
     registers: [registry],
   });
-  // Counters owned by the replication engine, mirrored at scrape time (reset, then set to its count).
-  const mirrored = (
+  // Counters owned by the replication engine and the transport, mirrored at scrape time (reset,
+  // then set to the source's count).
+  const mirrored = <S>(
+    source: () => S | undefined,
     name: string,
     help: string,
     labelName: string,
-    pick: (stats: ReplicationCounters) => Record<string, number>,
+    pick: (stats: S) => Record<string, number>,
   ): void => {
     new Counter({
       name,
@@ -103,7 +105,7 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
       labelNames: [labelName],
       registers: [registry],
       collect() {
-        const stats = sources?.replication?.();
+        const stats = source();
         if (!stats) return;
         this.reset();
         for (const [label, value] of Object.entries(pick(stats)))
@@ -111,42 +113,42 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
       },
     });
   };
-  mirrored('dfs_transfers_total', 'File bodies pulled from peers, by outcome', 'outcome', (s) => ({
-    started: s.transfersStarted,
-    completed: s.transfersCompleted,
-    failed: s.transfersFailed,
-  }));
-  mirrored('dfs_transfer_bytes_total', 'File body bytes moved between nodes', 'direction', (s) => ({
-    pulled: s.bytesPulled,
-    served: s.bytesServed,
-  }));
-  mirrored('dfs_gossip_messages_total', 'Replication gossip messages', 'kind', (s) => ({
-    announce_sent: s.announcementsSent,
-    announce_received: s.announcementsReceived,
-    anti_entropy_round: s.antiEntropyRounds,
-  }));
+  const replicationStats = (): ReplicationCounters | undefined => sources?.replication?.();
   const transportStats = (): PeerTransportCounters | undefined => sources?.transport?.();
-  const mirroredTransport = (
-    name: string,
-    help: string,
-    labelName: string,
-    pick: (stats: PeerTransportCounters) => Record<string, number>,
-  ): void => {
-    new Counter({
-      name,
-      help,
-      labelNames: [labelName],
-      registers: [registry],
-      collect() {
-        const stats = transportStats();
-        if (!stats) return;
-        this.reset();
-        for (const [label, value] of Object.entries(pick(stats)))
-          this.inc({ [labelName]: label }, value);
-      },
-    });
-  };
-  mirroredTransport(
+  mirrored(
+    replicationStats,
+    'dfs_transfers_total',
+    'File bodies pulled from peers, by outcome',
+    'outcome',
+    (s) => ({
+      started: s.transfersStarted,
+      completed: s.transfersCompleted,
+      failed: s.transfersFailed,
+    }),
+  );
+  mirrored(
+    replicationStats,
+    'dfs_transfer_bytes_total',
+    'File body bytes moved between nodes',
+    'direction',
+    (s) => ({
+      pulled: s.bytesPulled,
+      served: s.bytesServed,
+    }),
+  );
+  mirrored(
+    replicationStats,
+    'dfs_gossip_messages_total',
+    'Replication gossip messages',
+    'kind',
+    (s) => ({
+      announce_sent: s.announcementsSent,
+      announce_received: s.announcementsReceived,
+      anti_entropy_round: s.antiEntropyRounds,
+    }),
+  );
+  mirrored(
+    transportStats,
     'dfs_peer_frames_total',
     'Peer-protocol frames (every gossip, probe and transfer message)',
     'direction',
@@ -155,7 +157,8 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
       out: t.framesOut,
     }),
   );
-  mirroredTransport(
+  mirrored(
+    transportStats,
     'dfs_peer_bytes_total',
     'Peer-protocol bytes on the wire',
     'direction',
@@ -164,7 +167,8 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
       out: t.bytesOut,
     }),
   );
-  mirroredTransport(
+  mirrored(
+    transportStats,
     'dfs_peer_rejects_total',
     'Peer connections refused or dropped, by reason',
     'code',
