@@ -202,7 +202,14 @@ export class Cluster {
  */
 export async function eventually<T>(
   probe: () => Promise<T | undefined>,
-  options: { timeoutMs?: number; intervalMs?: number; what?: string; probeTimeoutMs?: number } = {},
+  options: {
+    timeoutMs?: number;
+    intervalMs?: number;
+    what?: string;
+    probeTimeoutMs?: number;
+    /** Extra detail for the failure message (e.g. what was last seen). */
+    describe?: () => string;
+  } = {},
 ): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   let last: unknown;
@@ -217,7 +224,8 @@ export async function eventually<T>(
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `${options.what ?? 'condition'} not met in time; last error: ${String(last)}`,
+        `${options.what ?? 'condition'} not met in time; last error: ${String(last)}` +
+          (options.describe ? `\n${options.describe()}` : ''),
       );
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Cluster, eventually, type NodeProcess } from '../src/node-process.js';
+import { Cluster, eventually, stderrTail, type NodeProcess } from '../src/node-process.js';
 import { fileUrl, listNames, members, putFile, sha256 } from '../src/http.js';
 
 const cluster = new Cluster();
@@ -20,12 +20,19 @@ function memberState(
   state: string,
   minIncarnation = 0,
 ): Promise<true> {
+  let seen = 'nothing yet';
   return eventually(
     async () => {
-      const m = (await members(observer.url)).find((x) => x.id === subject.id);
+      const view = await members(observer.url);
+      seen = view.map((x) => `${x.addr} ${x.state} @${x.incarnation}`).join(', ');
+      const m = view.find((x) => x.id === subject.id);
       return m?.state === state && m.incarnation >= minIncarnation ? true : undefined;
     },
-    { what: `${observer.address} sees ${subject.address} ${state}`, timeoutMs: 20_000 },
+    {
+      what: `${observer.address} sees ${subject.address} ${state}`,
+      timeoutMs: 20_000,
+      describe: () => `its view: ${seen}\nsubject's log:\n${stderrTail(subject, 15)}`,
+    },
   );
 }
 

@@ -9,7 +9,14 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { createMembership, type Membership } from '@dfs/peer-discovery';
 import { openStore } from '@dfs/store';
-import { systemClock, systemRandom, type Clock, type Random, type Timer } from '@dfs/transport';
+import {
+  sample,
+  systemClock,
+  systemRandom,
+  type Clock,
+  type Random,
+  type Timer,
+} from '@dfs/transport';
 import type { NodeConfig } from './cli/options.js';
 import {
   createApiListener,
@@ -64,6 +71,8 @@ const CLIENT_ERROR_STATUS: Record<string, string> = {
  * leave notice is written at once; acks are awaited at most this long (a peer that is itself
  * leaving may never answer, and the notice also spreads by gossip).
  */
+/** Full member-list swap every this many probe periods (10 s at the default 1 s). */
+const PUSH_PULL_PROBE_PERIODS = 10;
 const LEAVE_TIMEOUT_MS = 500;
 /** Longest pause between join attempts while no seed answers (at least 5 probe intervals). */
 const JOIN_BACKOFF_MAX_MS = 2_000;
@@ -202,6 +211,10 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         // left it alone for up to half a minute after a seed came up (measured 6.5 s with the
         // seed 25 s late). One request per seed per try is cheap, so cap the wait lower.
         joinBackoffMaxMs: Math.max(JOIN_BACKOFF_MAX_MS, 5 * config.probeIntervalMs),
+        // Full member-list swaps repair whatever a rumor missed (a join update that never reached
+        // one node). The library's 30 s suits big clusters; tie it to the probe period instead so a
+        // miss heals within seconds (the library still stretches it for large clusters).
+        pushPullIntervalMs: PUSH_PULL_PROBE_PERIODS * config.probeIntervalMs,
       },
       logger: log.child({ component: 'membership' }),
     });
@@ -246,9 +259,25 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
 
     await transport.listen();
     files.start();
-    members.start().catch((error: unknown) => {
-      if (lifecycle !== 'stopping') log.error({ err: error }, 'could not join the cluster');
-    });
+    members
+      .start()
+      .then(() => {
+        // Catch up at once with one peer instead of at the next anti-entropy round: a node that
+        // was down would otherwise serve what was deleted or replaced meanwhile for up to an
+        // interval. One round with one peer is cheap, also when a whole cluster starts together.
+        const [peer] = sample(
+          random,
+          members.liveMembers().filter((m) => m.id !== identity.id),
+          1,
+        );
+        if (peer && lifecycle === 'serving') {
+          return files.syncWith({ id: peer.id, address: peer.address });
+        }
+        return undefined;
+      })
+      .catch((error: unknown) => {
+        if (lifecycle !== 'stopping') log.error({ err: error }, 'could not join the cluster');
+      });
     lifecycle = 'serving';
     warnIfExposed(config, log);
 
