@@ -86,7 +86,7 @@ it('warns at start when the API is reachable beyond loopback without a token', a
   expect(guarded.stderr).not.toMatch(/beyond loopback/);
 });
 
-it('pnpm --filter apps/node start runs the node (relative --data resolved where the user ran it)', async () => {
+it('pnpm --filter apps/node start runs the node (relative --data resolved where the user ran it) and Ctrl-C ends it with exit 0', async () => {
   const port = await freePort();
   // Run pnpm from a directory inside the workspace (git-ignored), with a relative --data.
   const cwd = path.join(repoRoot, 'node_modules', '.cache', `dfs-e2e-${port}`);
@@ -124,9 +124,11 @@ it('pnpm --filter apps/node start runs the node (relative --data resolved where 
     expect(health.status).toBe(200);
     expect(existsSync(path.join(cwd, 'node-data', 'node.json'))).toBe(true);
   } finally {
-    // pnpm runs the node as a grandchild: signal the whole process group.
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    // Ctrl-C in a terminal signals the whole process group: pnpm, and the node it runs.
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGINT');
   }
-  await exited;
+  // The node stops gracefully and pnpm passes its exit code on, without a "Command failed" line.
+  expect(await exited).toBe(0);
+  expect(stderr).not.toMatch(/Command failed|ERR_PNPM/);
   await rm(cwd, { recursive: true, force: true });
 });
