@@ -31,7 +31,7 @@ import { loadIdentity } from './identity.js';
 import { armHttpTimeouts, SharedListener, type PeerConnectionSink } from './listener.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { createPeerTransport, type PeerTransportTls } from './peer-transport.js';
-import { createReplicatedFileService } from './replication/index.js';
+import { createReplicatedFileService } from '@dfs/replication';
 
 export interface StartNodeOptions {
   config: NodeConfig;

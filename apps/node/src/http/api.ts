@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { FileService } from '../file-service.js';
+import type { FileService } from '@dfs/replication';
 import { NodeError } from '../errors.js';
 import type { NodeMetrics } from '../metrics.js';
 import { createBearerCheck } from './auth.js';

@@ -5,9 +5,9 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FileInfo } from '../file-service.js';
+import type { FileInfo } from '@dfs/replication';
 import { NodeError } from '../errors.js';
-import { nameProblem } from '../names.js';
+import { nameProblem } from '@dfs/replication';
 import { parseDuration } from '../cli/units.js';
 import type { ApiOptions, RequestContext } from './api.js';
 import { decideRange } from './range.js';

@@ -4,7 +4,7 @@
  * message saying why, rather than silently sending the whole body: a client that asked for a range
  * almost always mis-computed something, and a 4 GiB reply is a poor way to tell it.
  */
-import type { ByteRange } from '../file-service.js';
+import type { ByteRange } from '@dfs/replication';
 
 export type RangeDecision =
   | { kind: 'whole' }

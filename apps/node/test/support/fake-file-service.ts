@@ -1,13 +1,7 @@
 /** An in-memory FileService with the contract's error codes, for testing the front without a cluster. */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type {
-  ByteRange,
-  FileInfo,
-  FileService,
-  ListOptions,
-  PutOptions,
-} from '../../src/file-service.js';
+import type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from '@dfs/replication';
 
 class CodedError extends Error {
   constructor(

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ListOrder, encodeCursor } from '../../src/replication/list-order.js';
+import { ListOrder, encodeCursor } from '../src/list-order.js';
 
 const utf8Order = (a: string, b: string): number =>
   Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));

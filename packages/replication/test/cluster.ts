@@ -12,8 +12,8 @@ import { openStore } from '@dfs/store';
 import type { Store } from '@dfs/store';
 import { MemoryNetwork, VirtualClock, seededRandom } from '@dfs/transport';
 import type { MemoryTransport, PeerInfo } from '@dfs/transport';
-import { createReplicatedFileService } from '../../src/replication/index.js';
-import type { ReplicationConfig, ReplicationEngine } from '../../src/replication/index.js';
+import { createReplicatedFileService } from '../src/index.js';
+import type { ReplicationConfig, ReplicationEngine } from '../src/index.js';
 
 export interface TestNode {
   readonly id: string;

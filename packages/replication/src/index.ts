@@ -35,7 +35,7 @@ import type { ReplicatedFileServiceOptions } from './engine.js';
 
 export { ReplicationEngine } from './engine.js';
 export type { ReplicatedFileServiceOptions, ReplicationLogger } from './engine.js';
-export type { BlobStore, BlobPutOptions } from './blob-store.js';
+export type { BlobMetadata, BlobStore, BlobPutOptions } from './blob-store.js';
 export { blobKey } from './blob-store.js';
 export { REPLICATION_DEFAULTS, resolveConfig } from './config.js';
 export type { ReplicationConfig } from './config.js';
@@ -57,3 +57,7 @@ export function createReplicatedFileService(
 ): Promise<ReplicationEngine> {
   return ReplicationEngine.open(options);
 }
+export type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from './file-service.js';
+export { MAX_NAME_BYTES, isValidName, nameProblem } from './names.js';
+export type { IndexFs, IndexFileHandle } from './index-fs.js';
+export { nodeIndexFs } from './index-fs.js';

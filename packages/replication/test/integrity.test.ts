@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROTOCOLS, blobKey, isReplicationError } from '../../src/replication/index.js';
+import { PROTOCOLS, blobKey, isReplicationError } from '../src/index.js';
 import { TestCluster, body, readText } from './cluster.js';
 import type { TestNode } from './cluster.js';
 

@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROTOCOLS, blobKey, isReplicationError } from '../../src/replication/index.js';
+import { PROTOCOLS, blobKey, isReplicationError } from '../src/index.js';
 import { TestCluster, body, readText } from './cluster.js';
 
 let cluster: TestCluster | undefined;

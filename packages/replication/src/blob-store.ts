@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { ByteRange } from '../file-service.js';
+import type { ByteRange } from './file-service.js';
 
 export interface BlobPutOptions {
   /** Reject with ERR_INTEGRITY (and keep nothing) when the body's sha256 differs. */
@@ -14,7 +14,16 @@ export interface BlobPutOptions {
   /** Reject with ERR_TOO_LARGE (and keep nothing) when the body grows past this. */
   maxBytes?: number;
   signal?: AbortSignal;
+  /** Stored atomically with the body and returned by `stat` and `list` (see `BlobMetadata`). */
+  metadata?: BlobMetadata;
 }
+
+/**
+ * What the engine records with every body it stores, so a body can be explained (and the index
+ * rebuilt) from the store alone: which name and version it is, and how it arrived (`put` = a local
+ * upload, `pull` = fetched from a holder, `push` = streamed by the origin during its upload).
+ */
+export type BlobMetadata = Readonly<Record<string, string | number | boolean | null>>;
 
 export interface BlobStore {
   /** Stream in atomically; durable (fsynced) when it resolves; partial bodies leave nothing. */
@@ -26,11 +35,11 @@ export interface BlobStore {
   /** Stream out; a whole-body read errors with ERR_INTEGRITY at the end if the bytes are corrupt. */
   get(key: string, options?: { range?: ByteRange; signal?: AbortSignal }): Promise<Readable>;
   /** Size and sha256 recorded when `key` was stored, or undefined when absent. */
-  stat(key: string): Promise<{ size: number; sha256: string } | undefined>;
+  stat(key: string): Promise<{ size: number; sha256: string; metadata?: BlobMetadata } | undefined>;
   /** True when removed, false when absent. */
   delete(key: string): Promise<boolean>;
   /** Every stored key (optional: without it, orphaned bodies are never collected). */
-  list?(): AsyncIterable<{ key: string }>;
+  list?(): AsyncIterable<{ key: string; size?: number; sha256?: string; metadata?: BlobMetadata }>;
   /** Re-reads the bytes; rejects with ERR_INTEGRITY (or ERR_NOT_FOUND) when they are damaged. */
   verify(key: string): Promise<unknown>;
 }

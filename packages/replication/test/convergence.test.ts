@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { openStore } from '@dfs/store';
 import { afterEach, describe, expect, it } from 'vitest';
-import { blobKey } from '../../src/replication/index.js';
+import { blobKey } from '../src/index.js';
 import { TestCluster, body, readText } from './cluster.js';
 
 let cluster: TestCluster | undefined;

@@ -1,13 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeVersion } from '../../src/replication/hlc.js';
-import {
-  classifyIncoming,
-  entriesEqual,
-  mergeEntries,
-  unionHolders,
-} from '../../src/replication/merge.js';
-import type { ReplicatedEntry } from '../../src/replication/merge.js';
+import { encodeVersion } from '../src/hlc.js';
+import { classifyIncoming, entriesEqual, mergeEntries, unionHolders } from '../src/merge.js';
+import type { ReplicatedEntry } from '../src/merge.js';
 
 const holders = fc
   .uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { maxLength: 5 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TransferQueue } from '../../src/replication/transfers.js';
+import { TransferQueue } from '../src/transfers.js';
 
 function deferred(): { promise: Promise<boolean>; resolve: (ok: boolean) => void } {
   let resolve!: (ok: boolean) => void;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '@dfs/transport';
-import { HolderWaiters } from '../../src/replication/holder-waiters.js';
-import { nextScrubBatch } from '../../src/replication/scrub-order.js';
+import { HolderWaiters } from '../src/holder-waiters.js';
+import { nextScrubBatch } from '../src/scrub-order.js';
 
 describe('HolderWaiters', () => {
   const setup = (): {

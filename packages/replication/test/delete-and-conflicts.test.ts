@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { compareVersions, isReplicationError } from '../../src/replication/index.js';
+import { compareVersions, isReplicationError } from '../src/index.js';
 import { TestCluster, body, readText } from './cluster.js';
 
 let cluster: TestCluster | undefined;

@@ -9,7 +9,7 @@ import {
   encodeVersion,
   versionNodeId,
   versionWallTime,
-} from '../../src/replication/hlc.js';
+} from '../src/hlc.js';
 
 const timestamp = fc.record({
   wall: fc.integer({ min: 0, max: 2 ** 44 }),

@@ -11,7 +11,7 @@
 import type { Duplex, Readable } from 'node:stream';
 import type { Clock, HandlerContext, PeerInfo, Random, Timer, Transport } from '@dfs/transport';
 import { shuffle } from '@dfs/transport';
-import type { ByteRange } from '../file-service.js';
+import type { ByteRange } from './file-service.js';
 import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
 import { countingStage, pullBody } from './body-transfer.js';

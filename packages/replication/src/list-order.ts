@@ -3,7 +3,7 @@
  * come and go so a page costs O(log n + limit). Cursors are the last returned name, base64url-encoded
  * so they are opaque and URL-safe.
  */
-import type { ListOptions } from '../file-service.js';
+import type { ListOptions } from './file-service.js';
 
 interface Item {
   readonly name: string;

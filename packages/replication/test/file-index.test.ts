@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileIndex, decodeLog, encodeRecord } from '../../src/replication/file-index.js';
-import type { IndexEntry } from '../../src/replication/file-index.js';
-import { encodeVersion } from '../../src/replication/hlc.js';
+import { FileIndex, decodeLog, encodeRecord } from '../src/file-index.js';
+import type { IndexEntry } from '../src/file-index.js';
+import { encodeVersion } from '../src/hlc.js';
 
 let dir: string;
 beforeEach(async () => {
