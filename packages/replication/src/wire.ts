@@ -3,7 +3,7 @@
  * these before use; anything that fails is dropped (and counted), touching no state.
  */
 import { z } from 'zod';
-import { nameProblem } from './names.js';
+import { nameProblem } from '@dfs/api';
 import { isVersion } from './hlc.js';
 import type { ReplicatedEntry } from './merge.js';
 
