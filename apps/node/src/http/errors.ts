@@ -52,7 +52,8 @@ const INTERNAL = ANSWERS.INTERNAL;
 
 export function answerFor(error: unknown): ApiErrorAnswer {
   const code = errorCode(error);
-  const apiCode = code !== undefined && Object.hasOwn(API_CODES, code) ? API_CODES[code] : undefined;
+  const apiCode =
+    code !== undefined && Object.hasOwn(API_CODES, code) ? API_CODES[code] : undefined;
   return apiCode === undefined ? INTERNAL : ANSWERS[apiCode];
 }
 

@@ -109,7 +109,10 @@ export function createFileRoutes(options: ApiOptions): {
         );
       }
     }
-    sendJson(res, 201, answer, false, { [HEADERS.etag]: etagOf(info.sha256), ...fileHeaders(info) });
+    sendJson(res, 201, answer, false, {
+      [HEADERS.etag]: etagOf(info.sha256),
+      ...fileHeaders(info),
+    });
   }
 
   async function getFile({ req, res, path, signal }: RequestContext): Promise<void> {
