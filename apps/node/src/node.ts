@@ -67,7 +67,7 @@ const CLIENT_ERROR_STATUS: Record<string, string> = {
   HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
 };
 /**
- * Shutdown must finish within SPEC's 5 s even when peers stop at the same moment or hang. The
+ * Shutdown must finish within the 5 s of docs/operations.md even when peers stop at the same moment or hang. The
  * leave notice is written at once; acks are awaited at most this long (a peer that is itself
  * leaving may never answer, and the notice also spreads by gossip).
  */

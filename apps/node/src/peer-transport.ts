@@ -27,7 +27,7 @@ export interface PeerTransportOptions {
 /**
  * In-flight peer calls get this long at shutdown. By then our own calls are done (membership and
  * replication stopped first); what is left is a peer's call or its reply to our goaway, and a peer
- * that is slow or hung must not hold the whole stop (SPEC: exit within 5 s).
+ * that is slow or hung must not hold the whole stop (docs/operations.md: exit within 5 s).
  */
 const DRAIN_TIMEOUT_MS = 500;
 

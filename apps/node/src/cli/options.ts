@@ -56,7 +56,7 @@ export const DEFAULTS = {
   probeIntervalMs: 1000,
   /** Rumors do the fast path; anti-entropy is the safety net, so a few seconds is plenty. */
   antiEntropyIntervalMs: 5000,
-  /** A node that was away longer than this may resurrect a deleted file (SPEC guarantee 4). */
+  /** A node that was away longer than this may resurrect a deleted file (docs/api.md, guarantee 4). */
   tombstoneTtlMs: 7 * 86_400_000,
   /** Bodies stream through a few MiB whatever their size; the limit protects the disk, not memory. */
   maxFileSize: 64 * 1024 ** 3,
