@@ -137,6 +137,8 @@ if (found.length === 0) {
       console.error(`  ${relative(root, file)} -> ${names}`);
     }
   }
-  console.error(`check-cycles: ${found.length} cycle(s); move what the files share into one both import`);
+  console.error(
+    `check-cycles: ${found.length} cycle(s); move what the files share into one both import`,
+  );
   process.exit(1);
 }
