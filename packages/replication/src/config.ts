@@ -54,6 +54,24 @@ export interface ReplicationConfig {
   scrubBatch: number;
   /** Deadline for asking peers about a name we do not know (read and delete misses). */
   lookupTimeoutMs: number;
+  /**
+   * An entry from a peer whose version is this far or further ahead of the local wall clock is
+   * refused: not applied, not observed by the version clock (incoming.ts). Without a bound one peer
+   * (a bug or an attacker announcing the year 2126) pins every later version and every tombstone
+   * expiry there, for good. NTP keeps honest clocks within milliseconds; a suspended VM or a host
+   * without NTP can drift by seconds. One minute tolerates that with room to spare, and a refusal
+   * only delays: anti-entropy offers the entry again every round and it is taken once the local
+   * clock is within the bound. Larger lets a bad clock drag versions further ahead.
+   */
+  maxClockSkewMs: number;
+  /**
+   * Announced entries accepted per second from one peer (a token bucket on the injected clock);
+   * the excess is dropped and counted, and anti-entropy delivers it later. Generous: an honest
+   * peer sends a few entries per write (the version, then holder updates as copies land).
+   */
+  announceEntriesPerSecond: number;
+  /** Tokens the per-peer bucket holds: the burst one peer may announce at once. */
+  announceEntriesBurst: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -71,6 +89,9 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
   scrubIntervalMs: 60 * 60 * 1000,
   scrubBatch: 16,
   lookupTimeoutMs: 2_000,
+  maxClockSkewMs: 60_000,
+  announceEntriesPerSecond: 5_000,
+  announceEntriesBurst: 20_000,
 };
 
 export function resolveConfig(partial: Partial<ReplicationConfig> | undefined): ReplicationConfig {

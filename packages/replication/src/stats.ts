@@ -27,6 +27,12 @@ export interface ReplicationStats {
   antiEntropyFailures: number;
   scrubbed: number;
   corruptDetected: number;
+  /** Entries from peers refused because their version was too far ahead (incoming.ts). */
+  futureVersionsRejected: number;
+  /** Holder ids in peers' entries that name no known member, dropped before merging. */
+  unknownHoldersDropped: number;
+  /** Announced entries dropped by a peer's quota (`announceEntriesPerSecond`). */
+  announcedEntriesThrottled: number;
   /** Gauges. */
   activeTransfers: number;
   queuedTransfers: number;
@@ -58,6 +64,9 @@ export class ReplicationCounters {
   transfersAvoided = 0;
   scrubbed = 0;
   corruptDetected = 0;
+  futureVersionsRejected = 0;
+  unknownHoldersDropped = 0;
+  announcedEntriesThrottled = 0;
 
   snapshot(gauges: Gauges): ReplicationStats {
     return { ...this, ...NOT_COUNTED_HERE, ...gauges };
