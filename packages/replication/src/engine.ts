@@ -171,10 +171,7 @@ export class ReplicationEngine implements FileService {
         return entry === undefined ? undefined : this.#toWire(entry);
       },
       apply: (entries, from) => this.#applyAll(entries, from),
-      invalid: (from) => {
-        this.#counters.invalidMessages++;
-        this.#log.warn({ peer: from.id }, 'invalid anti-entropy entry dropped');
-      },
+      invalid: (from) => this.#guard.invalid(from, 'anti-entropy entry'),
     });
     this.#antiEntropy = new AntiEntropy({
       transport: options.transport,
@@ -501,8 +498,7 @@ export class ReplicationEngine implements FileService {
     if (this.#state !== 'running') return;
     const parsed = announceSchema.safeParse(message);
     if (!parsed.success) {
-      this.#counters.invalidMessages++;
-      this.#log.warn({ peer: context.peer.id }, 'invalid announcement dropped');
+      this.#guard.invalid(context.peer, 'announcement');
       return;
     }
     this.#counters.announcementsReceived++;

@@ -61,6 +61,12 @@ export class PeerGuard {
     return entries.slice(0, granted);
   }
 
+  /** Counts a message or entry from `from` that failed validation; warns at most once a minute. */
+  invalid(from: PeerInfo, what: string): void {
+    this.#options.counters.invalidMessages++;
+    this.#warnings.warn(from.id, `invalid ${what}`, {}, `invalid ${what} dropped`);
+  }
+
   /** The entries that may be merged, as they may be merged (see incoming.ts), in order. */
   admit(entries: readonly ReplicatedEntry[], from: PeerInfo): ReplicatedEntry[] {
     if (entries.length === 0) return [];

@@ -286,8 +286,9 @@ describe('hostile peers: announcement quotas', () => {
     expect(a!.engine.stats().indexEntries).toBe(1_200);
   });
 
-  it('messages past the wire bounds are dropped whole and counted', async () => {
-    cluster = await TestCluster.create(1);
+  it('messages past the wire bounds are dropped whole, counted, and logged once a minute', async () => {
+    const { logger, warnings } = recordingLogger();
+    cluster = await TestCluster.create(1, { logger });
     const [a] = cluster.nodes;
     const evil = await hostilePeer(cluster);
     const version = encodeVersion({ wall: cluster.clock.now(), counter: 0 }, 'evil');
@@ -311,5 +312,6 @@ describe('hostile peers: announcement quotas', () => {
     }
     expect(a!.engine.stats().indexEntries).toBe(0);
     expect(a!.engine.stats().announcementsReceived).toBe(0);
+    expect(warnings.filter((w) => w.message === 'invalid announcement dropped')).toHaveLength(1);
   });
 });
