@@ -16,6 +16,11 @@ export interface ReplicationCounters {
   announcementsSent: number;
   announcementsReceived: number;
   antiEntropyRounds: number;
+  /** What peers sent that the engine refused or dropped (docs/operations.md, "Hostile peers"). */
+  invalidMessages: number;
+  futureVersionsRejected: number;
+  unknownHoldersDropped: number;
+  announcedEntriesThrottled: number;
 }
 
 /** Peer-transport counters (TcpTransport's `stats()`). */
@@ -145,6 +150,18 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
       announce_sent: s.announcementsSent,
       announce_received: s.announcementsReceived,
       anti_entropy_round: s.antiEntropyRounds,
+    }),
+  );
+  mirrored(
+    replicationStats,
+    'dfs_peer_input_rejected_total',
+    'What peers sent that replication refused or dropped, by reason',
+    'reason',
+    (s) => ({
+      invalid: s.invalidMessages,
+      future_version: s.futureVersionsRejected,
+      unknown_holder: s.unknownHoldersDropped,
+      throttled: s.announcedEntriesThrottled,
     }),
   );
   mirrored(
