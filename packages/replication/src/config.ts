@@ -69,9 +69,9 @@ export interface ReplicationConfig {
    * the excess is dropped and counted, and anti-entropy delivers it later. Generous: an honest
    * peer sends a few entries per write (the version, then holder updates as copies land).
    */
-  announceEntriesPerSecond: number;
+  announceRatePerPeer: number;
   /** Tokens the per-peer bucket holds: the burst one peer may announce at once. */
-  announceEntriesBurst: number;
+  announceBurstPerPeer: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -90,8 +90,8 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
   scrubBatch: 16,
   lookupTimeoutMs: 2_000,
   maxClockSkewMs: 60_000,
-  announceEntriesPerSecond: 5_000,
-  announceEntriesBurst: 20_000,
+  announceRatePerPeer: 5_000,
+  announceBurstPerPeer: 20_000,
 };
 
 export function resolveConfig(partial: Partial<ReplicationConfig> | undefined): ReplicationConfig {

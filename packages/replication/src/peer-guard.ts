@@ -22,7 +22,7 @@ export interface PeerGuardOptions {
   members: () => Iterable<string>;
   config: Pick<
     ReplicationConfig,
-    'maxClockSkewMs' | 'tombstoneTtlMs' | 'announceEntriesPerSecond' | 'announceEntriesBurst'
+    'maxClockSkewMs' | 'tombstoneTtlMs' | 'announceRatePerPeer' | 'announceBurstPerPeer'
   >;
   counters: ReplicationCounters;
   warn(object: object, message: string): void;
@@ -36,8 +36,8 @@ export class PeerGuard {
   constructor(options: PeerGuardOptions) {
     this.#options = options;
     this.#quotas = new PeerTokenBuckets({
-      ratePerSecond: options.config.announceEntriesPerSecond,
-      capacity: options.config.announceEntriesBurst,
+      ratePerSecond: options.config.announceRatePerPeer,
+      capacity: options.config.announceBurstPerPeer,
     });
     this.#warnings = new PeerWarnings({
       clock: options.clock,
@@ -55,7 +55,7 @@ export class PeerGuard {
     this.#warnings.warn(
       from.id,
       'quota',
-      { dropped, perSecond: this.#options.config.announceEntriesPerSecond },
+      { dropped, perSecond: this.#options.config.announceRatePerPeer },
       'peer announces more entries than its quota; excess dropped',
     );
     return entries.slice(0, granted);

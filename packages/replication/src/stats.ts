@@ -31,7 +31,7 @@ export interface ReplicationStats {
   futureVersionsRejected: number;
   /** Holder ids in peers' entries that name no known member, dropped before merging. */
   unknownHoldersDropped: number;
-  /** Announced entries dropped by a peer's quota (`announceEntriesPerSecond`). */
+  /** Announced entries dropped by a peer's quota (`announceRatePerPeer`). */
   announcedEntriesThrottled: number;
   /** Gauges. */
   activeTransfers: number;

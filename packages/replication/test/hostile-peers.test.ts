@@ -256,7 +256,7 @@ describe('hostile peers: announcement quotas', () => {
   it('a flood of announced entries from one peer is capped by its token bucket, with one warning', async () => {
     const { logger, warnings } = recordingLogger();
     cluster = await TestCluster.create(1, {
-      config: { announceEntriesPerSecond: 100, announceEntriesBurst: 1_000 },
+      config: { announceRatePerPeer: 100, announceBurstPerPeer: 1_000 },
       logger,
     });
     const [a] = cluster.nodes;
