@@ -14,12 +14,7 @@
  * the key of `targets[targets.length - 1]` (the property tests compare against a fresh ranking).
  */
 import { Placement, checkReplicas, checkWeight, type PlacementMember } from './placement.js';
-import {
-  compareIds,
-  keyOfMixed,
-  placementNameHash,
-  placementNodeHash,
-} from './placement-hash.js';
+import { compareIds, keyOfMixed, placementNameHash, placementNodeHash } from './placement-hash.js';
 
 interface CachedPlacement {
   readonly hi: number;

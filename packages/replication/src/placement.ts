@@ -59,7 +59,10 @@ export function checkWeight(id: string, weight: number): void {
 /** Throws unless `replicas` is an integer ≥ 1. */
 export function checkReplicas(replicas: number): void {
   if (!Number.isSafeInteger(replicas) || replicas < 1) {
-    throw new PlacementError('ERR_INVALID_MEMBER', `replicas must be an integer ≥ 1, not ${replicas}`);
+    throw new PlacementError(
+      'ERR_INVALID_MEMBER',
+      `replicas must be an integer ≥ 1, not ${replicas}`,
+    );
   }
 }
 
