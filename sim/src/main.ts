@@ -1,7 +1,8 @@
 /**
- * `pnpm sim [scenario ...] [--seed N] [--nodes N] [--full]`: runs named scenarios from src/scenarios/ (all when
- * none named) on MemoryTransport in virtual time, prints a table per scenario and one JSON document
- * with every result on the last line (for CI and dashboards).
+ * `pnpm sim [scenario ...] [--seed N] [--nodes N] [--full]`: runs named scenarios from
+ * src/scenarios/ (all when none named) on MemoryTransport in virtual time, prints a table per
+ * scenario and one JSON document with every result on the last line (for CI and dashboards).
+ * `--full` runs the full-size variants that do not fit the default budget (placement: 1M files).
  */
 import { readdirSync } from 'node:fs';
 import type { Scenario, ScenarioResult } from './scenario.js';

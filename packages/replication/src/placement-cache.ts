@@ -20,7 +20,7 @@ interface CachedPlacement {
   readonly hi: number;
   readonly lo: number;
   targets: readonly string[];
-  /** The key of the last target; a newcomer enters when its key is higher (or equal with a smaller id). */
+  /** The last target's key: a newcomer enters above it (or equal to it with a smaller id). */
   lastKey: number;
 }
 

@@ -50,7 +50,8 @@ function mulHigh32(a: number, b: number): number {
   return (p11 + (p01 >>> 16) + (p10 >>> 16) + (middle >>> 16)) >>> 0;
 }
 
-// splitmix64's finalizer (Stafford's "Mix13"): z ^= z >> 30; z *= M1; z ^= z >> 27; z *= M2; z ^= z >> 31.
+// splitmix64's finalizer (Stafford's "Mix13"):
+// z ^= z >> 30; z *= M1; z ^= z >> 27; z *= M2; z ^= z >> 31.
 const M1_HI = 0xbf58476d;
 const M1_LO = 0x1ce4e5b9;
 const M2_HI = 0x94d049bb;

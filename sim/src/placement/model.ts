@@ -202,7 +202,7 @@ export function measureWeights(
   return { byWeight };
 }
 
-/** CPU microseconds to compute one name's R targets at `nodes` members: with and without hashing it. */
+/** CPU µs to compute one name's R targets at `nodes` members, with and without hashing it. */
 export function measureRankingCost(
   nodes: number,
   names: number,

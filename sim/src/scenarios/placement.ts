@@ -5,9 +5,10 @@
  * copies moved between unchanged nodes, weights 1/2/4 against proportional, the time a
  * PlacementCache takes to update its entries for a join, and the cost of ranking one name.
  *
- * The default run (about 5 s) uses 100 nodes × 100k files. `--full` adds 100 nodes × 1M files (the
- * join-update time then covers 1M cached entries) and 1,000 nodes × 1M files by count, which takes
- * about a minute on its own, so it stays out of the default `pnpm sim` budget.
+ * The default run (about 4 s of CPU) uses 100 nodes × 100k files. `--full` adds 100 nodes × 1M
+ * files (the join-update time then covers 1M cached entries) and 1,000 nodes × 1M files by count:
+ * several minutes (about 40 s of CPU for the 1,000-node ranking alone), so it stays out of the
+ * default `pnpm sim` budget.
  * `--nodes` does not apply: the sizes are the design's.
  */
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.js';
