@@ -66,3 +66,16 @@ export type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from '
 export { MAX_NAME_BYTES, isValidName, nameProblem } from './names.js';
 export type { IndexFs, IndexFileHandle } from './index-fs.js';
 export { nodeIndexFs } from './index-fs.js';
+export {
+  MAX_PLACEMENT_WEIGHT,
+  PLACEMENT_VERSION,
+  Placement,
+  PlacementError,
+  placementTargets,
+  rankMembers,
+} from './placement.js';
+export type { PlacementErrorCode, PlacementMember } from './placement.js';
+export { PlacementCache } from './placement-cache.js';
+export type { PlacementCacheOptions, PlacementChange } from './placement-cache.js';
+export { placementKey, placementNameHash, placementNodeHash } from './placement-hash.js';
+export type { Hash64 } from './placement-hash.js';
