@@ -1,5 +1,5 @@
 export type { Clock, Timer } from './clock.js';
-export { systemClock, VirtualClock, delay } from './clock.js';
+export { systemClock, VirtualClock, delay, timerDelay, MAX_TIMER_MS } from './clock.js';
 export { MinHeap } from './min-heap.js';
 export type { Random } from './random.js';
 export { systemRandom, seededRandom, randomInt, sample, shuffle } from './random.js';
