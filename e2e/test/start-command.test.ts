@@ -33,7 +33,10 @@ it.each([
 it('refuses to start with --api-token but no --secret (the peer port would serve anyone): one line, exit 2', async () => {
   const port = await freePort();
   const args = [nodeMain, `127.0.0.1:${port}`, '--data', await cluster.dataDir()];
-  const refused = spawnSync(process.execPath, [...args, '--api-token', 't'], { encoding: 'utf8' });
+  const refused = spawnSync(process.execPath, [...args, '--api-token', 't'], {
+    encoding: 'utf8',
+    timeout: 15_000, // a node that starts instead of refusing would run until killed
+  });
   expect(refused.status).toBe(2);
   expect(refused.stderr).toMatch(/--api-token.*--secret.*--insecure-peers/);
   expect(refused.stderr.trimEnd().split('\n')).toHaveLength(1);
