@@ -31,6 +31,8 @@ export interface PeerTransportCounters {
   bytesOut: number;
   rejects: Record<string, number>;
   openConnections: number;
+  handshaking: number;
+  idleStreamResets: number;
 }
 
 export interface MetricSources {
@@ -191,6 +193,22 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
     'code',
     (t) => t.rejects,
   );
+  mirrored(
+    transportStats,
+    'dfs_peer_streams_reset_total',
+    'Peer streams the transport reset itself, by reason (ERR_STREAM_IDLE: no progress)',
+    'code',
+    (t) => ({ ERR_STREAM_IDLE: t.idleStreamResets }),
+  );
+  new Gauge({
+    name: 'dfs_peer_handshakes',
+    help: 'Peer connections still in their handshake (capped apart from established ones)',
+    registers: [registry],
+    collect() {
+      const stats = transportStats();
+      if (stats) this.set(stats.handshaking);
+    },
+  });
   new Gauge({
     name: 'dfs_peer_connections',
     help: 'Authenticated peer connections open now',
