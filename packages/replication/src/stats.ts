@@ -15,6 +15,8 @@ export interface ReplicationStats {
   transfersCompleted: number;
   transfersFailed: number;
   integrityFailures: number;
+  /** Pull attempts given up because a holder missed its open or idle deadline. */
+  transferTimeouts: number;
   bytesPulled: number;
   servesStarted: number;
   bytesServed: number;
@@ -50,6 +52,7 @@ export class ReplicationCounters {
   transfersCompleted = 0;
   transfersFailed = 0;
   integrityFailures = 0;
+  transferTimeouts = 0;
   bytesPulled = 0;
   servesStarted = 0;
   bytesServed = 0;
