@@ -361,7 +361,8 @@ export class BodyReplicator {
     // Still streaming without this reader, or its copy vanished: a pull for this reader alone.
     const latest = this.#host.entry(entry.name);
     const current = latest?.version === entry.version ? latest : entry;
-    const plan = this.#planner.plan(current);
+    const stuckOn = this.#readers.get(transferKey(entry.name, entry.version))?.holder;
+    const plan = this.#planner.plan(current, stuckOn);
     if (plan.holders.length === 0) throw readFailure(entry.name, undefined);
     const waitMs = this.#planner.openTimeoutMs * MAX_HOLDERS_PER_PULL;
     return this.#direct.stream({ name: entry.name, plan, range, clock: this.#clock, waitMs, signal });

@@ -125,7 +125,7 @@ async function pullFrom(request: PullRequest, holder: PeerInfo): Promise<void> {
       return verdict;
     },
   });
-  request.readers?.attemptStarted();
+  request.readers?.attemptStarted(holder.id);
   let source: Duplex | undefined;
   try {
     source = await transport.openStream(holder.address, PROTOCOLS.fetch, header, {

@@ -29,12 +29,17 @@ export class HolderChoice {
     return this.#maxPerPull;
   }
 
-  /** The holders (by id) that are live, in the order to try them, at most `maxPerPull`. */
-  choose(holderIds: readonly string[], livePeers: readonly PeerInfo[]): PeerInfo[] {
+  /**
+   * The holders (by id) that are live, in the order to try them, at most `maxPerPull`; `avoid` (a
+   * holder another pull is stuck on right now) goes last of all.
+   */
+  choose(holderIds: readonly string[], livePeers: readonly PeerInfo[], avoid?: string): PeerInfo[] {
     this.#forgetOld();
     const live = new Map(livePeers.map((peer) => [peer.id, peer]));
     const lastFailure = (peer: PeerInfo): number =>
-      this.#failedAt.get(peer.id) ?? Number.NEGATIVE_INFINITY;
+      peer.id === avoid
+        ? Number.POSITIVE_INFINITY
+        : (this.#failedAt.get(peer.id) ?? Number.NEGATIVE_INFINITY);
     return shuffle(this.#random, holderIds)
       .map((id) => live.get(id))
       .filter((peer): peer is PeerInfo => peer !== undefined)

@@ -48,15 +48,18 @@ export class PullPlanner {
     return this.#options.openTimeoutMs;
   }
 
-  /** A plan for pulling `entry`'s version; `holders` is empty when no live node holds it. */
-  plan(entry: IndexEntry): PullPlan {
+  /**
+   * A plan for pulling `entry`'s version; `holders` is empty when no live node holds it. `avoid`
+   * is tried last (see `HolderChoice.choose`).
+   */
+  plan(entry: IndexEntry, avoid?: string): PullPlan {
     const { name, version } = entry;
     const options = this.#options;
     const { counters } = options;
     return {
       transport: options.transport,
       clock: options.clock,
-      holders: this.#holders.choose(entry.holders, options.livePeers()),
+      holders: this.#holders.choose(entry.holders, options.livePeers(), avoid),
       header: { name, version },
       size: entry.size,
       sha256: entry.sha256,

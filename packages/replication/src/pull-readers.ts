@@ -89,11 +89,17 @@ export class PullReaders {
   #closed = false;
   /** True once the current holder's bytes flow: a reader added now missed its start. */
   #streaming = false;
+  /** The holder being tried now (a reader that gives up on this pull asks the others first). */
+  #holder: string | undefined;
   /** The pull's last failure, reported to readers left waiting when it ends. */
   failure: unknown;
 
   get streaming(): boolean {
     return this.#streaming;
+  }
+
+  get holder(): string | undefined {
+    return this.#holder;
   }
 
   /** Readers still waiting (not given up). */
@@ -111,8 +117,9 @@ export class PullReaders {
   }
 
   /** A new holder is being tried: readers added from now on will get its bytes. */
-  attemptStarted(): void {
+  attemptStarted(holderId: string): void {
     this.#streaming = false;
+    this.#holder = holderId;
   }
 
   /** The holder's first bytes arrived: every waiting reader gets a relay (see the header). */
