@@ -365,7 +365,14 @@ export class BodyReplicator {
     const plan = this.#planner.plan(current, stuckOn);
     if (plan.holders.length === 0) throw readFailure(entry.name, undefined);
     const waitMs = this.#planner.openTimeoutMs * MAX_HOLDERS_PER_PULL;
-    return this.#direct.stream({ name: entry.name, plan, range, clock: this.#clock, waitMs, signal });
+    return this.#direct.stream({
+      name: entry.name,
+      plan,
+      range,
+      clock: this.#clock,
+      waitMs,
+      signal,
+    });
   }
 
   /** Our copy of `entry` is corrupt or missing: forget it, delete it, and pull a healthy one. */

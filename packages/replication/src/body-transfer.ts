@@ -172,7 +172,8 @@ async function pullThrough(
   // Errors reach the store (it iterates `toStore`) and each reader's consumer; the listener only
   // keeps an error raised before the store attached from becoming an uncaught exception.
   const toStore = store === undefined ? undefined : new PassThrough().on('error', () => undefined);
-  const sinks: (PassThrough | VerifiedRelay)[] = toStore === undefined ? relays : [toStore, ...relays];
+  const sinks: (PassThrough | VerifiedRelay)[] =
+    toStore === undefined ? relays : [toStore, ...relays];
   source.on('error', (error) => counted.destroy(error));
   source.on('close', () => {
     // A reset without an error would otherwise leave the body unfinished until the idle deadline.

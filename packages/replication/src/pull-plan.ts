@@ -72,6 +72,7 @@ export class PullPlanner {
       },
       onTimeout: (holder, phase) => {
         counters.transferTimeouts++;
+        if (phase === 'idle') counters.transferIdleTimeouts++;
         const ms = phase === 'open' ? options.openTimeoutMs : options.idleTimeoutMs;
         options.warn(
           { name, version, holder: holder.id, phase, ms },

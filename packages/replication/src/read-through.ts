@@ -22,9 +22,13 @@ export function readFailure(name: string, error: unknown): ReplicationError {
   const code = errorCode(error);
   const detail = error instanceof Error ? `: ${error.message}` : '';
   if (code === 'ERR_TIMEOUT' || code === 'ERR_INTEGRITY') {
-    return new ReplicationError(code, `could not read ${JSON.stringify(name)} from a peer${detail}`, {
-      cause: error,
-    });
+    return new ReplicationError(
+      code,
+      `could not read ${JSON.stringify(name)} from a peer${detail}`,
+      {
+        cause: error,
+      },
+    );
   }
   return new ReplicationError('ERR_NOT_FOUND', `no live node could serve ${JSON.stringify(name)}`, {
     cause: error,
@@ -38,7 +42,10 @@ export function waitFailure(
 ): ReplicationError {
   return result.kind === 'aborted'
     ? new ReplicationError('ERR_ABORTED', 'the reader went away', { cause: result.reason })
-    : new ReplicationError('ERR_TIMEOUT', `no holder of ${JSON.stringify(name)} started sending in time`);
+    : new ReplicationError(
+        'ERR_TIMEOUT',
+        `no holder of ${JSON.stringify(name)} started sending in time`,
+      );
 }
 
 /** A reader's own pull (see the header): for one reader only, storing nothing. */

@@ -17,6 +17,8 @@ export interface ReplicationStats {
   integrityFailures: number;
   /** Pull attempts given up because a holder missed its open or idle deadline. */
   transferTimeouts: number;
+  /** Of those, the ones that had started sending (then fell silent for pullIdleTimeoutMs). */
+  transferIdleTimeouts: number;
   bytesPulled: number;
   servesStarted: number;
   bytesServed: number;
@@ -53,6 +55,7 @@ export class ReplicationCounters {
   transfersFailed = 0;
   integrityFailures = 0;
   transferTimeouts = 0;
+  transferIdleTimeouts = 0;
   bytesPulled = 0;
   servesStarted = 0;
   bytesServed = 0;

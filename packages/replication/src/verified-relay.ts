@@ -72,6 +72,9 @@ export class VerifiedRelay extends Transform {
 
   #mismatch(detail: string): ReplicationError {
     this.#held = undefined;
-    return new ReplicationError('ERR_INTEGRITY', `the holder sent a body that does not match: ${detail}`);
+    return new ReplicationError(
+      'ERR_INTEGRITY',
+      `the holder sent a body that does not match: ${detail}`,
+    );
   }
 }

@@ -53,7 +53,8 @@ describe('replication: read-through is verified before it completes', () => {
     // The background pull fails the sha256 check; the read below then pulls with a reader teed.
     await cluster.until(
       () =>
-        reader!.engine.stats().integrityFailures >= 1 && reader!.engine.stats().activeTransfers === 0,
+        reader!.engine.stats().integrityFailures >= 1 &&
+        reader!.engine.stats().activeTransfers === 0,
     );
 
     const seen = await readThrough(reader!, 'forged', 10_000);
@@ -80,7 +81,8 @@ describe('replication: read-through is verified before it completes', () => {
     await holder!.engine.put('forged', body(CONTENT));
     await cluster.until(
       () =>
-        reader!.engine.stats().integrityFailures >= 1 && reader!.engine.stats().activeTransfers === 0,
+        reader!.engine.stats().integrityFailures >= 1 &&
+        reader!.engine.stats().activeTransfers === 0,
     );
     const forged = await cluster.drive(
       reader!.engine
