@@ -304,12 +304,10 @@ export class BodyReplicator {
   }
 
   /**
-   * A read of a version not held here, through a holder. The reader rides on the pull of this
-   * version (starting one at once if none is queued or running): it gets a verified stream as soon
-   * as a holder starts sending, or the stored copy if the pull finished first. A pull tries at most
-   * MAX_HOLDERS_PER_PULL holders, each within `pullOpenTimeoutMs`, which bounds the wait. A reader
-   * that finds the pull already streaming (it missed the first byte) waits `pullOpenTimeoutMs` for
-   * it to finish and then streams a copy of its own (`DirectReads`).
+   * A read of a version not held here. The reader rides on the pull of it (started at once if none
+   * is queued or running): a verified stream once a holder starts sending, or the stored copy if the
+   * pull finished first. A reader that missed the pull's first byte waits `pullOpenTimeoutMs` for it
+   * to finish, then streams a copy of its own (`DirectReads`).
    */
   async readRemote(
     entry: IndexEntry,
