@@ -10,6 +10,9 @@ export interface ReplicationCounters {
   transfersStarted: number;
   transfersCompleted: number;
   transfersFailed: number;
+  /** Pull attempts given up at a deadline (all), and those after the holder had started sending. */
+  transferTimeouts: number;
+  transferIdleTimeouts: number;
   activeTransfers: number;
   bytesPulled: number;
   bytesServed: number;
@@ -131,6 +134,16 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
       started: s.transfersStarted,
       completed: s.transfersCompleted,
       failed: s.transfersFailed,
+    }),
+  );
+  mirrored(
+    replicationStats,
+    'dfs_transfer_timeouts_total',
+    'Pull attempts given up because the holder did not start sending in time (open) or fell silent (idle)',
+    'phase',
+    (s) => ({
+      open: s.transferTimeouts - s.transferIdleTimeouts,
+      idle: s.transferIdleTimeouts,
     }),
   );
   mirrored(

@@ -46,6 +46,21 @@ export interface ReplicationConfig {
    */
   transferConcurrency: number;
   /**
+   * Deadline for a holder to open a fetch stream and send its first bytes. A holder that misses it
+   * (paused, partitioned, overloaded) is abandoned and the next one tried, so a reader's response
+   * starts, or fails, within a few of these. Also how long a reader waits for a transfer of the same
+   * version that is already streaming before it streams a copy of its own. Too low abandons slow
+   * but healthy holders (costing a retry elsewhere, never data).
+   */
+  pullOpenTimeoutMs: number;
+  /**
+   * A pull whose holder sends no bytes for this long (while this node is ready for more) is
+   * abandoned and the next holder tried, so a stalled holder cannot hold a version's transfer.
+   * A reader teed from a pull that takes no bytes for this long is cut off (ERR_TIMEOUT) so it
+   * cannot hold the pull either.
+   */
+  pullIdleTimeoutMs: number;
+  /**
    * Time between scrub steps; each step re-verifies `scrubBatch` local files against their sha256
    * and repairs corrupt ones from a peer. Scrubbing reads whole files, so keep it infrequent.
    */
@@ -86,6 +101,8 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
   pushIdleTimeoutMs: 10_000,
   maxFileBytes: 64 * 1024 ** 3,
   transferConcurrency: 8,
+  pullOpenTimeoutMs: 5_000,
+  pullIdleTimeoutMs: 10_000,
   scrubIntervalMs: 60 * 60 * 1000,
   scrubBatch: 16,
   lookupTimeoutMs: 2_000,

@@ -139,6 +139,8 @@ export class ReplicationEngine implements FileService {
         counters: this.#counters,
         clock: options.clock,
         pushIdleTimeoutMs: this.config.pushIdleTimeoutMs,
+        pullOpenTimeoutMs: this.config.pullOpenTimeoutMs,
+        pullIdleTimeoutMs: this.config.pullIdleTimeoutMs,
         maxFileBytes: this.config.maxFileBytes,
         transferConcurrency: this.config.transferConcurrency,
       },

@@ -15,6 +15,10 @@ export interface ReplicationStats {
   transfersCompleted: number;
   transfersFailed: number;
   integrityFailures: number;
+  /** Pull attempts given up because a holder missed its open or idle deadline. */
+  transferTimeouts: number;
+  /** Of those, the ones that had started sending (then fell silent for pullIdleTimeoutMs). */
+  transferIdleTimeouts: number;
   bytesPulled: number;
   servesStarted: number;
   bytesServed: number;
@@ -56,6 +60,8 @@ export class ReplicationCounters {
   transfersCompleted = 0;
   transfersFailed = 0;
   integrityFailures = 0;
+  transferTimeouts = 0;
+  transferIdleTimeouts = 0;
   bytesPulled = 0;
   servesStarted = 0;
   bytesServed = 0;
