@@ -19,6 +19,8 @@ describe('metrics', () => {
       futureVersionsRejected: 2,
       unknownHoldersDropped: 3,
       announcedEntriesThrottled: 4,
+      transferTimeouts: 0,
+      transferIdleTimeouts: 0,
     };
     metrics.setSources({
       localStats: () => ({ files: 0, bytes: 0 }),
