@@ -98,7 +98,13 @@ async function pullThrough(request: PullRequest, source: Duplex): Promise<void> 
   source.on('error', (error) => counted.destroy(error));
   counted.on('error', () => source.destroy());
   const key = blobKey(header.name, header.version);
-  const putOptions = { expectedSha256: request.sha256, maxBytes: request.maxBytes, signal };
+  const metadata = { name: header.name, version: header.version, origin: 'pull' };
+  const putOptions = {
+    expectedSha256: request.sha256,
+    maxBytes: request.maxBytes,
+    signal,
+    metadata,
+  };
 
   if (request.deliver === undefined) {
     source.pipe(counted);

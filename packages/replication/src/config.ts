@@ -54,6 +54,13 @@ export interface ReplicationConfig {
   scrubBatch: number;
   /** Deadline for asking peers about a name we do not know (read and delete misses). */
   lookupTimeoutMs: number;
+  /**
+   * How long a stored body that no index entry refers to is kept (a push whose announcement has not
+   * arrived, a write whose index record failed, a body found at open beside an intact index) before
+   * it is deleted. Longer lets a late announcement still claim the pushed bytes instead of pulling
+   * them; shorter frees the disk sooner from uploads that failed.
+   */
+  unclaimedBodyTimeoutMs: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -71,6 +78,7 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
   scrubIntervalMs: 60 * 60 * 1000,
   scrubBatch: 16,
   lookupTimeoutMs: 2_000,
+  unclaimedBodyTimeoutMs: 10 * 60 * 1000,
 };
 
 export function resolveConfig(partial: Partial<ReplicationConfig> | undefined): ReplicationConfig {

@@ -296,6 +296,11 @@ export class FileIndex {
     return this.#append({ t: 'hlc', wall: timestamp.wall, counter: timestamp.counter });
   }
 
+  /** Resolves once every write queued now has become durable or failed. */
+  async settled(): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing;
+  }
+
   /** Rewrite the log as a snapshot of the durable state now. */
   compact(): Promise<void> {
     const refusal = this.#refusal();
