@@ -126,8 +126,11 @@ export class ReplicationEngine implements FileService {
         livePeers: () => this.#livePeers(),
         running: () => this.#state === 'running',
         track: (work) => this.#track_(work),
-        holdUnclaimed: (name, version) =>
-          this.#unclaimed.hold(blobKey(name, version), { name, version }),
+        holdUnclaimed: (name, version) => {
+          if (this.#unclaimed.hold(blobKey(name, version), { name, version })) {
+            this.#counters.bodiesQuarantined++;
+          }
+        },
         warn: (object, message) => this.#log.warn(object, message),
         debug: (object, message) => this.#log.debug(object, message),
       },
@@ -207,7 +210,7 @@ export class ReplicationEngine implements FileService {
       index,
       // The index lost records (or all of them): bodies it does not know are rebuilt into it.
       salvage: recovery.created || recovery.damagedRegions > 0,
-      quarantine: (key, body) => unclaimed.hold(key, body),
+      quarantine: (key, body) => void unclaimed.hold(key, body),
     });
     if (sorted.salvaged + sorted.quarantined + sorted.superseded > 0) {
       const level = sorted.salvaged > 0 ? 'warn' : 'info';

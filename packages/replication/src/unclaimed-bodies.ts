@@ -36,9 +36,11 @@ export class UnclaimedBodies {
     return this.#held.size;
   }
 
-  /** Starts (or keeps) the timeout of the body under `key`. */
-  hold(key: string, body: HeldBody = {}): void {
-    if (!this.#held.has(key)) this.#held.set(key, { ...body, since: this.#options.clock.now() });
+  /** Starts (or keeps) the timeout of the body under `key`; true when it was not held yet. */
+  hold(key: string, body: HeldBody = {}): boolean {
+    if (this.#held.has(key)) return false;
+    this.#held.set(key, { ...body, since: this.#options.clock.now() });
+    return true;
   }
 
   /** Deletes the bodies held for the whole timeout and still unclaimed; resolves to how many. */
