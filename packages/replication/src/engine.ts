@@ -25,8 +25,8 @@ import { serveBody } from './body-transfer.js';
 import { resolveConfig } from './config.js';
 import type { ReplicationConfig } from './config.js';
 import { ReplicationError, errorCode, toReplicationError } from './errors.js';
-import { FileIndex } from './file-index.js';
-import type { IndexEntry, IndexRecovery } from './file-index.js';
+import type { FileIndex, IndexEntry } from './file-index.js';
+import { openIndexAndBodies } from './index-open.js';
 import type { IndexFs } from './index-fs.js';
 import { IndexReconciler } from './index-reconciler.js';
 import { HybridLogicalClock, compareVersions, versionWallTime } from './hlc.js';
@@ -34,9 +34,7 @@ import { Announcer } from './announcer.js';
 import { BodyReplicator } from './bodies.js';
 import { HolderWaiters } from './holder-waiters.js';
 import { ListOrder } from './list-order.js';
-import { sortUnreferencedBodies } from './orphans.js';
-import { UnclaimedBodies } from './unclaimed-bodies.js';
-import type { HeldBody } from './unclaimed-bodies.js';
+import type { UnclaimedBodies } from './unclaimed-bodies.js';
 import { openPushes, teeUpload } from './push.js';
 import { lookupFromPeers } from './lookup.js';
 import { nextScrubBatch } from './scrub-order.js';
@@ -191,31 +189,15 @@ export class ReplicationEngine implements FileService {
   }
 
   static async open(options: ReplicatedFileServiceOptions): Promise<ReplicationEngine> {
-    const log = options.logger ?? silentLogger;
-    const index = await FileIndex.open({
+    const { index, unclaimed, sorted } = await openIndexAndBodies({
       dir: options.dataDir,
       fsync: options.indexFsync,
       fs: options.indexFs,
-    });
-    logRecovery(log, index.recovery);
-    const unclaimed = new UnclaimedBodies({
+      store: options.store,
       clock: options.clock,
-      store: options.store,
-      timeoutMs: resolveConfig(options.config).unclaimedBodyTimeoutMs,
-      claimed: (key, body) => isClaimed(index, key, body),
+      unclaimedBodyTimeoutMs: resolveConfig(options.config).unclaimedBodyTimeoutMs,
+      log: options.logger ?? silentLogger,
     });
-    const { recovery } = index;
-    const sorted = await sortUnreferencedBodies({
-      store: options.store,
-      index,
-      // The index lost records (or all of them): bodies it does not know are rebuilt into it.
-      salvage: recovery.created || recovery.damagedRegions > 0,
-      quarantine: (key, body) => void unclaimed.hold(key, body),
-    });
-    if (sorted.salvaged + sorted.quarantined + sorted.superseded > 0) {
-      const level = sorted.salvaged > 0 ? 'warn' : 'info';
-      log[level]({ ...sorted }, 'sorted stored bodies the index did not refer to');
-    }
     const engine = new ReplicationEngine(options, index, unclaimed);
     engine.#counters.bodiesSalvaged += sorted.salvaged;
     engine.#counters.bodiesQuarantined += sorted.quarantined;
@@ -724,29 +706,6 @@ export class ReplicationEngine implements FileService {
     });
     this.#background.add(tracked);
     void tracked.finally(() => this.#background.delete(tracked));
-  }
-}
-
-/** True when the index's working view refers to the body under `key` (held bodies are then kept). */
-function isClaimed(index: FileIndex, key: string, body: HeldBody): boolean {
-  if (body.name !== undefined) {
-    const entry = index.get(body.name);
-    return entry !== undefined && !entry.deleted && entry.version === body.version;
-  }
-  for (const entry of index.entries()) {
-    if (!entry.deleted && blobKey(entry.name, entry.version) === key) return true;
-  }
-  return false;
-}
-
-function logRecovery(log: ReplicationLogger, recovery: IndexRecovery): void {
-  if (recovery.damagedRegions > 0) {
-    log.warn(
-      { ...recovery },
-      'index log was damaged: skipped the damaged records, kept every valid one, kept the damaged log aside',
-    );
-  } else if (recovery.tornTailBytes > 0) {
-    log.info({ tornTailBytes: recovery.tornTailBytes }, 'cut an incomplete last index record');
   }
 }
 

@@ -2,12 +2,9 @@
  * The node's persisted file index: per name, the newest replicated entry (version, size, sha256,
  * holders, tombstone and expiry) plus whether this node holds the bytes.
  *
- * Storage is an append-only log, `index.log`, beside the store (format and decoder: index-log.ts).
- * Why a log and not SQLite: the access pattern is "apply a small record, make it durable, keep
- * everything in memory for reads", which a log serves with one write + one fsync per batch of
- * concurrent updates (group commit); it needs no native module, and its crash behaviour is small
- * enough to test exhaustively. All file access goes through an `IndexFs` (index-fs.ts), so the
- * simulator can run the index on a disk that fails.
+ * Storage is an append-only log, `index.log`, beside the store (format and decoder: index-log.ts;
+ * why a log, not SQLite: the package README): one write + one fsync per batch of concurrent updates
+ * (group commit). All file access goes through an `IndexFs`, so the simulator can make it fail.
  *
  * Two views. The durable view (`committed`, `committedEntries`) holds exactly what the log holds on
  * disk: it is what the node may show, announce and acknowledge. The working view (`get`, `entries`)
@@ -29,10 +26,11 @@
  * so the clock never goes backwards across a restart even after compaction forgets old entries.
  */
 import { ReplicationError } from './errors.js';
-import { compareTimestamps, decodeVersion } from './hlc.js';
+import { compareTimestamps } from './hlc.js';
 import type { HlcTimestamp } from './hlc.js';
 import { nodeIndexFs } from './index-fs.js';
 import type { IndexFileHandle, IndexFs } from './index-fs.js';
+import type { IndexRecovery } from './index-files.js';
 import {
   createLog,
   indexWriteError,
@@ -45,9 +43,11 @@ import {
 } from './index-files.js';
 import { FRAME_HEADER, MAGIC, MAX_RECORD_BYTES, decodeLog, encodeRecord } from './index-log.js';
 import type { IndexRecord } from './index-log.js';
+import { IndexState } from './index-state.js';
 import type { ReplicatedEntry } from './merge.js';
 
 export { MAX_RECORD_BYTES, decodeLog, encodeRecord } from './index-log.js';
+export type { IndexRecovery } from './index-files.js';
 
 export interface IndexEntry extends ReplicatedEntry {
   /** True when this node's store holds this version's bytes (verified when written). */
@@ -65,21 +65,6 @@ export interface FileIndexOptions {
   fs?: IndexFs;
 }
 
-/** What opening the log found. */
-export interface IndexRecovery {
-  /** No log existed: a new node, or one whose index was lost. */
-  created: boolean;
-  recordsRecovered: number;
-  /** Damaged regions skipped (0 when the log was intact) and the records and bytes lost in them. */
-  damagedRegions: number;
-  recordsSkipped: number;
-  bytesSkipped: number;
-  /** Where the damaged log was kept aside, when anything was skipped. */
-  damagedCopy?: string;
-  /** Bytes of an incomplete last record (a crash mid-append) that were cut. */
-  tornTailBytes: number;
-}
-
 interface PendingWrite {
   /** Empty for a compaction request. */
   frame: Buffer;
@@ -87,49 +72,6 @@ interface PendingWrite {
   seq: number;
   resolve: () => void;
   reject: (error: unknown) => void;
-}
-
-/** What the log replays to: entries by name, the HLC high-water mark, and live record bytes. */
-class IndexState {
-  readonly entries = new Map<string, IndexEntry>();
-  /** Encoded size of each name's latest record: the size a compacted log would have. */
-  readonly #liveBytes = new Map<string, number>();
-  liveTotal = 0;
-  highWater: HlcTimestamp = { wall: 0, counter: 0 };
-
-  apply(record: IndexRecord, frameBytes: number): void {
-    switch (record.t) {
-      case 'put':
-        this.entries.set(record.e.name, record.e);
-        this.#setLiveBytes(record.e.name, frameBytes);
-        this.highWater = maxTimestamp(this.highWater, decodeVersion(record.e.version));
-        break;
-      case 'drop':
-        this.entries.delete(record.name);
-        this.#setLiveBytes(record.name, 0);
-        break;
-      case 'hlc':
-        this.highWater = maxTimestamp(this.highWater, record);
-        break;
-    }
-  }
-
-  /** Magic, the high-water mark and one record per entry: the log this state compacts to. */
-  snapshot(): Buffer {
-    const frames: Buffer[] = [MAGIC, encodeRecord({ t: 'hlc', ...this.highWater })];
-    for (const e of this.entries.values()) frames.push(encodeRecord({ t: 'put', e }));
-    return Buffer.concat(frames);
-  }
-
-  #setLiveBytes(name: string, bytes: number): void {
-    this.liveTotal += bytes - (this.#liveBytes.get(name) ?? 0);
-    if (bytes === 0) this.#liveBytes.delete(name);
-    else this.#liveBytes.set(name, bytes);
-  }
-}
-
-function maxTimestamp(a: HlcTimestamp, b: HlcTimestamp | undefined): HlcTimestamp {
-  return b !== undefined && compareTimestamps(b, a) > 0 ? { wall: b.wall, counter: b.counter } : a;
 }
 
 export class FileIndex {
@@ -359,7 +301,8 @@ export class FileIndex {
     const batch = this.#queue;
     this.#queue = [];
     if (this.#broken !== undefined) {
-      this.#dropPending(batch, this.#broken);
+      this.#pending.clear();
+      for (const w of batch) w.reject(this.#broken);
       return;
     }
     const data = Buffer.concat(batch.map((w) => w.frame));
@@ -408,11 +351,6 @@ export class FileIndex {
     for (const w of failed) w.reject(error);
   }
 
-  #dropPending(batch: PendingWrite[], error: ReplicationError): void {
-    this.#pending.clear();
-    for (const w of batch) w.reject(error);
-  }
-
   async #compactIfDue(requests: PendingWrite[]): Promise<void> {
     const grown =
       this.#logBytes > this.#compactMinBytes && this.#logBytes > 2 * this.#durable.liveTotal;
@@ -437,7 +375,8 @@ export class FileIndex {
     if (!installed.ok) {
       if (installed.renamed) {
         // The directory now names the new log but this handle writes the old one: stop writing.
-        this.#broken = indexWriteError(installed.error, 'compacted index log not installed');
+        const what = 'compacted log not installed; no writes until the node restarts';
+        this.#broken = indexWriteError(installed.error, what);
       }
       throw installed.error;
     }

@@ -11,6 +11,21 @@ import { ReplicationError, errorCode } from './errors.js';
 import type { IndexFileHandle, IndexFs } from './index-fs.js';
 import { MAGIC } from './index-log.js';
 
+/** What opening the log found. */
+export interface IndexRecovery {
+  /** No log existed: a new node, or one whose index was lost. */
+  created: boolean;
+  recordsRecovered: number;
+  /** Damaged regions skipped (0 when the log was intact) and the records and bytes lost in them. */
+  damagedRegions: number;
+  recordsSkipped: number;
+  bytesSkipped: number;
+  /** Where the damaged log was kept aside, when anything was skipped. */
+  damagedCopy?: string;
+  /** Bytes of an incomplete last record (a crash mid-append) that were cut. */
+  tornTailBytes: number;
+}
+
 export const LOG_NAME = 'index.log';
 const TMP_SUFFIX = '.tmp';
 const DAMAGED_SUFFIX = '.damaged-';
