@@ -22,6 +22,11 @@ export interface ReplicationCounters {
   bodiesQuarantined: number;
   unclaimedBodiesRemoved: number;
   supersededBodiesRemoved: number;
+  /** What peers sent that the engine refused or dropped (docs/operations.md, "Hostile peers"). */
+  invalidMessages: number;
+  futureVersionsRejected: number;
+  unknownHoldersDropped: number;
+  announcedEntriesThrottled: number;
 }
 
 /** Peer-transport counters (TcpTransport's `stats()`). */
@@ -165,6 +170,18 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
       body_quarantined: s.bodiesQuarantined,
       unclaimed_body_removed: s.unclaimedBodiesRemoved,
       superseded_body_removed: s.supersededBodiesRemoved,
+    }),
+  );
+  mirrored(
+    replicationStats,
+    'dfs_peer_input_rejected_total',
+    'What peers sent that replication refused or dropped, by reason',
+    'reason',
+    (s) => ({
+      invalid: s.invalidMessages,
+      future_version: s.futureVersionsRejected,
+      unknown_holder: s.unknownHoldersDropped,
+      throttled: s.announcedEntriesThrottled,
     }),
   );
   mirrored(

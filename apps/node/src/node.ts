@@ -226,6 +226,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       store,
       transport,
       peers: () => members.liveMembers().map((m) => ({ id: m.id, address: m.address })),
+      // Holders in peers' entries must be members we know in any state (dead ones until reaped).
+      members: () => members.members().map((m) => m.id),
       clock,
       random,
       config: {

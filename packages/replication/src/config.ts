@@ -61,6 +61,24 @@ export interface ReplicationConfig {
    * them; shorter frees the disk sooner from uploads that failed.
    */
   unclaimedBodyTimeoutMs: number;
+  /**
+   * An entry from a peer whose version is this far or further ahead of the local wall clock is
+   * refused: not applied, not observed by the version clock (incoming.ts). Without a bound one peer
+   * (a bug or an attacker announcing the year 2126) pins every later version and every tombstone
+   * expiry there, for good. NTP keeps honest clocks within milliseconds; a suspended VM or a host
+   * without NTP can drift by seconds. One minute tolerates that with room to spare, and a refusal
+   * only delays: anti-entropy offers the entry again every round and it is taken once the local
+   * clock is within the bound. Larger lets a bad clock drag versions further ahead.
+   */
+  maxClockSkewMs: number;
+  /**
+   * Announced entries accepted per second from one peer (a token bucket on the injected clock);
+   * the excess is dropped and counted, and anti-entropy delivers it later. Generous: an honest
+   * peer sends a few entries per write (the version, then holder updates as copies land).
+   */
+  announceRatePerPeer: number;
+  /** Tokens the per-peer bucket holds: the burst one peer may announce at once. */
+  announceBurstPerPeer: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -79,6 +97,9 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
   scrubBatch: 16,
   lookupTimeoutMs: 2_000,
   unclaimedBodyTimeoutMs: 10 * 60 * 1000,
+  maxClockSkewMs: 60_000,
+  announceRatePerPeer: 5_000,
+  announceBurstPerPeer: 20_000,
 };
 
 export function resolveConfig(partial: Partial<ReplicationConfig> | undefined): ReplicationConfig {

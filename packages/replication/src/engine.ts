@@ -29,7 +29,9 @@ import type { FileIndex, IndexEntry } from './file-index.js';
 import { openIndexAndBodies } from './index-open.js';
 import type { IndexFs } from './index-fs.js';
 import { IndexReconciler } from './index-reconciler.js';
-import { HybridLogicalClock, compareVersions, versionWallTime } from './hlc.js';
+import { HybridLogicalClock, compareVersions, decodeVersion, versionWallTime } from './hlc.js';
+import { tombstoneExpiry } from './incoming.js';
+import { PeerGuard } from './peer-guard.js';
 import { Announcer } from './announcer.js';
 import { BodyReplicator } from './bodies.js';
 import { HolderWaiters } from './holder-waiters.js';
@@ -38,7 +40,7 @@ import type { UnclaimedBodies } from './unclaimed-bodies.js';
 import { openPushes, teeUpload } from './push.js';
 import { lookupFromPeers } from './lookup.js';
 import { nextScrubBatch } from './scrub-order.js';
-import { classifyIncoming, mergeEntries, normaliseHolders, unionHolders } from './merge.js';
+import { classifyIncoming, mergeEntries, unionHolders } from './merge.js';
 import type { ReplicatedEntry } from './merge.js';
 import { ReplicationCounters } from './stats.js';
 import type { ReplicationStats } from './stats.js';
@@ -61,6 +63,11 @@ export interface ReplicatedFileServiceOptions {
   transport: Transport;
   /** Live peers right now (from membership); this node may be included, it is skipped. */
   peers: () => PeerInfo[];
+  /**
+   * Every member id this node knows, in any state (alive, suspect, dead until reaped). Holders in
+   * peers' entries must be one of them. Default: the ids of `peers()`.
+   */
+  members?: () => Iterable<string>;
   clock: Clock;
   random: Random;
   config?: Partial<ReplicationConfig>;
@@ -90,6 +97,7 @@ export class ReplicationEngine implements FileService {
   readonly #waiters: HolderWaiters;
   readonly #announcer: Announcer;
   readonly #unclaimed: UnclaimedBodies;
+  readonly #guard: PeerGuard;
   #timers: Timer[] = [];
   #scrubCursor: string | undefined;
   #state: 'created' | 'running' | 'stopped' = 'created';
@@ -115,6 +123,16 @@ export class ReplicationEngine implements FileService {
       clock: options.clock,
       nodeId: options.nodeId,
       highWater: index.highWater,
+      maxSkewMs: this.config.maxClockSkewMs,
+    });
+    const peers = options.peers;
+    this.#guard = new PeerGuard({
+      nodeId: options.nodeId,
+      clock: options.clock,
+      members: options.members ?? (() => peers().map((p) => p.id)),
+      config: this.config,
+      counters: this.#counters,
+      warn: (object, message) => this.#log.warn(object, message),
     });
     this.#bodies = new BodyReplicator(
       {
@@ -170,11 +188,8 @@ export class ReplicationEngine implements FileService {
         const entry = this.#index.committed(name);
         return entry === undefined ? undefined : this.#toWire(entry);
       },
-      apply: (entries) => this.#applyAll(entries),
-      invalid: (from) => {
-        this.#counters.invalidMessages++;
-        this.#log.warn({ peer: from.id }, 'invalid anti-entropy entry dropped');
-      },
+      apply: (entries, from) => this.#applyAll(entries, from),
+      invalid: (from) => this.#guard.invalid(from, 'anti-entropy entry'),
     });
     this.#antiEntropy = new AntiEntropy({
       transport: options.transport,
@@ -269,9 +284,7 @@ export class ReplicationEngine implements FileService {
   async put(name: string, body: Readable, options?: PutOptions): Promise<FileInfo> {
     this.#assertRunning();
     assertName(name);
-    const current = this.#index.get(name);
-    if (current !== undefined) this.#hlc.observeVersion(current.version);
-    const version = this.#hlc.nextVersion();
+    const version = this.#versionAfter(this.#index.get(name));
     const key = blobKey(name, version);
     const maxBytes = Math.min(options?.maxBytes ?? Infinity, this.config.maxFileBytes);
     // Opening pushes takes a round trip before the store consumes `body`: an upload that fails in
@@ -379,15 +392,14 @@ export class ReplicationEngine implements FileService {
     assertName(name);
     const current = await this.#find(name, options?.signal);
     if (current === undefined || current.deleted) return false;
-    this.#hlc.observeVersion(current.version);
-    const version = this.#hlc.nextVersion();
+    const version = this.#versionAfter(current);
     await this.#adopt({
       name,
       version,
       size: 0,
       sha256: '',
       deleted: true,
-      expiresAt: versionWallTime(version) + this.config.tombstoneTtlMs,
+      expiresAt: tombstoneExpiry(version, this.#clock.now(), this.config.tombstoneTtlMs),
       holders: [],
       local: false,
     });
@@ -494,16 +506,24 @@ export class ReplicationEngine implements FileService {
     return toWire({ ...entry, holders: this.#wireHolders(entry) });
   }
 
-  /** Merges an entry from a peer (announcement, sync or lookup). */
-  async #applyIncoming(incoming: ReplicatedEntry): Promise<void> {
-    this.#hlc.observeVersion(incoming.version);
-    const remote: ReplicatedEntry = {
-      ...incoming,
-      holders: incoming.deleted
-        ? []
-        : normaliseHolders(incoming.holders.filter((h) => h !== this.nodeId)),
-    };
-    const current = this.#index.get(incoming.name);
+  /**
+   * A fresh version for a local write of a name whose entry is `current`: the clock is first raised
+   * to `current` (local truth, so without the skew bound), so the new version is newer, or the clock
+   * throws ClockExhaustedError; a write never gets a version below the one it replaces.
+   */
+  #versionAfter(current: IndexEntry | undefined): string {
+    const decoded = current === undefined ? undefined : decodeVersion(current.version);
+    if (decoded !== undefined) this.#hlc.restore(decoded);
+    return this.#hlc.nextVersion();
+  }
+
+  /**
+   * Merges an entry from a peer (announcement, sync or lookup) that `PeerGuard.admit` accepted:
+   * its version is within the skew bound, its holders known members, its expiry local.
+   */
+  async #applyIncoming(remote: ReplicatedEntry): Promise<void> {
+    this.#hlc.observeVersion(remote.version);
+    const current = this.#index.get(remote.name);
     const outcome = classifyIncoming(current, remote);
     if (outcome === 'stale') return;
     if (outcome === 'holders' && current !== undefined) {
@@ -523,13 +543,13 @@ export class ReplicationEngine implements FileService {
     if (this.#state !== 'running') return;
     const parsed = announceSchema.safeParse(message);
     if (!parsed.success) {
-      this.#counters.invalidMessages++;
-      this.#log.warn({ peer: context.peer.id }, 'invalid announcement dropped');
+      this.#guard.invalid(context.peer, 'announcement');
       return;
     }
     this.#counters.announcementsReceived++;
     this.#counters.entriesReceived += parsed.data.entries.length;
-    await this.#applyAll(parsed.data.entries).catch((error: unknown) => {
+    const allowed = this.#guard.withinQuota(parsed.data.entries, context.peer);
+    await this.#applyAll(allowed, context.peer).catch((error: unknown) => {
       if (errorCode(error) !== 'ERR_UNAVAILABLE') throw error;
     });
   }
@@ -539,8 +559,9 @@ export class ReplicationEngine implements FileService {
    * its first await, so starting them all at once keeps their order while letting the index batch
    * their records into one fsync (group commit) instead of one fsync per entry.
    */
-  async #applyAll(entries: readonly ReplicatedEntry[]): Promise<void> {
-    await Promise.all(entries.map((entry) => this.#applyIncoming(entry)));
+  async #applyAll(entries: readonly ReplicatedEntry[], from: PeerInfo): Promise<void> {
+    const admitted = this.#guard.admit(entries, from);
+    await Promise.all(admitted.map((entry) => this.#applyIncoming(entry)));
   }
 
   // ---------------------------------------------------------------- lookups (read/delete misses)
@@ -555,6 +576,7 @@ export class ReplicationEngine implements FileService {
       name,
       timeoutMs: this.config.lookupTimeoutMs,
       signal,
+      admit: (entry, peer) => this.#guard.admit([entry], peer)[0],
       onInvalid: () => {
         this.#counters.invalidMessages++;
       },
@@ -633,8 +655,11 @@ export class ReplicationEngine implements FileService {
 
   #expireTombstones(): void {
     const now = this.#clock.now();
+    const ttl = this.config.tombstoneTtlMs;
     for (const entry of [...this.#index.committedEntries()]) {
-      if (entry.deleted && entry.expiresAt <= now && this.#index.get(entry.name) === entry) {
+      // The local TTL also caps an expiry recorded before expiry was computed locally.
+      const expiresAt = Math.min(entry.expiresAt, versionWallTime(entry.version) + ttl);
+      if (entry.deleted && expiresAt <= now && this.#index.get(entry.name) === entry) {
         this.#track_(this.#index.drop(entry.name).then(() => this.#syncViews(entry.name)));
       }
     }

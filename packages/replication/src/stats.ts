@@ -39,6 +39,12 @@ export interface ReplicationStats {
   indexWriteFailures: number;
   /** Records lost in damaged regions of the index log at the last open (0: the log was intact). */
   indexRecordsSkipped: number;
+  /** Entries from peers refused because their version was too far ahead (incoming.ts). */
+  futureVersionsRejected: number;
+  /** Holder ids in peers' entries that name no known member, dropped before merging. */
+  unknownHoldersDropped: number;
+  /** Announced entries dropped by a peer's quota (`announceRatePerPeer`). */
+  announcedEntriesThrottled: number;
   /** Gauges. */
   activeTransfers: number;
   queuedTransfers: number;
@@ -81,6 +87,9 @@ export class ReplicationCounters {
   bodiesQuarantined = 0;
   unclaimedBodiesRemoved = 0;
   supersededBodiesRemoved = 0;
+  futureVersionsRejected = 0;
+  unknownHoldersDropped = 0;
+  announcedEntriesThrottled = 0;
 
   snapshot(gauges: Gauges): ReplicationStats {
     return { ...this, ...NOT_COUNTED_HERE, ...gauges };
