@@ -19,6 +19,12 @@ export interface ReplicationCounters {
   announcementsSent: number;
   announcementsReceived: number;
   antiEntropyRounds: number;
+  indexWriteFailures: number;
+  indexRecordsSkipped: number;
+  bodiesSalvaged: number;
+  bodiesQuarantined: number;
+  unclaimedBodiesRemoved: number;
+  supersededBodiesRemoved: number;
   /** What peers sent that the engine refused or dropped (docs/operations.md, "Hostile peers"). */
   invalidMessages: number;
   futureVersionsRejected: number;
@@ -165,6 +171,20 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
       announce_sent: s.announcementsSent,
       announce_received: s.announcementsReceived,
       anti_entropy_round: s.antiEntropyRounds,
+    }),
+  );
+  mirrored(
+    replicationStats,
+    'dfs_index_events_total',
+    'Index faults and how stored bodies the index did not refer to were handled',
+    'event',
+    (s) => ({
+      write_failed: s.indexWriteFailures,
+      record_skipped: s.indexRecordsSkipped,
+      body_salvaged: s.bodiesSalvaged,
+      body_quarantined: s.bodiesQuarantined,
+      unclaimed_body_removed: s.unclaimedBodiesRemoved,
+      superseded_body_removed: s.supersededBodiesRemoved,
     }),
   );
   mirrored(

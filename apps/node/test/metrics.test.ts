@@ -21,6 +21,12 @@ describe('metrics', () => {
       announcedEntriesThrottled: 4,
       transferTimeouts: 0,
       transferIdleTimeouts: 0,
+      indexWriteFailures: 5,
+      indexRecordsSkipped: 6,
+      bodiesSalvaged: 7,
+      bodiesQuarantined: 8,
+      unclaimedBodiesRemoved: 9,
+      supersededBodiesRemoved: 10,
     };
     metrics.setSources({
       localStats: () => ({ files: 0, bytes: 0 }),
@@ -32,5 +38,11 @@ describe('metrics', () => {
     expect(text).toMatch(/^dfs_peer_input_rejected_total\{reason="future_version"\} 2$/m);
     expect(text).toMatch(/^dfs_peer_input_rejected_total\{reason="unknown_holder"\} 3$/m);
     expect(text).toMatch(/^dfs_peer_input_rejected_total\{reason="throttled"\} 4$/m);
+    expect(text).toMatch(/^dfs_index_events_total\{event="write_failed"\} 5$/m);
+    expect(text).toMatch(/^dfs_index_events_total\{event="record_skipped"\} 6$/m);
+    expect(text).toMatch(/^dfs_index_events_total\{event="body_salvaged"\} 7$/m);
+    expect(text).toMatch(/^dfs_index_events_total\{event="body_quarantined"\} 8$/m);
+    expect(text).toMatch(/^dfs_index_events_total\{event="unclaimed_body_removed"\} 9$/m);
+    expect(text).toMatch(/^dfs_index_events_total\{event="superseded_body_removed"\} 10$/m);
   });
 });

@@ -38,6 +38,8 @@ export interface BodyHost {
   running(): boolean;
   /** Background work the engine's `stop()` waits for. */
   track(work: Promise<unknown>): void;
+  /** Bytes of `version` are stored but no entry claims them: keep them a while, then delete. */
+  holdUnclaimed(name: string, version: string): void;
   warn(object: object, message: string): void;
   debug(object: object, message: string): void;
 }
@@ -170,12 +172,22 @@ export class BodyReplicator {
       await this.#store.delete(blobKey(entry.name, entry.version)).catch(() => false);
       return false;
     }
-    await this.#host.adopt({
+    await this.#adoptStored({
       ...latest,
       local: true,
       holders: unionHolders(latest.holders, [outcome.from.id]),
     });
     return true;
+  }
+
+  /** Records stored bytes as local; if the index write fails, the bytes are held as unclaimed. */
+  async #adoptStored(entry: IndexEntry): Promise<void> {
+    try {
+      await this.#host.adopt(entry);
+    } catch (error) {
+      this.#host.holdUnclaimed(entry.name, entry.version);
+      throw error;
+    }
   }
 
   /**
@@ -231,12 +243,16 @@ export class BodyReplicator {
             stored = await this.#store.put(blobKey(name, version), counted, {
               maxBytes: this.#maxFileBytes,
               signal,
+              metadata: { name, version, origin: 'push' },
             });
           } finally {
             idle?.cancel();
             stream.end();
           }
-          return this.#claim(name, version, stored, origin);
+          const claimed = await this.#claim(name, version, stored, origin);
+          // No entry yet (or never: the origin's put failed): a later announcement may claim it.
+          if (!claimed) this.#host.holdUnclaimed(name, version);
+          return claimed;
         },
         { immediate: true },
       )
@@ -274,7 +290,7 @@ export class BodyReplicator {
       return false;
     }
     this.#counters.transfersAvoided++;
-    await this.#host.adopt({
+    await this.#adoptStored({
       ...latest,
       local: true,
       holders: from === undefined ? latest.holders : unionHolders(latest.holders, [from.id]),

@@ -205,7 +205,12 @@ async function pullThrough(
     return;
   }
   const key = blobKey(header.name, header.version);
-  const putOptions = { expectedSha256: request.sha256, maxBytes: request.maxBytes, signal };
+  const putOptions = {
+    expectedSha256: request.sha256,
+    maxBytes: request.maxBytes,
+    signal,
+    metadata: { name: header.name, version: header.version, origin: 'pull' },
+  };
   try {
     await store.put(key, toStore, putOptions);
   } catch (error) {

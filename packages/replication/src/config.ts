@@ -70,6 +70,13 @@ export interface ReplicationConfig {
   /** Deadline for asking peers about a name we do not know (read and delete misses). */
   lookupTimeoutMs: number;
   /**
+   * How long a stored body that no index entry refers to is kept (a push whose announcement has not
+   * arrived, a write whose index record failed, a body found at open beside an intact index) before
+   * it is deleted. Longer lets a late announcement still claim the pushed bytes instead of pulling
+   * them; shorter frees the disk sooner from uploads that failed.
+   */
+  unclaimedBodyTimeoutMs: number;
+  /**
    * An entry from a peer whose version is this far or further ahead of the local wall clock is
    * refused: not applied, not observed by the version clock (incoming.ts). Without a bound one peer
    * (a bug or an attacker announcing the year 2126) pins every later version and every tombstone
@@ -106,6 +113,7 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
   scrubIntervalMs: 60 * 60 * 1000,
   scrubBatch: 16,
   lookupTimeoutMs: 2_000,
+  unclaimedBodyTimeoutMs: 10 * 60 * 1000,
   maxClockSkewMs: 60_000,
   announceRatePerPeer: 5_000,
   announceBurstPerPeer: 20_000,

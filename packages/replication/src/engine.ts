@@ -5,6 +5,10 @@
  * Invariants:
  * - The index holds, per name, the newest version this node has seen (LWW, merge.ts). It changes
  *   only through `#adopt`, which also keeps the anti-entropy digests and the list order in step.
+ * - Nothing leaves this node before it is durable: reads, lists, lookups, digests, announcements,
+ *   holder waiters and served bodies use the index's durable view (`committed`); only the next
+ *   mutation is decided on its working view (`get`). An index write that fails is undone there and
+ *   its mutation rejected, so it is never announced or acknowledged.
  * - `entry.local` is true only once the store holds that version's verified bytes; `entry.holders`
  *   lists *other* nodes that announced holding them. On the wire a node adds itself when local.
  * - Bytes of a superseded version are deleted only after the newer entry is durable in the index.
@@ -21,8 +25,9 @@ import { serveBody } from './body-transfer.js';
 import { resolveConfig } from './config.js';
 import type { ReplicationConfig } from './config.js';
 import { ReplicationError, errorCode, toReplicationError } from './errors.js';
-import { FileIndex } from './file-index.js';
-import type { IndexEntry } from './file-index.js';
+import type { FileIndex, IndexEntry } from './file-index.js';
+import { openIndexAndBodies } from './index-open.js';
+import type { IndexFs } from './index-fs.js';
 import { IndexReconciler } from './index-reconciler.js';
 import { HybridLogicalClock, compareVersions, decodeVersion, versionWallTime } from './hlc.js';
 import { tombstoneExpiry } from './incoming.js';
@@ -31,7 +36,7 @@ import { Announcer } from './announcer.js';
 import { BodyReplicator } from './bodies.js';
 import { HolderWaiters } from './holder-waiters.js';
 import { ListOrder } from './list-order.js';
-import { removeOrphanBlobs } from './orphans.js';
+import type { UnclaimedBodies } from './unclaimed-bodies.js';
 import { openPushes, teeUpload } from './push.js';
 import { lookupFromPeers } from './lookup.js';
 import { nextScrubBatch } from './scrub-order.js';
@@ -69,6 +74,8 @@ export interface ReplicatedFileServiceOptions {
   logger?: ReplicationLogger;
   /** Index fsync policy; `'never'` only for tests and benchmarks. Default `'always'`. */
   indexFsync?: 'always' | 'never';
+  /** The filesystem under the index log. Default `nodeIndexFs`; the simulator injects faults. */
+  indexFs?: IndexFs;
 }
 
 export class ReplicationEngine implements FileService {
@@ -89,6 +96,7 @@ export class ReplicationEngine implements FileService {
   readonly #counters = new ReplicationCounters();
   readonly #waiters: HolderWaiters;
   readonly #announcer: Announcer;
+  readonly #unclaimed: UnclaimedBodies;
   readonly #guard: PeerGuard;
   #timers: Timer[] = [];
   #scrubCursor: string | undefined;
@@ -96,9 +104,14 @@ export class ReplicationEngine implements FileService {
   /** Background work (announce sends, sync rounds) that `stop()` waits for. */
   readonly #background = new Set<Promise<unknown>>();
 
-  private constructor(options: ReplicatedFileServiceOptions, index: FileIndex) {
+  private constructor(
+    options: ReplicatedFileServiceOptions,
+    index: FileIndex,
+    unclaimed: UnclaimedBodies,
+  ) {
     this.nodeId = options.nodeId;
     this.config = resolveConfig(options.config);
+    this.#unclaimed = unclaimed;
     this.#store = options.store;
     this.#transport = options.transport;
     this.#peers = options.peers;
@@ -129,6 +142,11 @@ export class ReplicationEngine implements FileService {
         livePeers: () => this.#livePeers(),
         running: () => this.#state === 'running',
         track: (work) => this.#track_(work),
+        holdUnclaimed: (name, version) => {
+          if (this.#unclaimed.hold(blobKey(name, version), { name, version })) {
+            this.#counters.bodiesQuarantined++;
+          }
+        },
         warn: (object, message) => this.#log.warn(object, message),
         debug: (object, message) => this.#log.debug(object, message),
       },
@@ -153,7 +171,7 @@ export class ReplicationEngine implements FileService {
       batchMs: this.config.gossipIntervalMs,
       peers: () => this.#livePeers(),
       wireEntry: (name) => {
-        const entry = this.#index.get(name);
+        const entry = this.#index.committed(name);
         return entry === undefined ? undefined : this.#toWire(entry);
       },
       counters: this.#counters,
@@ -162,14 +180,14 @@ export class ReplicationEngine implements FileService {
       track: (work) => this.#track_(work),
     });
     this.#waiters = new HolderWaiters(options.clock, (name) => {
-      const entry = this.#index.get(name);
+      const entry = this.#index.committed(name);
       return entry === undefined
         ? undefined
         : { version: entry.version, holders: this.#holderCount(entry) };
     });
     this.#reconciler = new IndexReconciler({
       wireEntry: (name) => {
-        const entry = this.#index.get(name);
+        const entry = this.#index.committed(name);
         return entry === undefined ? undefined : this.#toWire(entry);
       },
       apply: (entries, from) => this.#applyAll(entries, from),
@@ -184,14 +202,24 @@ export class ReplicationEngine implements FileService {
       random: options.random,
       intervalMs: this.config.antiEntropyIntervalMs,
     });
-    for (const entry of index.entries()) this.#track(undefined, entry);
+    for (const entry of index.committedEntries()) this.#syncViews(entry.name);
   }
 
   static async open(options: ReplicatedFileServiceOptions): Promise<ReplicationEngine> {
-    const index = await FileIndex.open({ dir: options.dataDir, fsync: options.indexFsync });
-    const orphans = await removeOrphanBlobs(options.store, index.entries());
-    if (orphans > 0) options.logger?.info({ orphans }, 'removed bodies no index entry refers to');
-    return new ReplicationEngine(options, index);
+    const { index, unclaimed, sorted } = await openIndexAndBodies({
+      dir: options.dataDir,
+      fsync: options.indexFsync,
+      fs: options.indexFs,
+      store: options.store,
+      clock: options.clock,
+      unclaimedBodyTimeoutMs: resolveConfig(options.config).unclaimedBodyTimeoutMs,
+      log: options.logger ?? silentLogger,
+    });
+    const engine = new ReplicationEngine(options, index, unclaimed);
+    engine.#counters.bodiesSalvaged += sorted.salvaged;
+    engine.#counters.bodiesQuarantined += sorted.quarantined;
+    engine.#counters.supersededBodiesRemoved += sorted.superseded;
+    return engine;
   }
 
   /** Registers the peer protocols and starts anti-entropy, scrubbing and pending pulls. */
@@ -243,6 +271,8 @@ export class ReplicationEngine implements FileService {
       activeTransfers: this.#bodies.activeTransfers,
       queuedTransfers: this.#bodies.queuedTransfers,
       indexEntries: this.#index.size,
+      indexWriteFailures: this.#index.writeFailures,
+      indexRecordsSkipped: this.#index.recovery.recordsSkipped,
     });
     // Rounds run by AntiEntropy's own timer and by syncWith() are both counted there.
     snapshot.antiEntropyRounds = antiEntropy.rounds;
@@ -277,7 +307,11 @@ export class ReplicationEngine implements FileService {
     const tee = teeUpload(body, pushes);
     let stored: { size: number; sha256: string };
     try {
-      stored = await this.#store.put(key, tee.input, { maxBytes, signal: options?.signal });
+      stored = await this.#store.put(key, tee.input, {
+        maxBytes,
+        signal: options?.signal,
+        metadata: { name, version, origin: 'put' },
+      });
     } catch (error) {
       tee.abort();
       throw toReplicationError(error);
@@ -303,7 +337,10 @@ export class ReplicationEngine implements FileService {
       await this.#adopt(entry);
     } catch (error) {
       tee.abort();
-      throw error;
+      // Not acknowledged, so the body must not stay claimed. (When the index could not even undo
+      // the failed record, it may come back at restart: keep the body it would refer to.)
+      if (!this.#index.broken) await this.#store.delete(key).catch(() => false);
+      throw toReplicationError(error);
     }
     // Peers see a clean end only now that the version is durable here (see push.ts).
     tee.commit();
@@ -318,7 +355,7 @@ export class ReplicationEngine implements FileService {
     options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<boolean> {
     if (this.#state !== 'running') {
-      const entry = this.#index.get(name);
+      const entry = this.#index.committed(name);
       return Promise.resolve(
         entry !== undefined && entry.version === version && this.#holderCount(entry) >= count,
       );
@@ -349,7 +386,7 @@ export class ReplicationEngine implements FileService {
       if (local !== undefined) return { info: this.#info(entry), stream: local };
     }
     const stream = await this.#bodies.readRemote(entry, range, options?.signal);
-    return { info: this.#info(this.#index.get(name) ?? entry), stream };
+    return { info: this.#info(this.#index.committed(name) ?? entry), stream };
   }
 
   async delete(name: string, options?: { signal?: AbortSignal }): Promise<boolean> {
@@ -376,7 +413,7 @@ export class ReplicationEngine implements FileService {
     const page = this.#order.page(options);
     const files: FileInfo[] = [];
     for (const name of page.names) {
-      const entry = this.#index.get(name);
+      const entry = this.#index.committed(name);
       if (entry !== undefined && !entry.deleted) files.push(this.#info(entry));
     }
     return page.next === undefined ? { files } : { files, next: page.next };
@@ -385,7 +422,7 @@ export class ReplicationEngine implements FileService {
   localStats(): { files: number; bytes: number } {
     let files = 0;
     let bytes = 0;
-    for (const entry of this.#index.entries()) {
+    for (const entry of this.#index.committedEntries()) {
       if (entry.local && !entry.deleted) {
         files++;
         bytes += entry.size;
@@ -403,7 +440,7 @@ export class ReplicationEngine implements FileService {
   ):
     | { version: string; deleted: boolean; local: boolean; sha256: string; holders: number }
     | undefined {
-    const entry = this.#index.get(name);
+    const entry = this.#index.committed(name);
     if (entry === undefined) return undefined;
     return {
       version: entry.version,
@@ -417,8 +454,10 @@ export class ReplicationEngine implements FileService {
   // ---------------------------------------------------------------- state changes
 
   /**
-   * Makes `entry` the name's current state: durable in the index, digests and list order updated,
-   * waiters woken, superseded bytes and transfers dropped, pull scheduled, announcement queued.
+   * Makes `entry` the name's current state: durable in the index, then digests and list order
+   * updated, waiters woken, superseded bytes and transfers dropped, pull scheduled, announcement
+   * queued. The index write starts synchronously (concurrent adopts share one write and fsync, in
+   * call order); nothing else happens unless it became durable, and a failed one rejects.
    */
   async #adopt(entry: IndexEntry, options?: { announce?: boolean; pull?: boolean }): Promise<void> {
     if (this.#state === 'stopped') {
@@ -426,8 +465,19 @@ export class ReplicationEngine implements FileService {
       throw new ReplicationError('ERR_UNAVAILABLE', 'the replication engine is stopping');
     }
     const previous = this.#index.get(entry.name);
-    const durable = this.#index.set(entry);
-    this.#track(previous, entry);
+    try {
+      await this.#index.set(entry);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code !== 'ERR_UNAVAILABLE') {
+        this.#log.warn(
+          { name: entry.name, version: entry.version, code, err: error },
+          'index write failed; change not applied',
+        );
+      }
+      throw error;
+    }
+    this.#syncViews(entry.name);
     if (previous !== undefined && previous.version !== entry.version) {
       this.#bodies.cancel(previous.name, previous.version);
     }
@@ -435,23 +485,18 @@ export class ReplicationEngine implements FileService {
       this.#announcer.queue(entry.name);
     }
     this.#waiters.check(entry.name);
-    await durable;
     if (previous !== undefined && previous.local && previous.version !== entry.version) {
       await this.#store.delete(blobKey(previous.name, previous.version)).catch(() => false);
     }
     if (!entry.deleted && !entry.local && options?.pull !== false) this.#bodies.schedulePull(entry);
   }
 
-  #track(previous: IndexEntry | undefined, entry: IndexEntry | undefined): void {
-    const name = (entry ?? previous)?.name;
-    if (name === undefined) return;
+  /** Brings the anti-entropy digest and the list order of `name` in step with its durable entry. */
+  #syncViews(name: string): void {
+    const entry = this.#index.committed(name);
     this.#reconciler.update(name, entry === undefined ? undefined : this.#toWire(entry));
-    const wasLive = previous !== undefined && !previous.deleted;
-    const isLive = entry !== undefined && !entry.deleted;
-    if (wasLive !== isLive) {
-      if (isLive) this.#order.add(name);
-      else this.#order.remove(name);
-    }
+    if (entry !== undefined && !entry.deleted) this.#order.add(name);
+    else this.#order.remove(name);
   }
 
   #wireHolders(entry: IndexEntry): string[] {
@@ -525,7 +570,7 @@ export class ReplicationEngine implements FileService {
 
   /** The local entry, or on a miss the newest entry any live peer knows (adopted locally). */
   async #find(name: string, signal?: AbortSignal): Promise<IndexEntry | undefined> {
-    const local = this.#index.get(name);
+    const local = this.#index.committed(name);
     if (local !== undefined || this.#state !== 'running') return local;
     const newest = await lookupFromPeers({
       transport: this.#transport,
@@ -539,7 +584,11 @@ export class ReplicationEngine implements FileService {
       },
     });
     if (newest !== undefined) await this.#applyIncoming(newest);
-    return this.#index.get(name);
+    // The entry may already be on its way to disk (an announcement or a sync got here first).
+    if (this.#index.committed(name) === undefined && this.#index.get(name) !== undefined) {
+      await this.#index.settled();
+    }
+    return this.#index.committed(name);
   }
 
   #onLookup(message: unknown): { entry: ReplicatedEntry | null } {
@@ -548,7 +597,7 @@ export class ReplicationEngine implements FileService {
       this.#counters.invalidMessages++;
       throw new ReplicationError('ERR_INVALID_NAME', 'invalid lookup request');
     }
-    const entry = this.#index.get(parsed.data.name);
+    const entry = this.#index.committed(parsed.data.name);
     return { entry: entry === undefined ? null : this.#toWire(entry) };
   }
 
@@ -558,8 +607,11 @@ export class ReplicationEngine implements FileService {
     await serveBody(stream, header, context, {
       store: this.#store,
       servable: (name, version) => {
-        const entry = this.#index.get(name);
-        return this.#state === 'running' && entry?.version === version && entry.local;
+        // Durable and not being forgotten (a copy marked corrupt is not local in the working view).
+        const entry = this.#index.committed(name);
+        const latest = this.#index.get(name);
+        const held = entry?.version === version && entry.local && latest?.local === true;
+        return this.#state === 'running' && held && latest.version === version;
       },
       onInvalid: () => {
         this.#counters.invalidMessages++;
@@ -585,6 +637,13 @@ export class ReplicationEngine implements FileService {
     this.#expireTombstones();
     this.#bodies.pullMissing();
     this.#waiters.check();
+    this.#track_(
+      this.#unclaimed.sweep().then((removed) => {
+        this.#counters.unclaimedBodiesRemoved += removed;
+        if (removed > 0)
+          this.#log.info({ removed }, 'removed stored bodies nothing claimed in time');
+      }),
+    );
   }
 
   /** One anti-entropy round with `peer` now (tests, and an immediate sync after joining). */
@@ -599,12 +658,11 @@ export class ReplicationEngine implements FileService {
   #expireTombstones(): void {
     const now = this.#clock.now();
     const ttl = this.config.tombstoneTtlMs;
-    for (const entry of [...this.#index.entries()]) {
+    for (const entry of [...this.#index.committedEntries()]) {
       // The local TTL also caps an expiry recorded before expiry was computed locally.
       const expiresAt = Math.min(entry.expiresAt, versionWallTime(entry.version) + ttl);
-      if (entry.deleted && expiresAt <= now) {
-        this.#track(entry, undefined);
-        this.#track_(this.#index.drop(entry.name));
+      if (entry.deleted && expiresAt <= now && this.#index.get(entry.name) === entry) {
+        this.#track_(this.#index.drop(entry.name).then(() => this.#syncViews(entry.name)));
       }
     }
   }
@@ -613,7 +671,7 @@ export class ReplicationEngine implements FileService {
 
   async #scrubTick(): Promise<void> {
     if (this.#state !== 'running') return;
-    const candidates = [...this.#index.entries()]
+    const candidates = [...this.#index.committedEntries()]
       .filter((e) => e.local && !e.deleted)
       .map((e) => e.name)
       .sort();
@@ -621,7 +679,7 @@ export class ReplicationEngine implements FileService {
     this.#scrubCursor = step.cursor;
     for (const name of step.names) {
       if (this.#state !== 'running') return;
-      const entry = this.#index.get(name);
+      const entry = this.#index.committed(name);
       if (entry === undefined || !entry.local || entry.deleted) continue;
       this.#counters.scrubbed++;
       let healthy = true;

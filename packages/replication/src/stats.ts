@@ -31,6 +31,18 @@ export interface ReplicationStats {
   antiEntropyFailures: number;
   scrubbed: number;
   corruptDetected: number;
+  /** Unreferenced bodies adopted as entries at open because the index had lost records. */
+  bodiesSalvaged: number;
+  /** Stored bodies no entry refers to, held for `unclaimedBodyTimeoutMs` (at open and pushes). */
+  bodiesQuarantined: number;
+  /** Held bodies deleted because nothing claimed them in time. */
+  unclaimedBodiesRemoved: number;
+  /** Bodies deleted at open because their name has a newer version or tombstone. */
+  supersededBodiesRemoved: number;
+  /** Index writes that failed (ENOSPC, EIO, short) and were undone; their mutations were refused. */
+  indexWriteFailures: number;
+  /** Records lost in damaged regions of the index log at the last open (0: the log was intact). */
+  indexRecordsSkipped: number;
   /** Entries from peers refused because their version was too far ahead (incoming.ts). */
   futureVersionsRejected: number;
   /** Holder ids in peers' entries that name no known member, dropped before merging. */
@@ -43,7 +55,14 @@ export interface ReplicationStats {
   indexEntries: number;
 }
 
-type Gauges = Pick<ReplicationStats, 'activeTransfers' | 'queuedTransfers' | 'indexEntries'>;
+type Gauges = Pick<
+  ReplicationStats,
+  | 'activeTransfers'
+  | 'queuedTransfers'
+  | 'indexEntries'
+  | 'indexWriteFailures'
+  | 'indexRecordsSkipped'
+>;
 /** Filled in from @dfs/gossip's AntiEntropy at snapshot time. */
 const NOT_COUNTED_HERE = { antiEntropyRounds: 0, antiEntropyFailures: 0 };
 
@@ -70,6 +89,10 @@ export class ReplicationCounters {
   transfersAvoided = 0;
   scrubbed = 0;
   corruptDetected = 0;
+  bodiesSalvaged = 0;
+  bodiesQuarantined = 0;
+  unclaimedBodiesRemoved = 0;
+  supersededBodiesRemoved = 0;
   futureVersionsRejected = 0;
   unknownHoldersDropped = 0;
   announcedEntriesThrottled = 0;

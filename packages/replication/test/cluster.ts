@@ -12,6 +12,7 @@ import { openStore } from '@dfs/store';
 import type { Store } from '@dfs/store';
 import { MemoryNetwork, VirtualClock, seededRandom } from '@dfs/transport';
 import type { MemoryTransport, PeerInfo } from '@dfs/transport';
+import type { IndexFs } from '../src/index.js';
 import { createReplicatedFileService } from '../src/index.js';
 import type { ReplicationConfig, ReplicationEngine, ReplicationLogger } from '../src/index.js';
 
@@ -43,6 +44,8 @@ export class TestCluster {
   readonly nodes: TestNode[] = [];
   readonly #root: string;
   readonly #config: Partial<ReplicationConfig>;
+  /** The filesystem each node's index runs on (default: the real one). */
+  indexFs: ((nodeId: string) => IndexFs | undefined) | undefined;
   readonly #logger: ReplicationLogger | undefined;
 
   private constructor(
@@ -123,6 +126,7 @@ export class TestCluster {
       random: this.random,
       config: this.#config,
       indexFsync: 'never',
+      indexFs: this.indexFs?.(id),
       logger: this.#logger,
     });
     return { store, engine };
