@@ -179,7 +179,9 @@ describe('exit codes', { timeout: 60_000 }, () => {
 describe('API token', { timeout: 60_000 }, () => {
   let guarded: RunningNode;
   beforeAll(async () => {
-    guarded = await startNode({ args: ['--api-token', 'e2e-token', ...FAST] });
+    guarded = await startNode({
+      args: ['--api-token', 'e2e-token', '--secret', 'e2e-secret', ...FAST],
+    });
   }, 30_000);
   afterAll(async () => {
     await guarded?.stop();

@@ -30,6 +30,25 @@ it.each([
   expect(result.stdout).toBe('');
 });
 
+it('refuses to start with --api-token but no --secret (the peer port would serve anyone): one line, exit 2', async () => {
+  const port = await freePort();
+  const args = [nodeMain, `127.0.0.1:${port}`, '--data', await cluster.dataDir()];
+  const refused = spawnSync(process.execPath, [...args, '--api-token', 't'], {
+    encoding: 'utf8',
+    timeout: 15_000, // a node that starts instead of refusing would run until killed
+  });
+  expect(refused.status).toBe(2);
+  expect(refused.stderr).toMatch(/--api-token.*--secret.*--insecure-peers/);
+  expect(refused.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(refused.stdout).toBe('');
+  // The explicit flag starts it, with a warning in the log.
+  const node = await cluster.start({ flags: ['--api-token', 't', '--insecure-peers'] });
+  expect((await fetch(`${node.url}/v1/health`)).status).toBe(200);
+  await eventually(async () => (/--insecure-peers/.test(node.stderr) ? true : undefined), {
+    what: 'the --insecure-peers warning in the log',
+  });
+});
+
 it('a port already in use is a clear error, not a stack trace', async () => {
   const first = await cluster.start();
   const result = spawnSync(

@@ -1,7 +1,8 @@
 /**
- * `pnpm sim [scenario ...] [--seed N] [--nodes N]`: runs named scenarios from src/scenarios/ (all when
- * none named) on MemoryTransport in virtual time, prints a table per scenario and one JSON document
- * with every result on the last line (for CI and dashboards).
+ * `pnpm sim [scenario ...] [--seed N] [--nodes N] [--full]`: runs named scenarios from
+ * src/scenarios/ (all when none named) on MemoryTransport in virtual time, prints a table per
+ * scenario and one JSON document with every result on the last line (for CI and dashboards).
+ * `--full` runs the full-size variants that do not fit the default budget (placement: 1M files).
  */
 import { readdirSync } from 'node:fs';
 import type { Scenario, ScenarioResult } from './scenario.js';
@@ -20,6 +21,9 @@ const option = (name: string, fallback: number): number => {
 };
 const seed = option('seed', 1);
 const nodes = option('nodes', 1000);
+const fullAt = argv.indexOf('--full');
+const full = fullAt >= 0;
+if (full) argv.splice(fullAt, 1);
 const dir = new URL('./scenarios/', import.meta.url);
 const scenarios = new Map<string, Scenario>();
 for (const file of readdirSync(dir)
@@ -39,7 +43,7 @@ for (const name of wanted) {
     process.exit(2);
   }
   const started = performance.now();
-  const result = await scenario.run({ seed, nodes });
+  const result = await scenario.run({ seed, nodes, full });
   result.wallSeconds = (performance.now() - started) / 1000;
   results.push(result);
   process.stdout.write(`\n## ${name} (seed ${seed}, ${result.wallSeconds.toFixed(1)} s wall)\n`);

@@ -2,6 +2,8 @@ export interface ScenarioOptions {
   seed: number;
   /** Cluster size to simulate (scenarios may use fewer, e.g. a join storm of 100). */
   nodes: number;
+  /** `--full`: run the variants too big for the 60 s `pnpm sim` budget (placement: 1M files). */
+  full?: boolean;
 }
 
 export interface ScenarioResult {

@@ -10,7 +10,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import type { Clock } from '@dfs/transport';
+import { RateLimitedLog, type Clock } from '@dfs/transport';
 import type { Logger } from 'pino';
 
 export interface PeerConnectionSink {
@@ -43,6 +43,8 @@ export class SharedListener {
   readonly #options: SharedListenerOptions;
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
+  /** Refusals a flood can trigger are logged once per reason per interval, with a count. */
+  readonly #warnings: RateLimitedLog;
   /**
    * Terminates TLS for accepted sockets without listening itself: handing it raw sockets through
    * 'connection' gets the same handshake handling (timeouts, `authorized`) as a listening one.
@@ -51,6 +53,7 @@ export class SharedListener {
 
   constructor(options: SharedListenerOptions) {
     this.#options = options;
+    this.#warnings = new RateLimitedLog(options.logger, options.clock);
     if (options.tls) {
       const { requestCert, ...context } = options.tls;
       this.#tlsServer = tls.createServer({
@@ -92,6 +95,7 @@ export class SharedListener {
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
+    this.#warnings.close();
     if (this.#server.listening) this.#server.close();
   }
 
@@ -136,8 +140,9 @@ export class SharedListener {
           socket instanceof tls.TLSSocket &&
           !socket.authorized
         ) {
-          logger.warn(
-            { remote: raw.remoteAddress, reason: socket.authorizationError },
+          this.#warnings.warn(
+            'ERR_TLS',
+            { code: 'ERR_TLS', remote: raw.remoteAddress, reason: socket.authorizationError },
             'peer refused: no certificate signed by --tls-ca',
           );
           socket.destroy();

@@ -10,12 +10,26 @@ export interface ReplicationCounters {
   transfersStarted: number;
   transfersCompleted: number;
   transfersFailed: number;
+  /** Pull attempts given up at a deadline (all), and those after the holder had started sending. */
+  transferTimeouts: number;
+  transferIdleTimeouts: number;
   activeTransfers: number;
   bytesPulled: number;
   bytesServed: number;
   announcementsSent: number;
   announcementsReceived: number;
   antiEntropyRounds: number;
+  indexWriteFailures: number;
+  indexRecordsSkipped: number;
+  bodiesSalvaged: number;
+  bodiesQuarantined: number;
+  unclaimedBodiesRemoved: number;
+  supersededBodiesRemoved: number;
+  /** What peers sent that the engine refused or dropped (docs/operations.md, "Hostile peers"). */
+  invalidMessages: number;
+  futureVersionsRejected: number;
+  unknownHoldersDropped: number;
+  announcedEntriesThrottled: number;
 }
 
 /** Peer-transport counters (TcpTransport's `stats()`). */
@@ -26,6 +40,8 @@ export interface PeerTransportCounters {
   bytesOut: number;
   rejects: Record<string, number>;
   openConnections: number;
+  handshaking: number;
+  idleStreamResets: number;
 }
 
 export interface MetricSources {
@@ -128,6 +144,16 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
   );
   mirrored(
     replicationStats,
+    'dfs_transfer_timeouts_total',
+    'Pull attempts given up because the holder did not start sending in time (open) or fell silent (idle)',
+    'phase',
+    (s) => ({
+      open: s.transferTimeouts - s.transferIdleTimeouts,
+      idle: s.transferIdleTimeouts,
+    }),
+  );
+  mirrored(
+    replicationStats,
     'dfs_transfer_bytes_total',
     'File body bytes moved between nodes',
     'direction',
@@ -145,6 +171,32 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
       announce_sent: s.announcementsSent,
       announce_received: s.announcementsReceived,
       anti_entropy_round: s.antiEntropyRounds,
+    }),
+  );
+  mirrored(
+    replicationStats,
+    'dfs_index_events_total',
+    'Index faults and how stored bodies the index did not refer to were handled',
+    'event',
+    (s) => ({
+      write_failed: s.indexWriteFailures,
+      record_skipped: s.indexRecordsSkipped,
+      body_salvaged: s.bodiesSalvaged,
+      body_quarantined: s.bodiesQuarantined,
+      unclaimed_body_removed: s.unclaimedBodiesRemoved,
+      superseded_body_removed: s.supersededBodiesRemoved,
+    }),
+  );
+  mirrored(
+    replicationStats,
+    'dfs_peer_input_rejected_total',
+    'What peers sent that replication refused or dropped, by reason',
+    'reason',
+    (s) => ({
+      invalid: s.invalidMessages,
+      future_version: s.futureVersionsRejected,
+      unknown_holder: s.unknownHoldersDropped,
+      throttled: s.announcedEntriesThrottled,
     }),
   );
   mirrored(
@@ -174,6 +226,22 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
     'code',
     (t) => t.rejects,
   );
+  mirrored(
+    transportStats,
+    'dfs_peer_streams_reset_total',
+    'Peer streams the transport reset itself, by reason (ERR_STREAM_IDLE: no progress)',
+    'code',
+    (t) => ({ ERR_STREAM_IDLE: t.idleStreamResets }),
+  );
+  new Gauge({
+    name: 'dfs_peer_handshakes',
+    help: 'Peer connections still in their handshake (capped apart from established ones)',
+    registers: [registry],
+    collect() {
+      const stats = transportStats();
+      if (stats) this.set(stats.handshaking);
+    },
+  });
   new Gauge({
     name: 'dfs_peer_connections',
     help: 'Authenticated peer connections open now',

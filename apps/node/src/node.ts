@@ -194,7 +194,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     });
     peerSink.current = transport;
     cleanups.push(() => transport.close());
-    transport.on('reject', (reason) => log.warn(reason, 'peer connection refused'));
+    // Refused peers are logged by the transport itself (rate-limited per reason), not again here.
 
     const members = createMembership({
       transport,
@@ -226,6 +226,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       store,
       transport,
       peers: () => members.liveMembers().map((m) => ({ id: m.id, address: m.address })),
+      // Holders in peers' entries must be members we know in any state (dead ones until reaped).
+      members: () => members.members().map((m) => m.id),
       clock,
       random,
       config: {
@@ -449,7 +451,14 @@ function warnIfExposed(config: NodeConfig, log: Logger): void {
       'the HTTP API is reachable beyond loopback without a token; set --api-token or DFS_API_TOKEN',
     );
   }
-  if (config.secret === undefined && !LOOPBACK.test(config.listen.host)) {
+  const peersAuthenticated = config.secret !== undefined || config.tls?.ca !== undefined;
+  if (config.insecurePeers === true && config.apiToken !== undefined && !peersAuthenticated) {
+    // options.ts refuses this combination unless --insecure-peers says the operator means it.
+    log.warn(
+      { listen: hostPort(config.listen.host, config.listen.port) },
+      '--insecure-peers: the API needs a token, but anyone who reaches the peer port can read and delete files; set --secret or DFS_CLUSTER_SECRET',
+    );
+  } else if (!peersAuthenticated && !LOOPBACK.test(config.listen.host)) {
     log.warn('peers are accepted without a cluster secret; set --secret or DFS_CLUSTER_SECRET');
   }
 }

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '@dfs/transport';
+import { MAX_WRITE_WAIT_MS } from '../src/http/file-routes.js';
 import { startTestApi, type TestApi } from './support/api-server.js';
 
 let api: TestApi;
@@ -148,6 +150,24 @@ describe('files', () => {
     expect(
       (await fetch(`${api.url}/v1/files/w3?w=zero`, { method: 'PUT', body: 'w' })).status,
     ).toBe(400);
+  });
+});
+
+describe('long waits', () => {
+  beforeEach(async () => {
+    api = await startTestApi();
+  });
+
+  it('PUT ?w=N&timeout=30d waits, clamped to the API maximum, instead of timing out at once', async () => {
+    api.files.holdersReached = 'wait';
+    const put = fetch(`${api.url}/v1/files/long?w=3&timeout=30d`, { method: 'PUT', body: 'x' });
+    await waitFor(() => api.files.holderWaits.length === 1);
+    expect(api.files.holderWaits).toEqual([MAX_WRITE_WAIT_MS]);
+    // An overflowing 30-day timer fires after 1 ms, before this 20 ms one.
+    await new Promise<void>((resolve) => systemClock.setTimeout(resolve, 20));
+    expect(api.files.holderWaitsTimedOut).toBe(0);
+    api.files.releaseHolders();
+    expect((await put).status).toBe(201);
   });
 });
 

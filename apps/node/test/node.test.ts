@@ -72,6 +72,7 @@ it('two nodes on port 0 join, spread a file, and the second sees the first leave
   expect(metrics).toMatch(/^dfs_peer_frames_total\{direction="out"\} [1-9]/m);
   expect(metrics).toMatch(/^dfs_members\{state="alive"\} 2$/m);
   expect(metrics).toMatch(/^dfs_files 1$/m);
+  expect(metrics).toMatch(/^dfs_transfer_timeouts_total\{phase="open"\} 0$/m);
 
   await a.close();
   await eventually(async () => (await members(b)).some((m) => m.id === a.id && m.state === 'left'));

@@ -165,6 +165,25 @@ describe('start command arguments', () => {
     });
   });
 
+  it('refuses --api-token without --secret: the peer port would still serve anyone (exit 2, one line)', () => {
+    const stderr = usageError(['127.0.0.1:1', '--api-token', 't']);
+    expect(stderr).toMatch(/--api-token.*peer port.*--secret.*--insecure-peers/);
+    const fromEnv = parseArguments(['127.0.0.1:1'], context({ DFS_API_TOKEN: 't' }));
+    expect(fromEnv).toMatchObject({ kind: 'exit', code: 2 });
+  });
+
+  it('allows --api-token with --secret, with --tls-ca, or with an explicit --insecure-peers', () => {
+    expect(run(['127.0.0.1:1', '--api-token', 't', '--secret', 's'])).not.toHaveProperty(
+      'insecurePeers',
+    );
+    const tls = ['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-ca', 'ca.pem'];
+    expect(run(['127.0.0.1:1', '--api-token', 't', ...tls]).apiToken).toBe('t');
+    expect(run(['127.0.0.1:1', '--api-token', 't', '--insecure-peers'])).toMatchObject({
+      apiToken: 't',
+      insecurePeers: true,
+    });
+  });
+
   it('takes the secret and token from the environment, flags winning', () => {
     const env = { DFS_CLUSTER_SECRET: 'env-secret', DFS_API_TOKEN: 'env-token' };
     expect(run(['127.0.0.1:1'], env)).toMatchObject({

@@ -22,7 +22,7 @@ export const API_ERRORS = {
   INTERNAL: { status: 500 },
   /** The node is starting or stopping, or no healthy copy of the file is reachable now. */
   UNAVAILABLE: { status: 503 },
-  /** `PUT ?w=N`: fewer than N nodes held the file in time. The write stands. */
+  /** `PUT ?w=N`: fewer than N nodes held the file in time (the write stands); or no holder of a read answered in time. */
   TIMEOUT: { status: 504 },
   /** The node's disk is full. */
   INSUFFICIENT_STORAGE: { status: 507 },

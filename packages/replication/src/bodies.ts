@@ -6,11 +6,12 @@
  *
  * Invariants: at most one transfer per (name, version) is queued or running (duplicates join it);
  * a pulled body is recorded local only if its version is still the index's current one, otherwise
- * its bytes are deleted again.
+ * its bytes are deleted again. Every wait has a deadline: a pull gives up on a holder that misses
+ * `pullOpenTimeoutMs` or `pullIdleTimeoutMs`, and a reader gets a stream or a typed error within
+ * `pullOpenTimeoutMs × (MAX_HOLDERS_PER_PULL + 1)` (see `readRemote`).
  */
 import type { Duplex, Readable } from 'node:stream';
 import type { Clock, HandlerContext, PeerInfo, Random, Timer, Transport } from '@dfs/transport';
-import { shuffle } from '@dfs/transport';
 import type { ByteRange } from './file-service.js';
 import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
@@ -19,6 +20,10 @@ import { ReplicationError, errorCode, toReplicationError } from './errors.js';
 import type { IndexEntry } from './file-index.js';
 import { compareVersions, versionNodeId } from './hlc.js';
 import { unionHolders } from './merge.js';
+import { MAX_HOLDERS_PER_PULL, PullPlanner } from './pull-plan.js';
+import { PullReaders, WaitingReader, readerStopped } from './pull-readers.js';
+import type { PullEnd, ReaderResult } from './pull-readers.js';
+import { DirectReads, readFailure, waitFailure } from './read-through.js';
 import type { ReplicationCounters } from './stats.js';
 import { TransferQueue } from './transfers.js';
 import { fetchHeaderSchema } from './wire.js';
@@ -33,14 +38,18 @@ export interface BodyHost {
   running(): boolean;
   /** Background work the engine's `stop()` waits for. */
   track(work: Promise<unknown>): void;
+  /** Bytes of `version` are stored but no entry claims them: keep them a while, then delete. */
+  holdUnclaimed(name: string, version: string): void;
   warn(object: object, message: string): void;
   debug(object: object, message: string): void;
 }
 
 export interface BodyReplicatorOptions {
   clock: Clock;
-  /** See `ReplicationConfig.pushIdleTimeoutMs`. */
+  /** See `ReplicationConfig.pushIdleTimeoutMs`, `pullOpenTimeoutMs` and `pullIdleTimeoutMs`. */
   pushIdleTimeoutMs: number;
+  pullOpenTimeoutMs: number;
+  pullIdleTimeoutMs: number;
   transport: Transport;
   store: BlobStore;
   random: Random;
@@ -53,22 +62,33 @@ export const transferKey = (name: string, version: string): string => `${version
 
 export class BodyReplicator {
   readonly #host: BodyHost;
-  readonly #transport: Transport;
   readonly #store: BlobStore;
-  readonly #random: Random;
   readonly #counters: ReplicationCounters;
   readonly #maxFileBytes: number;
   readonly #transfers: TransferQueue;
   readonly #clock: Clock;
   readonly #pushIdleTimeoutMs: number;
+  readonly #planner: PullPlanner;
+  /** Readers riding on each queued or running pull, by transfer key. */
+  readonly #readers = new Map<string, PullReaders>();
+  readonly #direct = new DirectReads();
 
   constructor(host: BodyHost, options: BodyReplicatorOptions) {
     this.#host = host;
     this.#clock = options.clock;
     this.#pushIdleTimeoutMs = options.pushIdleTimeoutMs;
-    this.#transport = options.transport;
     this.#store = options.store;
-    this.#random = options.random;
+    this.#planner = new PullPlanner({
+      transport: options.transport,
+      clock: options.clock,
+      random: options.random,
+      counters: options.counters,
+      openTimeoutMs: options.pullOpenTimeoutMs,
+      idleTimeoutMs: options.pullIdleTimeoutMs,
+      livePeers: () => host.livePeers(),
+      warn: (object, message) => host.warn(object, message),
+      debug: (object, message) => host.debug(object, message),
+    });
     this.#counters = options.counters;
     this.#maxFileBytes = options.maxFileBytes;
     this.#transfers = new TransferQueue({ concurrency: options.transferConcurrency });
@@ -87,24 +107,42 @@ export class BodyReplicator {
     this.#transfers.cancel(transferKey(name, version));
   }
 
-  /** Aborts every transfer and waits until none runs. */
-  stop(): Promise<void> {
-    return this.#transfers.stop();
+  /** Aborts every transfer and reader's pull and waits until none runs. */
+  async stop(): Promise<void> {
+    await Promise.all([this.#transfers.stop(), this.#direct.stop()]);
   }
 
   schedulePull(entry: IndexEntry): void {
     if (!this.#host.running()) return;
     const key = transferKey(entry.name, entry.version);
     if (this.#transfers.get(key) !== undefined) return;
-    this.#transfers.run(key, (signal) => this.#pull(entry, signal)).catch(() => false);
+    this.#startPull(entry, { forReader: false });
   }
 
-  /** Pulls `entry`'s body from a holder (optionally teeing it to a reader) and records it. */
-  async #pull(
-    entry: IndexEntry,
-    signal: AbortSignal,
-    deliver?: (reader: Readable) => void,
-  ): Promise<boolean> {
+  /** Queues (or, for a reader, starts at once) a pull of `entry`; readers can ride on it. */
+  #startPull(entry: IndexEntry, options: { forReader: boolean }): PullReaders {
+    const key = transferKey(entry.name, entry.version);
+    const readers = new PullReaders();
+    this.#readers.set(key, readers);
+    const ended = (end: PullEnd): void => {
+      if (this.#readers.get(key) === readers) this.#readers.delete(key);
+      readers.close(end);
+    };
+    this.#transfers
+      .run(
+        key,
+        (signal) => this.#pull(entry, signal, readers),
+        options.forReader ? { priority: true, immediate: true } : undefined,
+      )
+      .then(
+        (ok) => ended({ ok }),
+        (error: unknown) => ended({ ok: false, error }),
+      );
+    return readers;
+  }
+
+  /** Pulls `entry`'s body from a holder (teeing it to any `readers`) and records it. */
+  async #pull(entry: IndexEntry, signal: AbortSignal, readers: PullReaders): Promise<boolean> {
     const current = this.#host.entry(entry.name);
     if (current === undefined || current.version !== entry.version || current.local) {
       return current?.local === true && current.version === entry.version;
@@ -116,44 +154,40 @@ export class BodyReplicator {
       const claimed = await this.#claim(entry.name, entry.version, have, undefined);
       if (claimed) return true;
     }
-    const live = new Map(this.#host.livePeers().map((p) => [p.id, p]));
-    const holders = shuffle(this.#random, current.holders)
-      .map((id) => live.get(id))
-      .filter((p): p is PeerInfo => p !== undefined);
-    if (holders.length === 0) return false;
+    const request = this.#planner.plan(current);
+    if (request.holders.length === 0) return false;
     this.#counters.transfersStarted++;
-    const outcome = await pullBody({
-      transport: this.#transport,
-      store: this.#store,
-      holders,
-      header: { name: entry.name, version: entry.version },
-      sha256: entry.sha256,
-      // A holder may not send more than the announced size (the sha256 check catches the rest).
-      maxBytes: entry.size,
-      signal,
-      onBytes: (n) => {
-        this.#counters.bytesPulled += n;
-      },
-      deliver,
-    });
+    const outcome = await pullBody({ ...request, store: this.#store, readers, signal });
     if (!outcome.ok) {
       this.#counters.transfersFailed++;
       if (outcome.integrity) this.#counters.integrityFailures++;
+      readers.failure = outcome.error;
       this.#host.debug({ name: entry.name, code: errorCode(outcome.error) }, 'pull failed');
       return false;
     }
+    this.#planner.succeeded(outcome.from);
     this.#counters.transfersCompleted++;
     const latest = this.#host.entry(entry.name);
     if (latest === undefined || latest.version !== entry.version || !this.#host.running()) {
       await this.#store.delete(blobKey(entry.name, entry.version)).catch(() => false);
       return false;
     }
-    await this.#host.adopt({
+    await this.#adoptStored({
       ...latest,
       local: true,
       holders: unionHolders(latest.holders, [outcome.from.id]),
     });
     return true;
+  }
+
+  /** Records stored bytes as local; if the index write fails, the bytes are held as unclaimed. */
+  async #adoptStored(entry: IndexEntry): Promise<void> {
+    try {
+      await this.#host.adopt(entry);
+    } catch (error) {
+      this.#host.holdUnclaimed(entry.name, entry.version);
+      throw error;
+    }
   }
 
   /**
@@ -209,12 +243,16 @@ export class BodyReplicator {
             stored = await this.#store.put(blobKey(name, version), counted, {
               maxBytes: this.#maxFileBytes,
               signal,
+              metadata: { name, version, origin: 'push' },
             });
           } finally {
             idle?.cancel();
             stream.end();
           }
-          return this.#claim(name, version, stored, origin);
+          const claimed = await this.#claim(name, version, stored, origin);
+          // No entry yet (or never: the origin's put failed): a later announcement may claim it.
+          if (!claimed) this.#host.holdUnclaimed(name, version);
+          return claimed;
         },
         { immediate: true },
       )
@@ -252,7 +290,7 @@ export class BodyReplicator {
       return false;
     }
     this.#counters.transfersAvoided++;
-    await this.#host.adopt({
+    await this.#adoptStored({
       ...latest,
       local: true,
       holders: from === undefined ? latest.holders : unionHolders(latest.holders, [from.id]),
@@ -281,53 +319,73 @@ export class BodyReplicator {
     return stream;
   }
 
+  /**
+   * A read of a version not held here. The reader rides on the pull of it (started at once if none
+   * is queued or running): a verified stream once a holder starts sending, or the stored copy if the
+   * pull finished first. A reader that missed the pull's first byte waits `pullOpenTimeoutMs` for it
+   * to finish, then streams a copy of its own (`DirectReads`).
+   */
   async readRemote(
     entry: IndexEntry,
     range: ByteRange | undefined,
     signal: AbortSignal | undefined,
   ): Promise<Readable> {
+    if (!this.#host.running()) throw readerStopped();
     const key = transferKey(entry.name, entry.version);
-    const notFound = (): ReplicationError =>
-      new ReplicationError(
-        'ERR_NOT_FOUND',
-        `no live node could serve ${JSON.stringify(entry.name)}`,
-      );
-    const readAfter = async (transfer: Promise<boolean>): Promise<Readable> => {
-      if (!(await transfer)) throw notFound();
-      const latest = this.#host.entry(entry.name) ?? entry;
-      const stream = await this.readLocal(latest, range, signal);
-      if (stream === undefined) throw notFound();
-      return stream;
-    };
-    const running = this.#transfers.get(key);
-    if (running !== undefined) {
-      return readAfter(this.#transfers.run(key, (s) => this.#pull(entry, s), { priority: true }));
-    }
-    if (range !== undefined) {
-      return readAfter(this.#transfers.run(key, (s) => this.#pull(entry, s), { priority: true }));
-    }
-    return new Promise<Readable>((resolve, reject) => {
-      let delivered = false;
-      const transfer = this.#transfers.run(
-        key,
-        (s) =>
-          this.#pull(entry, s, (reader) => {
-            delivered = true;
-            resolve(reader);
-          }),
-        { priority: true },
-      );
+    const reader = new WaitingReader(range);
+    const readers = this.#readers.get(key);
+    const transfer = this.#transfers.get(key);
+    let late: boolean;
+    if (readers !== undefined && readers.add(reader)) {
+      late = readers.streaming;
+      this.#transfers.promote(key);
+    } else if (transfer !== undefined) {
+      // A push in progress takes no readers: wait for its end (bounded like a late join).
+      late = true;
       transfer.then(
-        (ok) => {
-          if (delivered) return;
-          // Another path stored the body first (the pull found it local): serve that copy.
-          if (ok) readAfter(Promise.resolve(true)).then(resolve, reject);
-          else reject(notFound());
-        },
-        (error: unknown) => {
-          if (!delivered) reject(toReplicationError(error));
-        },
+        (ok) => reader.end({ ok }),
+        (error: unknown) => reader.end({ ok: false, error }),
       );
+    } else {
+      late = false;
+      this.#startPull(entry, { forReader: true }).add(reader);
+    }
+    const waitMs = this.#planner.openTimeoutMs * (late ? 1 : MAX_HOLDERS_PER_PULL + 1);
+    const result = await reader.wait(this.#clock, waitMs, signal);
+    return this.#afterWait(entry, range, signal, result, late);
+  }
+
+  async #afterWait(
+    entry: IndexEntry,
+    range: ByteRange | undefined,
+    signal: AbortSignal | undefined,
+    result: ReaderResult,
+    late: boolean,
+  ): Promise<Readable> {
+    if (result.kind === 'stream') return result.stream;
+    if (result.kind === 'aborted') throw waitFailure(entry.name, result);
+    if (!this.#host.running()) throw readerStopped();
+    if (result.kind === 'timeout' && !late) throw waitFailure(entry.name, result);
+    if (result.kind === 'ended') {
+      if (!result.end.ok) throw readFailure(entry.name, result.end.error);
+      const latest = this.#host.entry(entry.name) ?? entry;
+      const local = latest.local ? await this.readLocal(latest, range, signal) : undefined;
+      if (local !== undefined) return local;
+    }
+    // Still streaming without this reader, or its copy vanished: a pull for this reader alone.
+    const latest = this.#host.entry(entry.name);
+    const current = latest?.version === entry.version ? latest : entry;
+    const stuckOn = this.#readers.get(transferKey(entry.name, entry.version))?.holder;
+    const plan = this.#planner.plan(current, stuckOn);
+    if (plan.holders.length === 0) throw readFailure(entry.name, undefined);
+    const waitMs = this.#planner.openTimeoutMs * MAX_HOLDERS_PER_PULL;
+    return this.#direct.stream({
+      name: entry.name,
+      plan,
+      range,
+      clock: this.#clock,
+      waitMs,
+      signal,
     });
   }
 

@@ -3,37 +3,52 @@
  *
  * The puller opens a `fetch` stream to a holder; the bytes flow through a counting stage straight
  * into `store.put(..., { expectedSha256 })`, so memory stays at a few stream buffers whatever the
- * size, and a body whose hash differs is rejected and leaves nothing. Holders are tried in turn
- * until one succeeds. For a read miss the same bytes are also teed to the reader: the reader's
- * stream ends only after the store confirmed the sha256, and is destroyed with ERR_INTEGRITY if not,
- * so a reader never sees a clean end on corrupt data.
+ * size, and a body whose hash differs is rejected and leaves nothing. Readers waiting for the body
+ * (pull-readers.ts) are teed from the same stream through a `VerifiedRelay` each, which holds the
+ * last chunk back until the sha256 matched, so a reader never sees a clean end on corrupt data.
+ *
+ * Every attempt has deadlines (pull-deadline.ts): a holder must open the stream and start sending
+ * within `openTimeoutMs`, and may then fall silent for at most `idleTimeoutMs`; otherwise it is
+ * given up on (ERR_TIMEOUT) and the next holder tried. Readers still waiting when a holder fails
+ * are served by the next one; a reader already streaming from the failed holder gets the error.
  */
 import { PassThrough, Transform } from 'node:stream';
-import type { Duplex, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { HandlerContext, PeerInfo, Transport } from '@dfs/transport';
+import type { Duplex } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import type { Clock, HandlerContext, PeerInfo, Transport } from '@dfs/transport';
 import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
 import { ReplicationError, errorCode, toReplicationError } from './errors.js';
+import { PullDeadline } from './pull-deadline.js';
+import type { DeadlinePhase, IdleVerdict } from './pull-deadline.js';
+import type { PullReaders } from './pull-readers.js';
+import type { VerifiedRelay } from './verified-relay.js';
 import { PROTOCOLS, fetchHeaderSchema } from './wire.js';
 import type { FetchHeader } from './wire.js';
 
 export interface PullRequest {
   transport: Transport;
-  store: BlobStore;
+  clock: Clock;
+  /** Where the verified body is kept; undefined streams to `readers` only and keeps nothing. */
+  store: BlobStore | undefined;
   /** Holders to try, in order. */
   holders: readonly PeerInfo[];
   header: FetchHeader;
+  size: number;
   sha256: string;
   maxBytes: number;
   signal: AbortSignal;
+  /** See `ReplicationConfig.pullOpenTimeoutMs` and `pullIdleTimeoutMs`. */
+  openTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Readers waiting for this body's bytes (see pull-readers.ts). */
+  readers: PullReaders | undefined;
   /** Called with each chunk's length as it arrives (for metrics). */
   onBytes(bytes: number): void;
-  /**
-   * When set, the first holder that starts sending is also teed to a reader: `deliver` receives the
-   * reader's stream once the first bytes (or the end) arrived.
-   */
-  deliver?: (reader: Readable) => void;
+  /** A holder missed a deadline (for metrics and the log). */
+  onTimeout(holder: PeerInfo, phase: DeadlinePhase): void;
+  /** A holder was given up on, for whatever reason (the next pull tries it last). */
+  onHolderFailed(holder: PeerInfo, error: unknown): void;
 }
 
 export type PullOutcome =
@@ -48,8 +63,11 @@ export function countingStage(onBytes: (n: number) => void): Transform {
   });
 }
 
-/** Waits until `stream` has data or ended; rejects if it errors or closes first. */
-function firstBytes(stream: Duplex, signal: AbortSignal): Promise<void> {
+/**
+ * Waits until `stream` has data, or ended (only right for an empty body); rejects if it errors or
+ * closes first, or ends without the data a non-empty body needs.
+ */
+function firstBytes(stream: Duplex, signal: AbortSignal, size: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const cleanup = (): void => {
       stream.off('readable', onReadable);
@@ -59,7 +77,8 @@ function firstBytes(stream: Duplex, signal: AbortSignal): Promise<void> {
     };
     const onReadable = (): void => {
       cleanup();
-      resolve();
+      if (stream.readableLength > 0 || size === 0) resolve();
+      else reject(new ReplicationError('ERR_INTEGRITY', 'holder ended the stream without data'));
     };
     const onError = (error: Error): void => {
       cleanup();
@@ -80,82 +99,166 @@ function firstBytes(stream: Duplex, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** One attempt at one holder, under its own deadlines; rejects with why it failed. */
 async function pullFrom(request: PullRequest, holder: PeerInfo): Promise<void> {
-  const { transport, header, signal } = request;
-  const source = await transport.openStream(holder.address, PROTOCOLS.fetch, header, { signal });
+  const { transport, header, clock, openTimeoutMs, idleTimeoutMs } = request;
+  const attempt = new AbortController();
+  const giveUp = (reason: unknown): void => {
+    if (!attempt.signal.aborted) attempt.abort(reason);
+  };
+  const onOuterAbort = (): void => giveUp(request.signal.reason);
+  request.signal.addEventListener('abort', onOuterAbort, { once: true });
+  if (request.signal.aborted) onOuterAbort();
+  let onIdle = (): IdleVerdict => 'abort';
+  const timedOut = (phase: DeadlinePhase, ms: number): void => {
+    request.onTimeout(holder, phase);
+    giveUp(new ReplicationError('ERR_TIMEOUT', `holder ${holder.id} sent nothing for ${ms} ms`));
+  };
+  const deadline = new PullDeadline({
+    clock,
+    openTimeoutMs,
+    idleTimeoutMs,
+    onOpenExpired: () => timedOut('open', openTimeoutMs),
+    onIdle: () => {
+      const verdict = onIdle();
+      if (verdict === 'abort') timedOut('idle', idleTimeoutMs);
+      return verdict;
+    },
+  });
+  request.readers?.attemptStarted(holder.id);
+  let source: Duplex | undefined;
   try {
-    await pullThrough(request, source);
+    source = await transport.openStream(holder.address, PROTOCOLS.fetch, header, {
+      signal: attempt.signal,
+      timeoutMs: openTimeoutMs,
+    });
+    const opened = source;
+    // Failures surface through firstBytes, the store and the readers; an error emitted after the
+    // waiter that would have heard it gave up must not become an uncaught exception.
+    opened.on('error', () => undefined);
+    attempt.signal.addEventListener('abort', () => opened.destroy(asError(attempt.signal.reason)), {
+      once: true,
+    });
+    await pullThrough(request, opened, attempt.signal, deadline, (decide) => {
+      onIdle = decide;
+    });
+  } catch (error) {
+    // Our own deadline or stop is the real reason, whatever the stream reported on its way down.
+    throw attempt.signal.aborted ? attempt.signal.reason : error;
   } finally {
+    deadline.stop();
+    request.signal.removeEventListener('abort', onOuterAbort);
     // We never write to a fetch stream; tear it down whatever happened so nothing lingers half-open.
-    source.destroy();
+    source?.destroy();
   }
 }
 
-async function pullThrough(request: PullRequest, source: Duplex): Promise<void> {
-  const { store, header, signal } = request;
+async function pullThrough(
+  request: PullRequest,
+  source: Duplex,
+  signal: AbortSignal,
+  deadline: PullDeadline,
+  setIdleDecision: (decide: () => IdleVerdict) => void,
+): Promise<void> {
+  const { store, header } = request;
   source.end();
-  const counted = countingStage(request.onBytes);
+  await firstBytes(source, signal, request.size);
+  const counted = countingStage((n) => {
+    request.onBytes(n);
+    deadline.progress();
+  });
+  const expected = { size: request.size, sha256: request.sha256 };
+  const relays = request.readers?.takeRelays(expected) ?? [];
+  // Errors reach the store (it iterates `toStore`) and each reader's consumer; the listener only
+  // keeps an error raised before the store attached from becoming an uncaught exception.
+  const toStore = store === undefined ? undefined : new PassThrough().on('error', () => undefined);
+  const sinks: (PassThrough | VerifiedRelay)[] =
+    toStore === undefined ? relays : [toStore, ...relays];
   source.on('error', (error) => counted.destroy(error));
-  counted.on('error', () => source.destroy());
-  const key = blobKey(header.name, header.version);
-  const putOptions = { expectedSha256: request.sha256, maxBytes: request.maxBytes, signal };
+  source.on('close', () => {
+    // A reset without an error would otherwise leave the body unfinished until the idle deadline.
+    if (!source.readableEnded) {
+      counted.destroy(new ReplicationError('ERR_UNAVAILABLE', 'holder closed the stream mid-body'));
+    }
+  });
+  counted.on('error', (error) => {
+    source.destroy();
+    for (const sink of sinks) sink.destroy(error);
+  });
+  for (const sink of sinks) counted.pipe(sink);
+  source.pipe(counted);
+  setIdleDecision(() => {
+    if (toStore?.writableNeedDrain === true) return 'wait'; // our disk is behind, not the holder
+    const slow = relays.filter((relay) => relay.writableNeedDrain && !relay.destroyed);
+    if (slow.length === 0) return 'abort';
+    // A reader who takes no bytes must not hold the copy this node is making for itself.
+    if (toStore !== undefined) {
+      for (const relay of slow) {
+        relay.destroy(new ReplicationError('ERR_TIMEOUT', 'the reader stopped taking bytes'));
+      }
+    }
+    return 'wait';
+  });
 
-  if (request.deliver === undefined) {
-    source.pipe(counted);
-    await store.put(key, counted, putOptions);
+  if (store === undefined || toStore === undefined) {
+    await readersDone(relays);
     return;
   }
-
-  await firstBytes(source, signal);
-  const reader = new PassThrough();
-  const toStore = new PassThrough();
-  // Errors reach the store (it iterates `toStore`) and the reader's consumer (a destroyed stream
-  // reports its error to pipeline); these listeners only keep an error raised before either one
-  // attached from becoming an uncaught exception that would take the node down.
-  toStore.on('error', () => undefined);
-  reader.on('error', () => undefined);
-  counted.on('error', (error) => toStore.destroy(error));
-  source.pipe(counted);
-  counted.pipe(toStore);
-  // The reader's end waits for the store's verdict on the sha256 (see the header comment).
-  counted.pipe(reader, { end: false });
-  request.deliver(reader);
+  const key = blobKey(header.name, header.version);
+  const putOptions = {
+    expectedSha256: request.sha256,
+    maxBytes: request.maxBytes,
+    signal,
+    metadata: { name: header.name, version: header.version, origin: 'pull' },
+  };
   try {
     await store.put(key, toStore, putOptions);
   } catch (error) {
-    const typed = toReplicationError(error);
-    reader.destroy(typed instanceof Error ? typed : new Error(String(typed)));
+    const typed = asError(toReplicationError(error));
+    for (const relay of relays) relay.destroy(typed);
     throw error;
   }
-  reader.end();
 }
 
-/** Tries each holder until one delivers a verified body. Never throws. */
+/**
+ * Resolves once any reader got its whole, verified body; rejects if none did (with ERR_ABORTED when
+ * they all simply left: that is no fault of the holder).
+ */
+async function readersDone(relays: readonly VerifiedRelay[]): Promise<void> {
+  const results = await Promise.allSettled(
+    relays.map((relay) => finished(relay, { readable: false })),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (results.some((r) => r.status === 'fulfilled') || failed === undefined) return;
+  if (errorCode(failed.reason) === 'ERR_STREAM_PREMATURE_CLOSE') {
+    throw new ReplicationError('ERR_ABORTED', 'every reader left', { cause: failed.reason });
+  }
+  throw failed.reason;
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * Tries each holder until one delivers a verified body (or, streaming to readers only, until no
+ * reader is left waiting). Never throws.
+ */
 export async function pullBody(request: PullRequest): Promise<PullOutcome> {
   let lastError: unknown = new ReplicationError('ERR_NOT_FOUND', 'no live node holds this version');
   let integrity = false;
-  let delivered = false;
-  const deliver = request.deliver;
-  const attempt: PullRequest =
-    deliver === undefined
-      ? request
-      : {
-          ...request,
-          deliver: (reader) => {
-            delivered = true;
-            deliver(reader);
-          },
-        };
   for (const holder of request.holders) {
     if (request.signal.aborted) break;
+    if (request.store === undefined && (request.readers?.waiting ?? 0) === 0) break;
     try {
-      await pullFrom(attempt, holder);
+      await pullFrom(request, holder);
       return { ok: true, from: holder };
     } catch (error) {
       lastError = error;
       if (errorCode(error) === 'ERR_INTEGRITY') integrity = true;
-      // Once a reader got bytes we cannot switch holders under it.
-      if (delivered) break;
+      if (!request.signal.aborted && errorCode(error) !== 'ERR_ABORTED') {
+        request.onHolderFailed(holder, error);
+      }
     }
   }
   if (request.signal.aborted) lastError = request.signal.reason;

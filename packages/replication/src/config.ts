@@ -46,6 +46,21 @@ export interface ReplicationConfig {
    */
   transferConcurrency: number;
   /**
+   * Deadline for a holder to open a fetch stream and send its first bytes. A holder that misses it
+   * (paused, partitioned, overloaded) is abandoned and the next one tried, so a reader's response
+   * starts, or fails, within a few of these. Also how long a reader waits for a transfer of the same
+   * version that is already streaming before it streams a copy of its own. Too low abandons slow
+   * but healthy holders (costing a retry elsewhere, never data).
+   */
+  pullOpenTimeoutMs: number;
+  /**
+   * A pull whose holder sends no bytes for this long (while this node is ready for more) is
+   * abandoned and the next holder tried, so a stalled holder cannot hold a version's transfer.
+   * A reader teed from a pull that takes no bytes for this long is cut off (ERR_TIMEOUT) so it
+   * cannot hold the pull either.
+   */
+  pullIdleTimeoutMs: number;
+  /**
    * Time between scrub steps; each step re-verifies `scrubBatch` local files against their sha256
    * and repairs corrupt ones from a peer. Scrubbing reads whole files, so keep it infrequent.
    */
@@ -54,6 +69,31 @@ export interface ReplicationConfig {
   scrubBatch: number;
   /** Deadline for asking peers about a name we do not know (read and delete misses). */
   lookupTimeoutMs: number;
+  /**
+   * How long a stored body that no index entry refers to is kept (a push whose announcement has not
+   * arrived, a write whose index record failed, a body found at open beside an intact index) before
+   * it is deleted. Longer lets a late announcement still claim the pushed bytes instead of pulling
+   * them; shorter frees the disk sooner from uploads that failed.
+   */
+  unclaimedBodyTimeoutMs: number;
+  /**
+   * An entry from a peer whose version is this far or further ahead of the local wall clock is
+   * refused: not applied, not observed by the version clock (incoming.ts). Without a bound one peer
+   * (a bug or an attacker announcing the year 2126) pins every later version and every tombstone
+   * expiry there, for good. NTP keeps honest clocks within milliseconds; a suspended VM or a host
+   * without NTP can drift by seconds. One minute tolerates that with room to spare, and a refusal
+   * only delays: anti-entropy offers the entry again every round and it is taken once the local
+   * clock is within the bound. Larger lets a bad clock drag versions further ahead.
+   */
+  maxClockSkewMs: number;
+  /**
+   * Announced entries accepted per second from one peer (a token bucket on the injected clock);
+   * the excess is dropped and counted, and anti-entropy delivers it later. Generous: an honest
+   * peer sends a few entries per write (the version, then holder updates as copies land).
+   */
+  announceRatePerPeer: number;
+  /** Tokens the per-peer bucket holds: the burst one peer may announce at once. */
+  announceBurstPerPeer: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -68,9 +108,15 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
   pushIdleTimeoutMs: 10_000,
   maxFileBytes: 64 * 1024 ** 3,
   transferConcurrency: 8,
+  pullOpenTimeoutMs: 5_000,
+  pullIdleTimeoutMs: 10_000,
   scrubIntervalMs: 60 * 60 * 1000,
   scrubBatch: 16,
   lookupTimeoutMs: 2_000,
+  unclaimedBodyTimeoutMs: 10 * 60 * 1000,
+  maxClockSkewMs: 60_000,
+  announceRatePerPeer: 5_000,
+  announceBurstPerPeer: 20_000,
 };
 
 export function resolveConfig(partial: Partial<ReplicationConfig> | undefined): ReplicationConfig {

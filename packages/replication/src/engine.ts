@@ -5,6 +5,10 @@
  * Invariants:
  * - The index holds, per name, the newest version this node has seen (LWW, merge.ts). It changes
  *   only through `#adopt`, which also keeps the anti-entropy digests and the list order in step.
+ * - Nothing leaves this node before it is durable: reads, lists, lookups, digests, announcements,
+ *   holder waiters and served bodies use the index's durable view (`committed`); only the next
+ *   mutation is decided on its working view (`get`). An index write that fails is undone there and
+ *   its mutation rejected, so it is never announced or acknowledged.
  * - `entry.local` is true only once the store holds that version's verified bytes; `entry.holders`
  *   lists *other* nodes that announced holding them. On the wire a node adds itself when local.
  * - Bytes of a superseded version are deleted only after the newer entry is durable in the index.
@@ -21,19 +25,22 @@ import { serveBody } from './body-transfer.js';
 import { resolveConfig } from './config.js';
 import type { ReplicationConfig } from './config.js';
 import { ReplicationError, errorCode, toReplicationError } from './errors.js';
-import { FileIndex } from './file-index.js';
-import type { IndexEntry } from './file-index.js';
+import type { FileIndex, IndexEntry } from './file-index.js';
+import { openIndexAndBodies } from './index-open.js';
+import type { IndexFs } from './index-fs.js';
 import { IndexReconciler } from './index-reconciler.js';
-import { HybridLogicalClock, compareVersions, versionWallTime } from './hlc.js';
+import { HybridLogicalClock, compareVersions, decodeVersion, versionWallTime } from './hlc.js';
+import { tombstoneExpiry } from './incoming.js';
+import { PeerGuard } from './peer-guard.js';
 import { Announcer } from './announcer.js';
 import { BodyReplicator } from './bodies.js';
 import { HolderWaiters } from './holder-waiters.js';
 import { ListOrder } from './list-order.js';
-import { removeOrphanBlobs } from './orphans.js';
+import type { UnclaimedBodies } from './unclaimed-bodies.js';
 import { openPushes, teeUpload } from './push.js';
 import { lookupFromPeers } from './lookup.js';
 import { nextScrubBatch } from './scrub-order.js';
-import { classifyIncoming, mergeEntries, normaliseHolders, unionHolders } from './merge.js';
+import { classifyIncoming, mergeEntries, unionHolders } from './merge.js';
 import type { ReplicatedEntry } from './merge.js';
 import { ReplicationCounters } from './stats.js';
 import type { ReplicationStats } from './stats.js';
@@ -56,12 +63,19 @@ export interface ReplicatedFileServiceOptions {
   transport: Transport;
   /** Live peers right now (from membership); this node may be included, it is skipped. */
   peers: () => PeerInfo[];
+  /**
+   * Every member id this node knows, in any state (alive, suspect, dead until reaped). Holders in
+   * peers' entries must be one of them. Default: the ids of `peers()`.
+   */
+  members?: () => Iterable<string>;
   clock: Clock;
   random: Random;
   config?: Partial<ReplicationConfig>;
   logger?: ReplicationLogger;
   /** Index fsync policy; `'never'` only for tests and benchmarks. Default `'always'`. */
   indexFsync?: 'always' | 'never';
+  /** The filesystem under the index log. Default `nodeIndexFs`; the simulator injects faults. */
+  indexFs?: IndexFs;
 }
 
 export class ReplicationEngine implements FileService {
@@ -82,15 +96,22 @@ export class ReplicationEngine implements FileService {
   readonly #counters = new ReplicationCounters();
   readonly #waiters: HolderWaiters;
   readonly #announcer: Announcer;
+  readonly #unclaimed: UnclaimedBodies;
+  readonly #guard: PeerGuard;
   #timers: Timer[] = [];
   #scrubCursor: string | undefined;
   #state: 'created' | 'running' | 'stopped' = 'created';
   /** Background work (announce sends, sync rounds) that `stop()` waits for. */
   readonly #background = new Set<Promise<unknown>>();
 
-  private constructor(options: ReplicatedFileServiceOptions, index: FileIndex) {
+  private constructor(
+    options: ReplicatedFileServiceOptions,
+    index: FileIndex,
+    unclaimed: UnclaimedBodies,
+  ) {
     this.nodeId = options.nodeId;
     this.config = resolveConfig(options.config);
+    this.#unclaimed = unclaimed;
     this.#store = options.store;
     this.#transport = options.transport;
     this.#peers = options.peers;
@@ -102,6 +123,16 @@ export class ReplicationEngine implements FileService {
       clock: options.clock,
       nodeId: options.nodeId,
       highWater: index.highWater,
+      maxSkewMs: this.config.maxClockSkewMs,
+    });
+    const peers = options.peers;
+    this.#guard = new PeerGuard({
+      nodeId: options.nodeId,
+      clock: options.clock,
+      members: options.members ?? (() => peers().map((p) => p.id)),
+      config: this.config,
+      counters: this.#counters,
+      warn: (object, message) => this.#log.warn(object, message),
     });
     this.#bodies = new BodyReplicator(
       {
@@ -111,6 +142,11 @@ export class ReplicationEngine implements FileService {
         livePeers: () => this.#livePeers(),
         running: () => this.#state === 'running',
         track: (work) => this.#track_(work),
+        holdUnclaimed: (name, version) => {
+          if (this.#unclaimed.hold(blobKey(name, version), { name, version })) {
+            this.#counters.bodiesQuarantined++;
+          }
+        },
         warn: (object, message) => this.#log.warn(object, message),
         debug: (object, message) => this.#log.debug(object, message),
       },
@@ -121,6 +157,8 @@ export class ReplicationEngine implements FileService {
         counters: this.#counters,
         clock: options.clock,
         pushIdleTimeoutMs: this.config.pushIdleTimeoutMs,
+        pullOpenTimeoutMs: this.config.pullOpenTimeoutMs,
+        pullIdleTimeoutMs: this.config.pullIdleTimeoutMs,
         maxFileBytes: this.config.maxFileBytes,
         transferConcurrency: this.config.transferConcurrency,
       },
@@ -133,7 +171,7 @@ export class ReplicationEngine implements FileService {
       batchMs: this.config.gossipIntervalMs,
       peers: () => this.#livePeers(),
       wireEntry: (name) => {
-        const entry = this.#index.get(name);
+        const entry = this.#index.committed(name);
         return entry === undefined ? undefined : this.#toWire(entry);
       },
       counters: this.#counters,
@@ -142,21 +180,18 @@ export class ReplicationEngine implements FileService {
       track: (work) => this.#track_(work),
     });
     this.#waiters = new HolderWaiters(options.clock, (name) => {
-      const entry = this.#index.get(name);
+      const entry = this.#index.committed(name);
       return entry === undefined
         ? undefined
         : { version: entry.version, holders: this.#holderCount(entry) };
     });
     this.#reconciler = new IndexReconciler({
       wireEntry: (name) => {
-        const entry = this.#index.get(name);
+        const entry = this.#index.committed(name);
         return entry === undefined ? undefined : this.#toWire(entry);
       },
-      apply: (entries) => this.#applyAll(entries),
-      invalid: (from) => {
-        this.#counters.invalidMessages++;
-        this.#log.warn({ peer: from.id }, 'invalid anti-entropy entry dropped');
-      },
+      apply: (entries, from) => this.#applyAll(entries, from),
+      invalid: (from) => this.#guard.invalid(from, 'anti-entropy entry'),
     });
     this.#antiEntropy = new AntiEntropy({
       transport: options.transport,
@@ -167,14 +202,24 @@ export class ReplicationEngine implements FileService {
       random: options.random,
       intervalMs: this.config.antiEntropyIntervalMs,
     });
-    for (const entry of index.entries()) this.#track(undefined, entry);
+    for (const entry of index.committedEntries()) this.#syncViews(entry.name);
   }
 
   static async open(options: ReplicatedFileServiceOptions): Promise<ReplicationEngine> {
-    const index = await FileIndex.open({ dir: options.dataDir, fsync: options.indexFsync });
-    const orphans = await removeOrphanBlobs(options.store, index.entries());
-    if (orphans > 0) options.logger?.info({ orphans }, 'removed bodies no index entry refers to');
-    return new ReplicationEngine(options, index);
+    const { index, unclaimed, sorted } = await openIndexAndBodies({
+      dir: options.dataDir,
+      fsync: options.indexFsync,
+      fs: options.indexFs,
+      store: options.store,
+      clock: options.clock,
+      unclaimedBodyTimeoutMs: resolveConfig(options.config).unclaimedBodyTimeoutMs,
+      log: options.logger ?? silentLogger,
+    });
+    const engine = new ReplicationEngine(options, index, unclaimed);
+    engine.#counters.bodiesSalvaged += sorted.salvaged;
+    engine.#counters.bodiesQuarantined += sorted.quarantined;
+    engine.#counters.supersededBodiesRemoved += sorted.superseded;
+    return engine;
   }
 
   /** Registers the peer protocols and starts anti-entropy, scrubbing and pending pulls. */
@@ -226,6 +271,8 @@ export class ReplicationEngine implements FileService {
       activeTransfers: this.#bodies.activeTransfers,
       queuedTransfers: this.#bodies.queuedTransfers,
       indexEntries: this.#index.size,
+      indexWriteFailures: this.#index.writeFailures,
+      indexRecordsSkipped: this.#index.recovery.recordsSkipped,
     });
     // Rounds run by AntiEntropy's own timer and by syncWith() are both counted there.
     snapshot.antiEntropyRounds = antiEntropy.rounds;
@@ -239,9 +286,7 @@ export class ReplicationEngine implements FileService {
   async put(name: string, body: Readable, options?: PutOptions): Promise<FileInfo> {
     this.#assertRunning();
     assertName(name);
-    const current = this.#index.get(name);
-    if (current !== undefined) this.#hlc.observeVersion(current.version);
-    const version = this.#hlc.nextVersion();
+    const version = this.#versionAfter(this.#index.get(name));
     const key = blobKey(name, version);
     const maxBytes = Math.min(options?.maxBytes ?? Infinity, this.config.maxFileBytes);
     // Opening pushes takes a round trip before the store consumes `body`: an upload that fails in
@@ -262,7 +307,11 @@ export class ReplicationEngine implements FileService {
     const tee = teeUpload(body, pushes);
     let stored: { size: number; sha256: string };
     try {
-      stored = await this.#store.put(key, tee.input, { maxBytes, signal: options?.signal });
+      stored = await this.#store.put(key, tee.input, {
+        maxBytes,
+        signal: options?.signal,
+        metadata: { name, version, origin: 'put' },
+      });
     } catch (error) {
       tee.abort();
       throw toReplicationError(error);
@@ -288,7 +337,10 @@ export class ReplicationEngine implements FileService {
       await this.#adopt(entry);
     } catch (error) {
       tee.abort();
-      throw error;
+      // Not acknowledged, so the body must not stay claimed. (When the index could not even undo
+      // the failed record, it may come back at restart: keep the body it would refer to.)
+      if (!this.#index.broken) await this.#store.delete(key).catch(() => false);
+      throw toReplicationError(error);
     }
     // Peers see a clean end only now that the version is durable here (see push.ts).
     tee.commit();
@@ -303,7 +355,7 @@ export class ReplicationEngine implements FileService {
     options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<boolean> {
     if (this.#state !== 'running') {
-      const entry = this.#index.get(name);
+      const entry = this.#index.committed(name);
       return Promise.resolve(
         entry !== undefined && entry.version === version && this.#holderCount(entry) >= count,
       );
@@ -334,7 +386,7 @@ export class ReplicationEngine implements FileService {
       if (local !== undefined) return { info: this.#info(entry), stream: local };
     }
     const stream = await this.#bodies.readRemote(entry, range, options?.signal);
-    return { info: this.#info(this.#index.get(name) ?? entry), stream };
+    return { info: this.#info(this.#index.committed(name) ?? entry), stream };
   }
 
   async delete(name: string, options?: { signal?: AbortSignal }): Promise<boolean> {
@@ -342,15 +394,14 @@ export class ReplicationEngine implements FileService {
     assertName(name);
     const current = await this.#find(name, options?.signal);
     if (current === undefined || current.deleted) return false;
-    this.#hlc.observeVersion(current.version);
-    const version = this.#hlc.nextVersion();
+    const version = this.#versionAfter(current);
     await this.#adopt({
       name,
       version,
       size: 0,
       sha256: '',
       deleted: true,
-      expiresAt: versionWallTime(version) + this.config.tombstoneTtlMs,
+      expiresAt: tombstoneExpiry(version, this.#clock.now(), this.config.tombstoneTtlMs),
       holders: [],
       local: false,
     });
@@ -362,7 +413,7 @@ export class ReplicationEngine implements FileService {
     const page = this.#order.page(options);
     const files: FileInfo[] = [];
     for (const name of page.names) {
-      const entry = this.#index.get(name);
+      const entry = this.#index.committed(name);
       if (entry !== undefined && !entry.deleted) files.push(this.#info(entry));
     }
     return page.next === undefined ? { files } : { files, next: page.next };
@@ -371,7 +422,7 @@ export class ReplicationEngine implements FileService {
   localStats(): { files: number; bytes: number } {
     let files = 0;
     let bytes = 0;
-    for (const entry of this.#index.entries()) {
+    for (const entry of this.#index.committedEntries()) {
       if (entry.local && !entry.deleted) {
         files++;
         bytes += entry.size;
@@ -389,7 +440,7 @@ export class ReplicationEngine implements FileService {
   ):
     | { version: string; deleted: boolean; local: boolean; sha256: string; holders: number }
     | undefined {
-    const entry = this.#index.get(name);
+    const entry = this.#index.committed(name);
     if (entry === undefined) return undefined;
     return {
       version: entry.version,
@@ -403,8 +454,10 @@ export class ReplicationEngine implements FileService {
   // ---------------------------------------------------------------- state changes
 
   /**
-   * Makes `entry` the name's current state: durable in the index, digests and list order updated,
-   * waiters woken, superseded bytes and transfers dropped, pull scheduled, announcement queued.
+   * Makes `entry` the name's current state: durable in the index, then digests and list order
+   * updated, waiters woken, superseded bytes and transfers dropped, pull scheduled, announcement
+   * queued. The index write starts synchronously (concurrent adopts share one write and fsync, in
+   * call order); nothing else happens unless it became durable, and a failed one rejects.
    */
   async #adopt(entry: IndexEntry, options?: { announce?: boolean; pull?: boolean }): Promise<void> {
     if (this.#state === 'stopped') {
@@ -412,8 +465,19 @@ export class ReplicationEngine implements FileService {
       throw new ReplicationError('ERR_UNAVAILABLE', 'the replication engine is stopping');
     }
     const previous = this.#index.get(entry.name);
-    const durable = this.#index.set(entry);
-    this.#track(previous, entry);
+    try {
+      await this.#index.set(entry);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code !== 'ERR_UNAVAILABLE') {
+        this.#log.warn(
+          { name: entry.name, version: entry.version, code, err: error },
+          'index write failed; change not applied',
+        );
+      }
+      throw error;
+    }
+    this.#syncViews(entry.name);
     if (previous !== undefined && previous.version !== entry.version) {
       this.#bodies.cancel(previous.name, previous.version);
     }
@@ -421,23 +485,18 @@ export class ReplicationEngine implements FileService {
       this.#announcer.queue(entry.name);
     }
     this.#waiters.check(entry.name);
-    await durable;
     if (previous !== undefined && previous.local && previous.version !== entry.version) {
       await this.#store.delete(blobKey(previous.name, previous.version)).catch(() => false);
     }
     if (!entry.deleted && !entry.local && options?.pull !== false) this.#bodies.schedulePull(entry);
   }
 
-  #track(previous: IndexEntry | undefined, entry: IndexEntry | undefined): void {
-    const name = (entry ?? previous)?.name;
-    if (name === undefined) return;
+  /** Brings the anti-entropy digest and the list order of `name` in step with its durable entry. */
+  #syncViews(name: string): void {
+    const entry = this.#index.committed(name);
     this.#reconciler.update(name, entry === undefined ? undefined : this.#toWire(entry));
-    const wasLive = previous !== undefined && !previous.deleted;
-    const isLive = entry !== undefined && !entry.deleted;
-    if (wasLive !== isLive) {
-      if (isLive) this.#order.add(name);
-      else this.#order.remove(name);
-    }
+    if (entry !== undefined && !entry.deleted) this.#order.add(name);
+    else this.#order.remove(name);
   }
 
   #wireHolders(entry: IndexEntry): string[] {
@@ -449,16 +508,24 @@ export class ReplicationEngine implements FileService {
     return toWire({ ...entry, holders: this.#wireHolders(entry) });
   }
 
-  /** Merges an entry from a peer (announcement, sync or lookup). */
-  async #applyIncoming(incoming: ReplicatedEntry): Promise<void> {
-    this.#hlc.observeVersion(incoming.version);
-    const remote: ReplicatedEntry = {
-      ...incoming,
-      holders: incoming.deleted
-        ? []
-        : normaliseHolders(incoming.holders.filter((h) => h !== this.nodeId)),
-    };
-    const current = this.#index.get(incoming.name);
+  /**
+   * A fresh version for a local write of a name whose entry is `current`: the clock is first raised
+   * to `current` (local truth, so without the skew bound), so the new version is newer, or the clock
+   * throws ClockExhaustedError; a write never gets a version below the one it replaces.
+   */
+  #versionAfter(current: IndexEntry | undefined): string {
+    const decoded = current === undefined ? undefined : decodeVersion(current.version);
+    if (decoded !== undefined) this.#hlc.restore(decoded);
+    return this.#hlc.nextVersion();
+  }
+
+  /**
+   * Merges an entry from a peer (announcement, sync or lookup) that `PeerGuard.admit` accepted:
+   * its version is within the skew bound, its holders known members, its expiry local.
+   */
+  async #applyIncoming(remote: ReplicatedEntry): Promise<void> {
+    this.#hlc.observeVersion(remote.version);
+    const current = this.#index.get(remote.name);
     const outcome = classifyIncoming(current, remote);
     if (outcome === 'stale') return;
     if (outcome === 'holders' && current !== undefined) {
@@ -478,13 +545,13 @@ export class ReplicationEngine implements FileService {
     if (this.#state !== 'running') return;
     const parsed = announceSchema.safeParse(message);
     if (!parsed.success) {
-      this.#counters.invalidMessages++;
-      this.#log.warn({ peer: context.peer.id }, 'invalid announcement dropped');
+      this.#guard.invalid(context.peer, 'announcement');
       return;
     }
     this.#counters.announcementsReceived++;
     this.#counters.entriesReceived += parsed.data.entries.length;
-    await this.#applyAll(parsed.data.entries).catch((error: unknown) => {
+    const allowed = this.#guard.withinQuota(parsed.data.entries, context.peer);
+    await this.#applyAll(allowed, context.peer).catch((error: unknown) => {
       if (errorCode(error) !== 'ERR_UNAVAILABLE') throw error;
     });
   }
@@ -494,15 +561,16 @@ export class ReplicationEngine implements FileService {
    * its first await, so starting them all at once keeps their order while letting the index batch
    * their records into one fsync (group commit) instead of one fsync per entry.
    */
-  async #applyAll(entries: readonly ReplicatedEntry[]): Promise<void> {
-    await Promise.all(entries.map((entry) => this.#applyIncoming(entry)));
+  async #applyAll(entries: readonly ReplicatedEntry[], from: PeerInfo): Promise<void> {
+    const admitted = this.#guard.admit(entries, from);
+    await Promise.all(admitted.map((entry) => this.#applyIncoming(entry)));
   }
 
   // ---------------------------------------------------------------- lookups (read/delete misses)
 
   /** The local entry, or on a miss the newest entry any live peer knows (adopted locally). */
   async #find(name: string, signal?: AbortSignal): Promise<IndexEntry | undefined> {
-    const local = this.#index.get(name);
+    const local = this.#index.committed(name);
     if (local !== undefined || this.#state !== 'running') return local;
     const newest = await lookupFromPeers({
       transport: this.#transport,
@@ -510,12 +578,17 @@ export class ReplicationEngine implements FileService {
       name,
       timeoutMs: this.config.lookupTimeoutMs,
       signal,
+      admit: (entry, peer) => this.#guard.admit([entry], peer)[0],
       onInvalid: () => {
         this.#counters.invalidMessages++;
       },
     });
     if (newest !== undefined) await this.#applyIncoming(newest);
-    return this.#index.get(name);
+    // The entry may already be on its way to disk (an announcement or a sync got here first).
+    if (this.#index.committed(name) === undefined && this.#index.get(name) !== undefined) {
+      await this.#index.settled();
+    }
+    return this.#index.committed(name);
   }
 
   #onLookup(message: unknown): { entry: ReplicatedEntry | null } {
@@ -524,7 +597,7 @@ export class ReplicationEngine implements FileService {
       this.#counters.invalidMessages++;
       throw new ReplicationError('ERR_INVALID_NAME', 'invalid lookup request');
     }
-    const entry = this.#index.get(parsed.data.name);
+    const entry = this.#index.committed(parsed.data.name);
     return { entry: entry === undefined ? null : this.#toWire(entry) };
   }
 
@@ -534,8 +607,11 @@ export class ReplicationEngine implements FileService {
     await serveBody(stream, header, context, {
       store: this.#store,
       servable: (name, version) => {
-        const entry = this.#index.get(name);
-        return this.#state === 'running' && entry?.version === version && entry.local;
+        // Durable and not being forgotten (a copy marked corrupt is not local in the working view).
+        const entry = this.#index.committed(name);
+        const latest = this.#index.get(name);
+        const held = entry?.version === version && entry.local && latest?.local === true;
+        return this.#state === 'running' && held && latest.version === version;
       },
       onInvalid: () => {
         this.#counters.invalidMessages++;
@@ -561,6 +637,13 @@ export class ReplicationEngine implements FileService {
     this.#expireTombstones();
     this.#bodies.pullMissing();
     this.#waiters.check();
+    this.#track_(
+      this.#unclaimed.sweep().then((removed) => {
+        this.#counters.unclaimedBodiesRemoved += removed;
+        if (removed > 0)
+          this.#log.info({ removed }, 'removed stored bodies nothing claimed in time');
+      }),
+    );
   }
 
   /** One anti-entropy round with `peer` now (tests, and an immediate sync after joining). */
@@ -574,10 +657,12 @@ export class ReplicationEngine implements FileService {
 
   #expireTombstones(): void {
     const now = this.#clock.now();
-    for (const entry of [...this.#index.entries()]) {
-      if (entry.deleted && entry.expiresAt <= now) {
-        this.#track(entry, undefined);
-        this.#track_(this.#index.drop(entry.name));
+    const ttl = this.config.tombstoneTtlMs;
+    for (const entry of [...this.#index.committedEntries()]) {
+      // The local TTL also caps an expiry recorded before expiry was computed locally.
+      const expiresAt = Math.min(entry.expiresAt, versionWallTime(entry.version) + ttl);
+      if (entry.deleted && expiresAt <= now && this.#index.get(entry.name) === entry) {
+        this.#track_(this.#index.drop(entry.name).then(() => this.#syncViews(entry.name)));
       }
     }
   }
@@ -586,7 +671,7 @@ export class ReplicationEngine implements FileService {
 
   async #scrubTick(): Promise<void> {
     if (this.#state !== 'running') return;
-    const candidates = [...this.#index.entries()]
+    const candidates = [...this.#index.committedEntries()]
       .filter((e) => e.local && !e.deleted)
       .map((e) => e.name)
       .sort();
@@ -594,7 +679,7 @@ export class ReplicationEngine implements FileService {
     this.#scrubCursor = step.cursor;
     for (const name of step.names) {
       if (this.#state !== 'running') return;
-      const entry = this.#index.get(name);
+      const entry = this.#index.committed(name);
       if (entry === undefined || !entry.local || entry.deleted) continue;
       this.#counters.scrubbed++;
       let healthy = true;

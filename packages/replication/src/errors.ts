@@ -2,6 +2,8 @@
  * Errors the replication engine throws through `FileService`. The HTTP layer maps `code` to a status
  * in one table (ERR_NOT_FOUND → 404, ERR_RANGE → 416, ERR_TOO_LARGE → 413, ERR_NO_SPACE → 507,
  * ERR_INVALID_NAME → 400, ERR_TIMEOUT → 504, ERR_UNAVAILABLE → 503, ERR_INTEGRITY → 502 …).
+ * ERR_IO is a local disk failure other than a full disk (the index log could not be written); it
+ * maps to 500.
  */
 export type ReplicationErrorCode =
   | 'ERR_NOT_FOUND'
@@ -12,7 +14,8 @@ export type ReplicationErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_INVALID_NAME'
   | 'ERR_ABORTED'
-  | 'ERR_UNAVAILABLE';
+  | 'ERR_UNAVAILABLE'
+  | 'ERR_IO';
 
 export class ReplicationError extends Error {
   override readonly name = 'ReplicationError';

@@ -2,180 +2,176 @@
  * The node's persisted file index: per name, the newest replicated entry (version, size, sha256,
  * holders, tombstone and expiry) plus whether this node holds the bytes.
  *
- * Storage is an append-only log, `index.log`, beside the store. Why a log and not SQLite: the access
- * pattern is "apply a small record, make it durable, keep everything in memory for reads", which a
- * log serves with one write + one fsync per batch of concurrent updates (group commit); it needs no
- * native module (SQLite would be `better-sqlite3`, a compiled addon, or Node 22's experimental
- * `node:sqlite`, unavailable on Node 20), and its crash behaviour is small enough to test exhaustively.
+ * Storage is an append-only log, `index.log`, beside the store (format and decoder: index-log.ts;
+ * why a log, not SQLite: the package README): one write + one fsync per batch of concurrent updates
+ * (group commit). All file access goes through an `IndexFs`, so the simulator can make it fail.
  *
- * Format: an 8-byte magic, then records `u32 length | u32 crc32(payload) | payload (JSON)`.
- * At open every record is checked; the first short, oversized or checksum-failing record marks a torn
- * tail (a crash mid-append), and the file is truncated there. Mutations are applied in memory at once
- * and become durable when their promise resolves: writes are batched by one writer, then fsynced
- * (`fsync: 'always'`). When the log grows to twice the live data it is compacted: a snapshot is
- * written to a temp file, fsynced, renamed over the log, and the directory fsynced.
+ * Two views. The durable view (`committed`, `committedEntries`) holds exactly what the log holds on
+ * disk: it is what the node may show, announce and acknowledge. The working view (`get`, `entries`)
+ * is the durable view plus mutations not yet durable; the engine decides the next mutation from it,
+ * so that concurrent merges of one name stay in order. A mutation resolves once its record is written
+ * and fsynced (`fsync: 'always'`), and only then enters the durable view. When a write fails or comes
+ * up short, the log is cut back to its last durable record and every mutation not yet durable (the
+ * failed batch and what was queued behind it, decided on a view that included it) is dropped from
+ * the working view and rejected with ERR_NO_SPACE or ERR_IO. If even cutting back fails, the index
+ * refuses every later write with ERR_IO until the node restarts and recovers the log.
+ *
+ * At open every record is decoded; damaged regions are skipped and every valid record after them is
+ * kept. When anything was skipped, the damaged log is kept aside as `index.log.damaged-<n>` and a
+ * clean snapshot replaces it. An incomplete last record (a crash mid-append) is simply cut.
+ * When the log grows to twice the live data it is compacted the same way (temp file, fsync, rename,
+ * directory fsync).
  *
  * The index also carries the HLC high-water mark: the largest version timestamp ever recorded,
  * so the clock never goes backwards across a restart even after compaction forgets old entries.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
-import { z } from 'zod';
-import { compareTimestamps, decodeVersion, isVersion } from './hlc.js';
+import { ReplicationError } from './errors.js';
+import { compareTimestamps } from './hlc.js';
 import type { HlcTimestamp } from './hlc.js';
-import type { ReplicatedEntry } from './merge.js';
+import { nodeIndexFs } from './index-fs.js';
+import type { IndexFileHandle, IndexFs } from './index-fs.js';
+import type { IndexRecovery } from './index-files.js';
+import {
+  createLog,
+  indexWriteError,
+  installTempLog,
+  keepDamagedCopy,
+  logPath,
+  tmpPath,
+  writeAll,
+  writeTempLog,
+} from './index-files.js';
+import { FRAME_HEADER, MAGIC, MAX_RECORD_BYTES, decodeLog, encodeRecord } from './index-log.js';
+import type { IndexRecord } from './index-log.js';
+import type { IndexEntry } from './index-entry.js';
+import { IndexState } from './index-state.js';
 
-export interface IndexEntry extends ReplicatedEntry {
-  /** True when this node's store holds this version's bytes (verified when written). */
-  readonly local: boolean;
-}
+export { MAX_RECORD_BYTES, decodeLog, encodeRecord } from './index-log.js';
+export type { IndexRecovery } from './index-files.js';
+
+export type { IndexEntry } from './index-entry.js';
 
 export interface FileIndexOptions {
-  /** Directory for `index.log`; created if missing. */
+  /** Directory for `index.log`; created (and fsynced into its parent) if missing. */
   dir: string;
   /** `'always'`: a mutation resolves after fsync (default). `'never'`: after write (tests, benches). */
   fsync?: 'always' | 'never';
   /** Do not compact logs smaller than this many bytes. Default 1 MiB. */
   compactMinBytes?: number;
-}
-
-const MAGIC = Buffer.from('DFSIDX1\n', 'latin1');
-const FRAME_HEADER = 8;
-/** A record is one entry; even with 1,024 holders it stays far below this. */
-const MAX_RECORD_BYTES = 1 << 20;
-
-const entrySchema = z.object({
-  name: z.string().min(1),
-  version: z.string().refine(isVersion),
-  size: z.number().int().nonnegative(),
-  sha256: z.string(),
-  deleted: z.boolean(),
-  expiresAt: z.number().int().nonnegative(),
-  holders: z.array(z.string()).readonly(),
-  local: z.boolean(),
-});
-
-const recordSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('put'), e: entrySchema }),
-  z.object({ t: z.literal('drop'), name: z.string() }),
-  z.object({ t: z.literal('hlc'), wall: z.number(), counter: z.number() }),
-]);
-type IndexRecord = z.infer<typeof recordSchema>;
-
-export function encodeRecord(record: IndexRecord): Buffer {
-  const payload = Buffer.from(JSON.stringify(record), 'utf8');
-  const frame = Buffer.allocUnsafe(FRAME_HEADER + payload.length);
-  frame.writeUInt32LE(payload.length, 0);
-  frame.writeUInt32LE(crc32(payload), 4);
-  payload.copy(frame, FRAME_HEADER);
-  return frame;
-}
-
-/** Decodes records until the end or the first damaged one; `validBytes` is where that one starts. */
-export function decodeLog(data: Buffer): { records: IndexRecord[]; validBytes: number } {
-  const records: IndexRecord[] = [];
-  if (data.length < MAGIC.length || !data.subarray(0, MAGIC.length).equals(MAGIC)) {
-    return { records, validBytes: 0 };
-  }
-  let offset = MAGIC.length;
-  while (offset + FRAME_HEADER <= data.length) {
-    const length = data.readUInt32LE(offset);
-    const checksum = data.readUInt32LE(offset + 4);
-    const end = offset + FRAME_HEADER + length;
-    if (length > MAX_RECORD_BYTES || end > data.length) break;
-    const payload = data.subarray(offset + FRAME_HEADER, end);
-    if (crc32(payload) !== checksum) break;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(payload.toString('utf8'));
-    } catch {
-      break;
-    }
-    const record = recordSchema.safeParse(parsed);
-    if (!record.success) break;
-    records.push(record.data);
-    offset = end;
-  }
-  return { records, validBytes: offset };
+  /** The filesystem the log lives on. Default `nodeIndexFs`; the simulator passes a faulty one. */
+  fs?: IndexFs;
 }
 
 interface PendingWrite {
+  /** Empty for a compaction request. */
   frame: Buffer;
+  record: IndexRecord | undefined;
+  seq: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 export class FileIndex {
-  readonly #path: string;
+  readonly #fs: IndexFs;
   readonly #dir: string;
   readonly #fsync: boolean;
   readonly #compactMinBytes: number;
-  readonly #entries = new Map<string, IndexEntry>();
-  /** Encoded size of each name's latest record: the size a compacted log would have. */
-  readonly #liveBytes = new Map<string, number>();
-  #liveTotal = 0;
-  #highWater: HlcTimestamp = { wall: 0, counter: 0 };
-  #handle: FileHandle;
+  readonly #durable: IndexState;
+  /** Mutations not yet durable, by name: the newest pending state (undefined: dropped) and its seq. */
+  readonly #pending = new Map<string, { entry: IndexEntry | undefined; seq: number }>();
+  readonly recovery: IndexRecovery;
+  #handle: IndexFileHandle;
   #logBytes: number;
   #queue: PendingWrite[] = [];
   #flushing: Promise<void> | undefined;
-  #closed = false;
+  #seq = 0;
+  #closing = false;
+  /** Set when the log could not be brought back to a known state; every later write gets it. */
+  #broken: ReplicationError | undefined;
   #compactions = 0;
   #compactRequested = false;
+  #writeFailures = 0;
 
   private constructor(options: {
+    fs: IndexFs;
     dir: string;
-    handle: FileHandle;
+    handle: IndexFileHandle;
     logBytes: number;
+    state: IndexState;
+    recovery: IndexRecovery;
     fsync: boolean;
     compactMinBytes: number;
   }) {
+    this.#fs = options.fs;
     this.#dir = options.dir;
-    this.#path = join(options.dir, 'index.log');
     this.#handle = options.handle;
     this.#logBytes = options.logBytes;
+    this.#durable = options.state;
+    this.recovery = options.recovery;
     this.#fsync = options.fsync;
     this.#compactMinBytes = options.compactMinBytes;
   }
 
   static async open(options: FileIndexOptions): Promise<FileIndex> {
-    await mkdir(options.dir, { recursive: true });
-    const path = join(options.dir, 'index.log');
-    await rm(`${path}.tmp`, { force: true });
-    let data: Buffer;
-    try {
-      data = await readFile(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      data = Buffer.alloc(0);
-    }
-    const { records, validBytes } = decodeLog(data);
-    const handle = await open(path, data.length === 0 ? 'w+' : 'r+');
-    let logBytes = validBytes;
-    if (validBytes < MAGIC.length) {
-      // New, or damaged before the first record: start a fresh log.
-      await handle.truncate(0);
-      await handle.write(MAGIC, 0, MAGIC.length, 0);
+    const fs = options.fs ?? nodeIndexFs;
+    const { dir } = options;
+    await fs.ensureDir(dir);
+    await fs.remove(tmpPath(dir));
+    const data = await fs.readFile(logPath(dir));
+    const decoded = decodeLog(data ?? Buffer.alloc(0));
+    const state = new IndexState();
+    for (const record of decoded.records) state.apply(record, encodeRecord(record).length);
+    const recovery: IndexRecovery = {
+      created: data === undefined,
+      recordsRecovered: decoded.records.length,
+      damagedRegions: decoded.damaged.length,
+      recordsSkipped: decoded.damaged.reduce((n, d) => n + d.records, 0),
+      bytesSkipped: decoded.damaged.reduce((n, d) => n + d.end - d.start, 0),
+      tornTailBytes: decoded.tornTailBytes,
+    };
+    let handle: IndexFileHandle;
+    let logBytes: number;
+    if (data !== undefined && decoded.damaged.length > 0) {
+      // Evidence first, then the clean log: a crash in between recovers the same way again.
+      recovery.damagedCopy = await keepDamagedCopy(fs, dir, data);
+      const snapshot = state.snapshot();
+      await writeTempLog(fs, dir, snapshot);
+      const installed = await installTempLog(fs, dir);
+      if (!installed.ok)
+        throw indexWriteError(installed.error, 'recovered index log not installed');
+      handle = installed.handle;
+      logBytes = snapshot.length;
+    } else if (!decoded.started) {
+      handle = await createLog(fs, dir);
       logBytes = MAGIC.length;
-    } else if (validBytes < data.length) {
-      await handle.truncate(validBytes); // torn tail from a crash mid-append
+    } else {
+      handle = await fs.open(logPath(dir), { create: false });
+      logBytes = decoded.validBytes;
+      if (decoded.tornTailBytes > 0) {
+        try {
+          await handle.truncate(logBytes);
+          await handle.datasync();
+        } catch (error) {
+          await handle.close().catch(() => undefined);
+          throw indexWriteError(error, 'torn index tail not cut');
+        }
+      }
     }
-    await handle.sync();
-    const index = new FileIndex({
-      dir: options.dir,
+    return new FileIndex({
+      fs,
+      dir,
       handle,
       logBytes,
+      state,
+      recovery,
       fsync: (options.fsync ?? 'always') === 'always',
       compactMinBytes: options.compactMinBytes ?? 1 << 20,
     });
-    for (const record of records) index.#apply(record, encodeRecord(record).length);
-    return index;
   }
 
+  /** Durable entries (what the node shows). */
   get size(): number {
-    return this.#entries.size;
+    return this.#durable.entries.size;
   }
 
   /** Bytes in the log file now (for compaction tests and metrics). */
@@ -187,93 +183,107 @@ export class FileIndex {
     return this.#compactions;
   }
 
-  /** The largest version timestamp ever recorded (restores the HLC at start). */
+  /** Index writes that failed (and were undone) since open. */
+  get writeFailures(): number {
+    return this.#writeFailures;
+  }
+
+  /** True when the log is in an unknown state after a failed undo: no write succeeds until restart. */
+  get broken(): boolean {
+    return this.#broken !== undefined;
+  }
+
+  /** The largest durable version timestamp (restores the HLC at start). */
   get highWater(): HlcTimestamp {
-    return this.#highWater;
+    return this.#durable.highWater;
   }
 
+  /** The working view: durable state plus mutations not yet durable (decide the next one from it). */
   get(name: string): IndexEntry | undefined {
-    return this.#entries.get(name);
+    const pending = this.#pending.get(name);
+    return pending === undefined ? this.#durable.entries.get(name) : pending.entry;
   }
 
-  entries(): IterableIterator<IndexEntry> {
-    return this.#entries.values();
+  *entries(): IterableIterator<IndexEntry> {
+    for (const [name, entry] of this.#durable.entries) if (!this.#pending.has(name)) yield entry;
+    for (const { entry } of [...this.#pending.values()]) if (entry !== undefined) yield entry;
   }
 
-  /** Replace `entry.name`'s entry. Visible at once; durable when the promise resolves. */
+  /** The durable view: what the log holds on disk (show, announce and acknowledge only this). */
+  committed(name: string): IndexEntry | undefined {
+    return this.#durable.entries.get(name);
+  }
+
+  committedEntries(): IterableIterator<IndexEntry> {
+    return this.#durable.entries.values();
+  }
+
+  /** Replace `entry.name`'s entry. In the working view at once; durable when the promise resolves. */
   set(entry: IndexEntry): Promise<void> {
     return this.#append({ t: 'put', e: { ...entry, holders: [...entry.holders] } });
   }
 
   /** Forget a name entirely (an expired tombstone). */
   drop(name: string): Promise<void> {
-    if (!this.#entries.has(name)) return Promise.resolve();
+    if (this.get(name) === undefined) return Promise.resolve();
     return this.#append({ t: 'drop', name });
   }
 
   /** Record a timestamp the HLC must never fall below (e.g. an issued, not yet used version). */
   noteHighWater(timestamp: HlcTimestamp): Promise<void> {
-    if (compareTimestamps(timestamp, this.#highWater) <= 0) return Promise.resolve();
+    if (compareTimestamps(timestamp, this.#durable.highWater) <= 0) return Promise.resolve();
     return this.#append({ t: 'hlc', wall: timestamp.wall, counter: timestamp.counter });
   }
 
-  /** Rewrite the log as a snapshot of the live state now. */
+  /** Resolves once every write queued now has become durable or failed. */
+  async settled(): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing;
+  }
+
+  /** Rewrite the log as a snapshot of the durable state now. */
   compact(): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error('file index is closed'));
+    const refusal = this.#refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
     this.#compactRequested = true;
-    return this.#enqueue(Buffer.alloc(0));
+    return this.#enqueue(Buffer.alloc(0), undefined, 0);
   }
 
   /** Flush pending writes and close the file. Further mutations reject. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    await this.#flushing;
-    while (this.#queue.length > 0) await this.#flush();
-    this.#closed = true;
+    if (this.#closing) return;
+    this.#closing = true;
+    while (this.#flushing !== undefined) await this.#flushing;
     await this.#handle.close();
   }
 
+  #refusal(): ReplicationError | undefined {
+    if (this.#closing) return new ReplicationError('ERR_UNAVAILABLE', 'file index is closed');
+    return this.#broken;
+  }
+
   #append(record: IndexRecord): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error('file index is closed'));
+    const refusal = this.#refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
     const frame = encodeRecord(record);
-    this.#apply(record, frame.length);
-    return this.#enqueue(frame);
-  }
-
-  #apply(record: IndexRecord, frameBytes: number): void {
-    switch (record.t) {
-      case 'put': {
-        this.#entries.set(record.e.name, record.e);
-        this.#setLiveBytes(record.e.name, frameBytes);
-        const version = decodeVersion(record.e.version);
-        if (version !== undefined) this.#raiseHighWater(version);
-        break;
-      }
-      case 'drop':
-        this.#entries.delete(record.name);
-        this.#setLiveBytes(record.name, 0);
-        break;
-      case 'hlc':
-        this.#raiseHighWater(record);
-        break;
+    const payload = frame.length - FRAME_HEADER;
+    if (payload > MAX_RECORD_BYTES) {
+      const what = record.t === 'put' ? ` for ${JSON.stringify(record.e.name)}` : '';
+      return Promise.reject(
+        new ReplicationError(
+          'ERR_TOO_LARGE',
+          `index record${what} is ${payload} bytes; the limit is ${MAX_RECORD_BYTES}`,
+        ),
+      );
     }
+    const seq = ++this.#seq;
+    if (record.t === 'put') this.#pending.set(record.e.name, { entry: record.e, seq });
+    if (record.t === 'drop') this.#pending.set(record.name, { entry: undefined, seq });
+    return this.#enqueue(frame, record, seq);
   }
 
-  #raiseHighWater(timestamp: HlcTimestamp): void {
-    if (compareTimestamps(timestamp, this.#highWater) > 0) {
-      this.#highWater = { wall: timestamp.wall, counter: timestamp.counter };
-    }
-  }
-
-  #setLiveBytes(name: string, bytes: number): void {
-    this.#liveTotal += bytes - (this.#liveBytes.get(name) ?? 0);
-    if (bytes === 0) this.#liveBytes.delete(name);
-    else this.#liveBytes.set(name, bytes);
-  }
-
-  #enqueue(frame: Buffer): Promise<void> {
+  #enqueue(frame: Buffer, record: IndexRecord | undefined, seq: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ frame, resolve, reject });
+      this.#queue.push({ frame, record, seq, resolve, reject });
       if (this.#flushing === undefined) this.#flushing = this.#drain();
     });
   }
@@ -287,51 +297,89 @@ export class FileIndex {
   async #flush(): Promise<void> {
     const batch = this.#queue;
     this.#queue = [];
+    if (this.#broken !== undefined) {
+      this.#pending.clear();
+      for (const w of batch) w.reject(this.#broken);
+      return;
+    }
+    const data = Buffer.concat(batch.map((w) => w.frame));
+    const start = this.#logBytes;
     try {
-      const data = Buffer.concat(batch.map((w) => w.frame));
-      if (data.length > 0) {
-        await this.#handle.write(data, 0, data.length, this.#logBytes);
-        this.#logBytes += data.length;
-        if (this.#fsync) await this.#handle.datasync();
-      }
-      const grown = this.#logBytes > this.#compactMinBytes && this.#logBytes > 2 * this.#liveTotal;
-      if (this.#compactRequested || grown) {
-        this.#compactRequested = false;
-        await this.#compactNow();
-      }
-      for (const w of batch) w.resolve();
+      await writeAll(this.#handle, data, start);
+      if (this.#fsync && data.length > 0) await this.#handle.datasync();
+    } catch (cause) {
+      await this.#undoFailedWrite(batch, start, cause);
+      return;
+    }
+    this.#logBytes = start + data.length;
+    for (const w of batch) {
+      if (w.record === undefined) continue;
+      this.#durable.apply(w.record, w.frame.length);
+      const name =
+        w.record.t === 'put' ? w.record.e.name : w.record.t === 'drop' ? w.record.name : '';
+      if (this.#pending.get(name)?.seq === w.seq) this.#pending.delete(name);
+    }
+    for (const w of batch) if (w.record !== undefined) w.resolve();
+    await this.#compactIfDue(batch.filter((w) => w.record === undefined));
+  }
+
+  /**
+   * A write failed or came up short: cut the log back to `goodEnd` (so later appends never follow a
+   * gap or a partial record) and reject everything not yet durable.
+   */
+  async #undoFailedWrite(batch: PendingWrite[], goodEnd: number, cause: unknown): Promise<void> {
+    this.#writeFailures++;
+    const error = indexWriteError(cause, 'index write failed');
+    // Mutations queued behind the failed ones were decided on a view that included them: they go too.
+    const failed = [...batch, ...this.#queue];
+    this.#queue = [];
+    this.#pending.clear();
+    try {
+      await this.#handle.truncate(goodEnd);
+      await this.#handle.datasync();
+    } catch (undoCause) {
+      this.#broken = new ReplicationError(
+        'ERR_IO',
+        `the index log could not be cut back to its last durable record after a failed write ` +
+          `(${indexWriteError(undoCause, 'truncate').message}); it accepts no writes until the node restarts`,
+        { cause: undoCause },
+      );
+    }
+    for (const w of failed) w.reject(error);
+  }
+
+  async #compactIfDue(requests: PendingWrite[]): Promise<void> {
+    const grown =
+      this.#logBytes > this.#compactMinBytes && this.#logBytes > 2 * this.#durable.liveTotal;
+    if (!this.#compactRequested && !grown) {
+      for (const r of requests) r.resolve();
+      return;
+    }
+    this.#compactRequested = false;
+    try {
+      await this.#compactNow();
+      for (const r of requests) r.resolve();
     } catch (error) {
-      for (const w of batch) w.reject(error);
+      // The appended records stay durable in the old log; only the rewrite did not happen.
+      for (const r of requests) r.reject(indexWriteError(error, 'index compaction failed'));
     }
   }
 
   async #compactNow(): Promise<void> {
-    const tmpPath = `${this.#path}.tmp`;
-    const frames: Buffer[] = [MAGIC];
-    frames.push(encodeRecord({ t: 'hlc', ...this.#highWater }));
-    for (const e of this.#entries.values()) frames.push(encodeRecord({ t: 'put', e }));
-    const data = Buffer.concat(frames);
-    const tmp = await open(tmpPath, 'w');
-    try {
-      await tmp.write(data, 0, data.length, 0);
-      await tmp.sync();
-    } finally {
-      await tmp.close();
+    const snapshot = this.#durable.snapshot();
+    await writeTempLog(this.#fs, this.#dir, snapshot);
+    const installed = await installTempLog(this.#fs, this.#dir);
+    if (!installed.ok) {
+      if (installed.renamed) {
+        // The directory now names the new log but this handle writes the old one: stop writing.
+        const what = 'compacted log not installed; no writes until the node restarts';
+        this.#broken = indexWriteError(installed.error, what);
+      }
+      throw installed.error;
     }
-    await this.#handle.close();
-    await rename(tmpPath, this.#path);
-    await syncDirectory(this.#dir);
-    this.#handle = await open(this.#path, 'r+');
-    this.#logBytes = data.length;
+    await this.#handle.close().catch(() => undefined);
+    this.#handle = installed.handle;
+    this.#logBytes = snapshot.length;
     this.#compactions++;
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

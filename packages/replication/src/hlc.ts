@@ -4,12 +4,19 @@
  * peer's clock runs ahead (we adopt its wall time and count on), not across restarts (the caller
  * restores the persisted high-water mark with `restore`).
  *
+ * A peer can only pull the clock ahead by a bounded amount: `observe` refuses a remote timestamp
+ * `maxSkewMs` or more ahead of the local wall clock (a peer announcing the year 2126, or the
+ * largest encodable version, would otherwise pin every later version and tombstone expiry there).
+ * The clock never wraps: at the largest encodable timestamp `now()` throws `ClockExhaustedError`
+ * rather than issue a version it (or a restart) already issued.
+ *
  * A *version* is a timestamp plus the issuing node's id, totally ordered by (wall, counter, node id).
  * It is encoded as a fixed-width hex prefix followed by the node id, so plain string comparison
  * (`<`, never `localeCompare`) is exactly the version order. That lets the index, the wire and the
  * HTTP layer treat versions as opaque strings.
  */
 import type { Clock } from '@dfs/transport';
+import { ReplicationError } from './errors.js';
 
 export interface HlcTimestamp {
   /** Milliseconds since the Unix epoch (the physical part). */
@@ -79,14 +86,41 @@ export function versionNodeId(version: string): string {
   return version.slice(PREFIX_LENGTH);
 }
 
+/** The largest timestamp a version can encode; the clock refuses to issue past it. */
+export const MAX_TIMESTAMP: HlcTimestamp = { wall: MAX_WALL, counter: MAX_COUNTER };
+
+/**
+ * The clock reached the largest encodable timestamp (only a poisoned high-water mark gets there):
+ * issuing anything would repeat or undercut a version already issued. Code ERR_UNAVAILABLE (503).
+ */
+export class ClockExhaustedError extends ReplicationError {
+  constructor() {
+    super(
+      'ERR_UNAVAILABLE',
+      'the version clock is at its largest encodable timestamp and cannot issue a newer version',
+    );
+  }
+}
+
+export interface HybridLogicalClockOptions {
+  clock: Clock;
+  nodeId: string;
+  /** The persisted high-water mark (restored without a bound: it is this node's own history). */
+  highWater?: HlcTimestamp;
+  /** `observe` refuses remote timestamps whose wall time is this far or further ahead of the clock. */
+  maxSkewMs: number;
+}
+
 export class HybridLogicalClock {
   readonly #clock: Clock;
   readonly #nodeId: string;
+  readonly #maxSkewMs: number;
   #last: HlcTimestamp = { wall: 0, counter: 0 };
 
-  constructor(options: { clock: Clock; nodeId: string; highWater?: HlcTimestamp }) {
+  constructor(options: HybridLogicalClockOptions) {
     this.#clock = options.clock;
     this.#nodeId = options.nodeId;
+    this.#maxSkewMs = options.maxSkewMs;
     if (options.highWater !== undefined) this.restore(options.highWater);
   }
 
@@ -100,16 +134,21 @@ export class HybridLogicalClock {
     if (compareTimestamps(highWater, this.#last) > 0) this.#last = clampTimestamp(highWater);
   }
 
-  /** A fresh timestamp, strictly greater than every timestamp issued or observed before. */
+  /**
+   * A fresh timestamp, strictly greater than every timestamp issued or observed before. Throws
+   * `ClockExhaustedError` (and changes nothing) at the largest encodable timestamp.
+   */
   now(): HlcTimestamp {
-    const physical = Math.min(Math.max(0, Math.floor(this.#clock.now())), MAX_WALL);
+    const physical = this.#physical();
     if (physical > this.#last.wall) {
       this.#last = { wall: physical, counter: 0 };
     } else if (this.#last.counter < MAX_COUNTER) {
       this.#last = { wall: this.#last.wall, counter: this.#last.counter + 1 };
-    } else {
+    } else if (this.#last.wall < MAX_WALL) {
       // Counter exhausted within one wall tick: borrow the next millisecond rather than wrap.
-      this.#last = { wall: Math.min(this.#last.wall + 1, MAX_WALL), counter: 0 };
+      this.#last = { wall: this.#last.wall + 1, counter: 0 };
+    } else {
+      throw new ClockExhaustedError();
     }
     return this.#last;
   }
@@ -121,16 +160,32 @@ export class HybridLogicalClock {
 
   /**
    * Merge a timestamp seen on the wire so later local events order after it. Does not issue a
-   * timestamp; the next `now()` will be greater than `remote`.
+   * timestamp; the next `now()` will be greater than `remote`. Returns false, changing nothing, when
+   * `remote` is too far ahead (`isTooFarAhead`): the caller must then not apply what carried it.
    */
-  observe(remote: HlcTimestamp): void {
+  observe(remote: HlcTimestamp): boolean {
+    if (this.isTooFarAhead(remote)) return false;
     this.restore(remote);
+    return true;
   }
 
-  /** `observe` for a version string; ignores strings that are not versions. */
-  observeVersion(version: string): void {
+  /** `observe` for a version string; false for strings that are not versions. */
+  observeVersion(version: string): boolean {
     const decoded = decodeVersion(version);
-    if (decoded !== undefined) this.observe(decoded);
+    return decoded !== undefined && this.observe(decoded);
+  }
+
+  /**
+   * True when `remote`'s wall time is `maxSkewMs` or more ahead of the local wall clock. The bound
+   * is exclusive so that even an accepted timestamp with an exhausted counter leaves room for the
+   * borrowed millisecond: what the clock issues stays within `now + maxSkewMs`.
+   */
+  isTooFarAhead(remote: HlcTimestamp): boolean {
+    return remote.wall >= this.#physical() + this.#maxSkewMs;
+  }
+
+  #physical(): number {
+    return Math.min(Math.max(0, Math.floor(this.#clock.now())), MAX_WALL);
   }
 }
 

@@ -4,12 +4,23 @@
  * a `DigestTree` beside the index keeps bucket digests current in O(1) per change, so a round with
  * an agreeing peer costs one small request. Pulled entries are untrusted bytes: each is decoded,
  * validated with the wire schema and must name the key it came under before it is merged (LWW).
+ * What one response can make us parse is bounded: at most MAX_SYNC_ENTRIES entries of at most
+ * MAX_SYNC_VALUE_BYTES each; the rest is dropped as invalid (an honest peer stays within its round's
+ * byte budget, 1 MiB, far below either bound) and later rounds bring what was dropped.
  */
 import type { PeerInfo } from '@dfs/transport';
 import { DigestTree } from '@dfs/gossip';
 import type { BucketDigest, BucketRef, ReconcileEntry, Reconciler } from '@dfs/gossip';
 import type { ReplicatedEntry } from './merge.js';
 import { wireEntrySchema } from './wire.js';
+
+/**
+ * Entries applied from one anti-entropy response. An honest response holds at most the round's
+ * 1 MiB budget: about 7,000 of the smallest possible entries.
+ */
+export const MAX_SYNC_ENTRIES = 16_384;
+/** Largest encoded entry: a valid one (1,024 holders of 128 characters) is under 150 KiB. */
+export const MAX_SYNC_VALUE_BYTES = 256 * 1024;
 
 export interface IndexReconcilerHooks {
   /** The wire form of `name`'s current entry, or undefined if gone. */
@@ -29,6 +40,7 @@ export function encodeEntry(entry: ReplicatedEntry): Uint8Array {
 }
 
 export function decodeEntry(value: Uint8Array): ReplicatedEntry | undefined {
+  if (value.byteLength > MAX_SYNC_VALUE_BYTES) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(
@@ -72,7 +84,11 @@ export class IndexReconciler implements Reconciler {
 
   async apply(entries: readonly ReconcileEntry[], from: PeerInfo): Promise<void> {
     const valid: ReplicatedEntry[] = [];
-    for (const { key, value } of entries) {
+    for (const [i, { key, value }] of entries.entries()) {
+      if (i >= MAX_SYNC_ENTRIES) {
+        this.#hooks.invalid(from);
+        break;
+      }
       const entry = decodeEntry(value);
       if (entry === undefined || entry.name !== key) this.#hooks.invalid(from);
       else valid.push(entry);

@@ -27,6 +27,11 @@
  *   reconciles its index with one random live peer by hashed name-range digests and merges what
  *   differs. This is what converges nodes after loss, partitions, restarts and late joins.
  *
+ * Entries from peers pass the receive-side rules first (incoming.ts, peer-guard.ts): a version
+ * `maxClockSkewMs` or more ahead of the local clock is refused, holders must be known members,
+ * announced entries are capped per peer, and a tombstone's expiry is computed locally — the wire's
+ * `expiresAt` is informational and ignored on receipt.
+ *
  * Tombstones expire `tombstoneTtlMs` after their version's wall time. A background scrub
  * re-verifies local bodies; a corrupt one is dropped and pulled again from a healthy holder.
  */
@@ -42,7 +47,7 @@ export type { ReplicationConfig } from './config.js';
 export { ReplicationError, isReplicationError } from './errors.js';
 export type { ReplicationErrorCode } from './errors.js';
 export type { ReplicationStats } from './stats.js';
-export { compareVersions, decodeVersion, versionWallTime } from './hlc.js';
+export { ClockExhaustedError, compareVersions, decodeVersion, versionWallTime } from './hlc.js';
 export { PROTOCOLS } from './wire.js';
 
 /** Options of `createReplicatedFileService` (the engine's own options). */
@@ -60,3 +65,16 @@ export function createReplicatedFileService(
 export type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from './file-service.js';
 export type { IndexFs, IndexFileHandle } from './index-fs.js';
 export { nodeIndexFs } from './index-fs.js';
+export {
+  MAX_PLACEMENT_WEIGHT,
+  PLACEMENT_VERSION,
+  Placement,
+  PlacementError,
+  placementTargets,
+  rankMembers,
+} from './placement.js';
+export type { PlacementErrorCode, PlacementMember } from './placement.js';
+export { PlacementCache } from './placement-cache.js';
+export type { PlacementCacheOptions, PlacementChange } from './placement-cache.js';
+export { placementKey, placementNameHash, placementNodeHash } from './placement-hash.js';
+export type { Hash64 } from './placement-hash.js';

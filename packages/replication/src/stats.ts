@@ -15,6 +15,10 @@ export interface ReplicationStats {
   transfersCompleted: number;
   transfersFailed: number;
   integrityFailures: number;
+  /** Pull attempts given up because a holder missed its open or idle deadline. */
+  transferTimeouts: number;
+  /** Of those, the ones that had started sending (then fell silent for pullIdleTimeoutMs). */
+  transferIdleTimeouts: number;
   bytesPulled: number;
   servesStarted: number;
   bytesServed: number;
@@ -27,13 +31,38 @@ export interface ReplicationStats {
   antiEntropyFailures: number;
   scrubbed: number;
   corruptDetected: number;
+  /** Unreferenced bodies adopted as entries at open because the index had lost records. */
+  bodiesSalvaged: number;
+  /** Stored bodies no entry refers to, held for `unclaimedBodyTimeoutMs` (at open and pushes). */
+  bodiesQuarantined: number;
+  /** Held bodies deleted because nothing claimed them in time. */
+  unclaimedBodiesRemoved: number;
+  /** Bodies deleted at open because their name has a newer version or tombstone. */
+  supersededBodiesRemoved: number;
+  /** Index writes that failed (ENOSPC, EIO, short) and were undone; their mutations were refused. */
+  indexWriteFailures: number;
+  /** Records lost in damaged regions of the index log at the last open (0: the log was intact). */
+  indexRecordsSkipped: number;
+  /** Entries from peers refused because their version was too far ahead (incoming.ts). */
+  futureVersionsRejected: number;
+  /** Holder ids in peers' entries that name no known member, dropped before merging. */
+  unknownHoldersDropped: number;
+  /** Announced entries dropped by a peer's quota (`announceRatePerPeer`). */
+  announcedEntriesThrottled: number;
   /** Gauges. */
   activeTransfers: number;
   queuedTransfers: number;
   indexEntries: number;
 }
 
-type Gauges = Pick<ReplicationStats, 'activeTransfers' | 'queuedTransfers' | 'indexEntries'>;
+type Gauges = Pick<
+  ReplicationStats,
+  | 'activeTransfers'
+  | 'queuedTransfers'
+  | 'indexEntries'
+  | 'indexWriteFailures'
+  | 'indexRecordsSkipped'
+>;
 /** Filled in from @dfs/gossip's AntiEntropy at snapshot time. */
 const NOT_COUNTED_HERE = { antiEntropyRounds: 0, antiEntropyFailures: 0 };
 
@@ -50,6 +79,8 @@ export class ReplicationCounters {
   transfersCompleted = 0;
   transfersFailed = 0;
   integrityFailures = 0;
+  transferTimeouts = 0;
+  transferIdleTimeouts = 0;
   bytesPulled = 0;
   servesStarted = 0;
   bytesServed = 0;
@@ -58,6 +89,13 @@ export class ReplicationCounters {
   transfersAvoided = 0;
   scrubbed = 0;
   corruptDetected = 0;
+  bodiesSalvaged = 0;
+  bodiesQuarantined = 0;
+  unclaimedBodiesRemoved = 0;
+  supersededBodiesRemoved = 0;
+  futureVersionsRejected = 0;
+  unknownHoldersDropped = 0;
+  announcedEntriesThrottled = 0;
 
   snapshot(gauges: Gauges): ReplicationStats {
     return { ...this, ...NOT_COUNTED_HERE, ...gauges };

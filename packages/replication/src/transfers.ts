@@ -3,6 +3,11 @@
  * order. A transfer is identified by a key (name + version): asking for one already queued or running
  * joins it instead of starting another, which is why duplicate announcements cost no bandwidth.
  * `stop()` aborts every running transfer through its AbortSignal and rejects the queued ones.
+ *
+ * A joined transfer cannot be stuck for good: every task bounds its own waits (a pull gives up on a
+ * holder that misses `pullOpenTimeoutMs` or falls silent for `pullIdleTimeoutMs`, a push that
+ * stalls for `pushIdleTimeoutMs`), and the key is released before its promise settles, so the next
+ * attempt starts fresh.
  */
 import { ReplicationError } from './errors.js';
 
@@ -77,6 +82,19 @@ export class TransferQueue {
     else this.#waiting.push(job);
     this.#pump();
     return promise;
+  }
+
+  /**
+   * Starts the queued transfer for `key` now, over the limit: a reader is waiting for its bytes and
+   * must not wait behind the whole queue. Readers are bounded by the HTTP server's connections.
+   * Does nothing when it is already running or unknown.
+   */
+  promote(key: string): void {
+    const job = this.#jobs.get(key);
+    const at = job === undefined ? -1 : this.#waiting.indexOf(job);
+    if (at < 0) return;
+    this.#waiting.splice(at, 1);
+    this.#start(job as Job);
   }
 
   /** Aborts the transfer for `key` (e.g. its version was superseded). */

@@ -3,7 +3,7 @@
  * these before use; anything that fails is dropped (and counted), touching no state.
  */
 import { z } from 'zod';
-import { nameProblem } from '@dfs/api';
+import { MAX_NAME_BYTES, nameProblem } from '@dfs/api';
 import { isVersion } from './hlc.js';
 import type { ReplicatedEntry } from './merge.js';
 
@@ -21,12 +21,22 @@ export const PROTOCOLS = {
   lookup: 'dfs/repl/lookup/1',
 } as const;
 
+/** Entries in one announcement; a node's own announcer splits larger batches. */
 export const MAX_ENTRIES_PER_MESSAGE = 512;
+/**
+ * Holder ids in one entry on the wire. The receiver keeps only ids of members it knows
+ * (incoming.ts), so what it stores is bounded by the cluster size; this bounds the message.
+ */
 export const MAX_HOLDERS = 1024;
 const MAX_ID_LENGTH = 128;
 const MAX_VERSION_LENGTH = 22 + MAX_ID_LENGTH;
 
-const nameSchema = z.string().refine((name) => nameProblem(name) === undefined, 'invalid name');
+// The length check (UTF-16 units never exceed UTF-8 bytes) runs first, so a huge string is refused
+// before nameProblem encodes it.
+const nameSchema = z
+  .string()
+  .max(MAX_NAME_BYTES)
+  .refine((name) => nameProblem(name) === undefined, 'invalid name');
 const versionSchema = z.string().max(MAX_VERSION_LENGTH).refine(isVersion, 'invalid version');
 
 export const wireEntrySchema = z

@@ -12,8 +12,9 @@ import { openStore } from '@dfs/store';
 import type { Store } from '@dfs/store';
 import { MemoryNetwork, VirtualClock, seededRandom } from '@dfs/transport';
 import type { MemoryTransport, PeerInfo } from '@dfs/transport';
+import type { IndexFs } from '../src/index.js';
 import { createReplicatedFileService } from '../src/index.js';
-import type { ReplicationConfig, ReplicationEngine } from '../src/index.js';
+import type { ReplicationConfig, ReplicationEngine, ReplicationLogger } from '../src/index.js';
 
 export interface TestNode {
   readonly id: string;
@@ -43,15 +44,20 @@ export class TestCluster {
   readonly nodes: TestNode[] = [];
   readonly #root: string;
   readonly #config: Partial<ReplicationConfig>;
+  /** The filesystem each node's index runs on (default: the real one). */
+  indexFs: ((nodeId: string) => IndexFs | undefined) | undefined;
+  readonly #logger: ReplicationLogger | undefined;
 
   private constructor(
     root: string,
     config: Partial<ReplicationConfig>,
     latencyMs: number,
     lossRate: number,
+    logger: ReplicationLogger | undefined,
   ) {
     this.#root = root;
     this.#config = config;
+    this.#logger = logger;
     this.network = new MemoryNetwork({
       clock: this.clock,
       random: this.random,
@@ -62,7 +68,13 @@ export class TestCluster {
 
   static async create(
     size: number,
-    options?: { config?: Partial<ReplicationConfig>; latencyMs?: number; lossRate?: number },
+    options?: {
+      config?: Partial<ReplicationConfig>;
+      latencyMs?: number;
+      lossRate?: number;
+      /** Every engine logs here (tests that check what is logged). */
+      logger?: ReplicationLogger;
+    },
   ): Promise<TestCluster> {
     const root = await mkdtemp(join(tmpdir(), 'dfs-repl-'));
     const cluster = new TestCluster(
@@ -70,6 +82,7 @@ export class TestCluster {
       { ...TEST_CONFIG, ...options?.config },
       options?.latencyMs ?? 1,
       options?.lossRate ?? 0,
+      options?.logger,
     );
     for (let i = 0; i < size; i++) await cluster.addNode();
     return cluster;
@@ -78,6 +91,9 @@ export class TestCluster {
   /** Live peers as membership would report them: every node that is up. */
   livePeers = (): PeerInfo[] =>
     this.nodes.filter((n) => n.up).map((n) => ({ id: n.id, address: n.address }));
+
+  /** Every member as membership would know it, up or down (holders must be one of these). */
+  memberIds = (): string[] => this.nodes.map((n) => n.id);
 
   async addNode(): Promise<TestNode> {
     const i = this.nodes.length;
@@ -105,10 +121,13 @@ export class TestCluster {
       store,
       transport,
       peers: this.livePeers,
+      members: this.memberIds,
       clock: this.clock,
       random: this.random,
       config: this.#config,
       indexFsync: 'never',
+      indexFs: this.indexFs?.(id),
+      logger: this.#logger,
     });
     return { store, engine };
   }

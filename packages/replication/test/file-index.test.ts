@@ -105,7 +105,7 @@ describe('FileIndex', () => {
     await again.close();
   });
 
-  it('stops at a record whose checksum does not match', async () => {
+  it('skips a record whose checksum does not match and keeps the damaged log aside', async () => {
     const index = await FileIndex.open({ dir });
     await index.set(entry('one', 1));
     await index.set(entry('two', 2));
@@ -117,6 +117,8 @@ describe('FileIndex', () => {
     const reopened = await FileIndex.open({ dir });
     expect(reopened.get('one')).toBeDefined();
     expect(reopened.get('two')).toBeUndefined();
+    expect(reopened.recovery).toMatchObject({ damagedRegions: 1, recordsSkipped: 1 });
+    expect(await readFile(`${path}.damaged-1`)).toEqual(data);
     await reopened.close();
   });
 
@@ -132,6 +134,7 @@ describe('FileIndex', () => {
     await writeFile(join(dir, 'index.log'), 'garbage');
     const index = await FileIndex.open({ dir });
     expect(index.size).toBe(0);
+    expect(await readFile(join(dir, 'index.log.damaged-1'), 'utf8')).toBe('garbage');
     await index.set(entry('x', 1));
     await index.close();
     const reopened = await FileIndex.open({ dir });

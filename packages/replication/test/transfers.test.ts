@@ -109,4 +109,27 @@ describe('TransferQueue priority', () => {
     await Promise.all(all);
     expect(order).toEqual(['busy', 'bg2', 'bg1']);
   });
+
+  it('promote() starts a queued transfer at once, over the limit, for a waiting reader', async () => {
+    const queue = new TransferQueue({ concurrency: 1 });
+    const gate = deferred();
+    const started: string[] = [];
+    const task = (key: string) => (): Promise<boolean> => {
+      started.push(key);
+      return key === 'busy' ? gate.promise : Promise.resolve(true);
+    };
+    const busy = queue.run('busy', task('busy'));
+    const queued = queue.run('wanted', task('wanted'));
+    expect(started).toEqual(['busy']);
+    queue.promote('wanted');
+    queue.promote('busy'); // running already: nothing happens
+    queue.promote('unknown');
+    expect(started).toEqual(['busy', 'wanted']);
+    expect(await queued).toBe(true);
+    gate.resolve(true);
+    expect(await busy).toBe(true);
+    expect(started).toEqual(['busy', 'wanted']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([queue.active, queue.queued]).toEqual([0, 0]);
+  });
 });

@@ -20,16 +20,34 @@ export interface Clock {
   setInterval(callback: () => void, ms: number): Timer;
 }
 
-/** The real clock. Timers are unref'd so a forgotten one never keeps a process alive. */
+/**
+ * The longest delay a timer can hold: Node (like browsers) stores it in a signed 32-bit integer and
+ * turns anything longer into 1 ms, so a "30 days" deadline would fire at once. About 24.8 days.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The delay a `Clock` actually waits for `ms`: longer ones are clamped to `MAX_TIMER_MS` (never
+ * wrapped round to fire at once); negative ones and NaN mean "as soon as possible" (0).
+ */
+export function timerDelay(ms: number): number {
+  if (!(ms > 0)) return 0;
+  return Math.min(ms, MAX_TIMER_MS);
+}
+
+/**
+ * The real clock. Timers are unref'd so a forgotten one never keeps a process alive; delays go
+ * through `timerDelay`, so a huge one waits about 24.8 days instead of firing at once.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(callback, ms) {
-    const handle = setTimeout(callback, ms);
+    const handle = setTimeout(callback, timerDelay(ms));
     handle.unref?.();
     return { cancel: () => clearTimeout(handle) };
   },
   setInterval(callback, ms) {
-    const handle = setInterval(callback, ms);
+    const handle = setInterval(callback, timerDelay(ms));
     handle.unref?.();
     return { cancel: () => clearInterval(handle) };
   },
@@ -97,8 +115,9 @@ export class VirtualClock implements Clock {
     return this.#schedule(callback, ms, undefined);
   }
 
+  /** Delays are clamped like `systemClock`'s (`timerDelay`), so virtual runs time what real ones would. */
   setInterval(callback: () => void, ms: number): Timer {
-    return this.#schedule(callback, ms, Math.max(1, ms));
+    return this.#schedule(callback, ms, Math.max(1, timerDelay(ms)));
   }
 
   /** Number of timers waiting to fire. */
@@ -142,7 +161,7 @@ export class VirtualClock implements Clock {
   #schedule(callback: () => void, ms: number, period: number | undefined): Timer {
     const timer: ScheduledTimer = {
       id: this.#nextId++,
-      due: this.#now + Math.max(0, ms),
+      due: this.#now + timerDelay(ms),
       callback,
       period,
       done: false,

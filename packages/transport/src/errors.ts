@@ -23,7 +23,13 @@ export type TransportErrorCode =
   | 'ERR_TLS'
   | 'ERR_TOO_MANY_STREAMS'
   | 'ERR_TOO_MANY_REQUESTS'
-  | 'ERR_SLOW_PEER';
+  | 'ERR_SLOW_PEER'
+  /** A frame after the handshake failed authentication (docs/protocol.md §2.1). */
+  | 'ERR_FRAME_AUTH'
+  /** Too many connections in their handshake, in all or from one address: the oldest was dropped. */
+  | 'ERR_TOO_MANY_HANDSHAKES'
+  /** A stream made no progress for `streamIdleTimeoutMs` and was reset on both sides. */
+  | 'ERR_STREAM_IDLE';
 
 export class TransportError extends Error {
   override readonly name = 'TransportError';

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { VirtualClock, delay, seededRandom, sample } from '../src/index.js';
+import {
+  MAX_TIMER_MS,
+  VirtualClock,
+  delay,
+  sample,
+  seededRandom,
+  systemClock,
+  timerDelay,
+} from '../src/index.js';
 
 describe('VirtualClock', () => {
   it('fires timers in due order, ties in scheduling order', async () => {
@@ -80,5 +88,38 @@ describe('seededRandom', () => {
         for (const p of picked) expect(items).toContain(p);
       }),
     );
+  });
+});
+
+describe('long timeouts', () => {
+  const THIRTY_DAYS = 30 * 86_400_000;
+
+  it('a 30-day systemClock timer does not fire at once (no 32-bit timer overflow)', async () => {
+    const order: string[] = [];
+    const long = systemClock.setTimeout(() => order.push('30 days'), THIRTY_DAYS);
+    // Node turns an overflowing delay into 1 ms, which would fire before this 20 ms timer.
+    await new Promise<void>((resolve) =>
+      systemClock.setTimeout(() => {
+        order.push('20 ms');
+        resolve();
+      }, 20),
+    );
+    long.cancel();
+    expect(order).toEqual(['20 ms']);
+  });
+
+  it('clamps delays to the most a timer can hold, on the virtual clock as on the real one', async () => {
+    expect(timerDelay(THIRTY_DAYS)).toBe(MAX_TIMER_MS);
+    expect(timerDelay(Number.POSITIVE_INFINITY)).toBe(MAX_TIMER_MS);
+    expect(timerDelay(-5)).toBe(0);
+    expect(timerDelay(Number.NaN)).toBe(0);
+    expect(timerDelay(1500)).toBe(1500);
+    const clock = new VirtualClock(0);
+    let fired = false;
+    clock.setTimeout(() => (fired = true), THIRTY_DAYS);
+    await clock.advance(MAX_TIMER_MS - 1);
+    expect(fired).toBe(false);
+    await clock.advance(1);
+    expect(fired).toBe(true);
   });
 });

@@ -169,18 +169,20 @@ describe('TcpTransport handshake', () => {
     await pollUntil(() => a.stats().openConnections === 0);
   });
 
-  it('refuses connections beyond maxConnections and keeps serving the ones it has', async () => {
-    const server = await start({ id: 'a', maxConnections: 2 });
+  it('refuses authenticated connections beyond maxConnections; handshakes in progress take none of them', async () => {
+    const server = await start({ id: 'a', maxConnections: 1 });
     server.handle('ping', () => 'pong');
+    // Half-open sockets first: they hold handshake slots, not established ones.
+    const squatters = await Promise.all([1, 2, 3].map(() => connectRaw(portOf(server))));
+    for (const squatter of squatters) squatter.on('error', () => undefined);
+    await pollUntil(() => server.stats().handshaking === 3);
     const client = await start({ id: 'c' });
     expect(await client.request(server.address, 'ping', null)).toBe('pong');
-    const squatter = await connectRaw(portOf(server));
-    const extra = await connectRaw(portOf(server));
-    extra.on('error', () => undefined);
-    await closed(extra);
+    const late = await start({ id: 'l', dialAttempts: 1 });
+    await failure(late.request(server.address, 'ping', null));
     expect(server.stats().rejects.ERR_TOO_MANY_CONNECTIONS).toBe(1);
     expect(await client.request(server.address, 'ping', null)).toBe('pong');
-    squatter.destroy();
+    for (const squatter of squatters) squatter.destroy();
   });
 });
 

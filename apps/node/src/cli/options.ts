@@ -35,6 +35,11 @@ export interface NodeConfig {
   advertise?: string;
   secret?: string;
   apiToken?: string;
+  /**
+   * Set (only) by `--insecure-peers`: the operator accepts an API token with a peer port that
+   * anyone can speak to (no `--secret`, no `--tls-ca`). Without it that combination is refused.
+   */
+  insecurePeers?: true;
   tls?: TlsPaths;
   fanout: number;
   gossipIntervalMs: number;
@@ -152,6 +157,10 @@ function buildCommand(): Command {
       '--api-token <token>',
       'bearer token for the API, all but /v1/health (env: DFS_API_TOKEN)',
     )
+    .option(
+      '--insecure-peers',
+      'allow --api-token without --secret or --tls-ca (the peer port then stays open to anyone)',
+    )
     .option('--tls-cert <file>', 'TLS certificate (PEM) for peer and API traffic')
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--tls-ca <file>', 'CA bundle (PEM) that peers must chain to')
@@ -225,6 +234,7 @@ interface RawOptions {
   advertise?: string;
   secret?: string;
   apiToken?: string;
+  insecurePeers?: boolean;
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
@@ -298,6 +308,15 @@ function toConfig(
   const apiToken = raw.apiToken ?? (context.env.DFS_API_TOKEN || undefined);
   if (secret === '') throw new UsageError('--secret is empty');
   if (apiToken === '') throw new UsageError('--api-token is empty');
+  // The peer protocol reads and deletes files too: a token on the API alone would only look safe.
+  if (apiToken !== undefined && secret === undefined && raw.tlsCa === undefined) {
+    if (raw.insecurePeers !== true) {
+      throw new UsageError(
+        '--api-token protects the API but the peer port would still let anyone read and delete files; ' +
+          'set --secret (or DFS_CLUSTER_SECRET, or --tls-ca), or pass --insecure-peers to accept that',
+      );
+    }
+  }
   const resolve = (p: string): string => path.resolve(context.cwd, p);
   const config: NodeConfig = {
     listen,
@@ -316,6 +335,7 @@ function toConfig(
   if (raw.advertise !== undefined) config.advertise = raw.advertise;
   if (secret !== undefined) config.secret = secret;
   if (apiToken !== undefined) config.apiToken = apiToken;
+  if (raw.insecurePeers === true) config.insecurePeers = true;
   if (raw.tlsCert !== undefined && raw.tlsKey !== undefined) {
     config.tls = { cert: resolve(raw.tlsCert), key: resolve(raw.tlsKey) };
     if (raw.tlsCa !== undefined) config.tls.ca = resolve(raw.tlsCa);

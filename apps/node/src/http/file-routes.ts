@@ -27,6 +27,14 @@ import { decideRange } from './range.js';
 import { sendJson } from './respond.js';
 import { uploadBody } from './upload-body.js';
 
+/**
+ * Longest `PUT ?w=N&timeout=` honoured; longer asks are clamped to it (a 30-day timer once
+ * overflowed and answered 504 at once). The connection's idle limit is raised to match while the
+ * request waits.
+ */
+export const MAX_WRITE_WAIT_MS = 10 * 60_000;
+const IDLE_GRACE_MS = 5_000;
+
 export type FileRoute = (ctx: RequestContext) => Promise<void>;
 
 export function createFileRoutes(options: ApiOptions): {
@@ -72,10 +80,11 @@ export function createFileRoutes(options: ApiOptions): {
     const name = fileName(path);
     const wanted = parseHolders(query.get('w'));
     const timeoutText = query.get('timeout');
-    const timeoutMs = timeoutText === null ? writeTimeoutMs : parseDuration(timeoutText);
-    if (timeoutMs === undefined || timeoutMs <= 0) {
+    const askedMs = timeoutText === null ? writeTimeoutMs : parseDuration(timeoutText);
+    if (askedMs === undefined || askedMs <= 0) {
       throw new NodeError('ERR_BAD_REQUEST', `timeout "${timeoutText}" is not a duration like 5s`);
     }
+    const timeoutMs = Math.min(askedMs, MAX_WRITE_WAIT_MS);
     const declared = req.headers[HEADERS.contentLength];
     if (declared !== undefined && Number(declared) > options.maxFileSize) {
       // Refuse before reading a byte; close the connection since the body will not be drained.
@@ -101,6 +110,10 @@ export function createFileRoutes(options: ApiOptions): {
       version: info.version,
     };
     if (wanted > 1) {
+      // No byte moves while we wait: keep the socket's idle limit from cutting the wait short.
+      if (req.socket.timeout !== undefined && req.socket.timeout > 0) {
+        res.setTimeout(Math.max(req.socket.timeout, timeoutMs + IDLE_GRACE_MS));
+      }
       const reached = await files.waitForHolders(name, info.version, wanted, { timeoutMs, signal });
       if (!reached) {
         throw new NodeError(

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from '@dfs/replication';
+import { systemClock } from '@dfs/transport';
 
 class CodedError extends Error {
   constructor(
@@ -21,7 +22,12 @@ export class FakeFileService implements FileService {
   readonly entries = new Map<string, Entry>();
   /** Names whose put was aborted or failed part-way (must never appear in entries). */
   readonly abortedPuts: string[] = [];
-  holdersReached = true;
+  /** 'wait': holders arrive only on `releaseHolders()`, or the wait times out on the real clock. */
+  holdersReached: boolean | 'wait' = true;
+  /** The `timeoutMs` of every holders wait, and how many of them timed out. */
+  readonly holderWaits: number[] = [];
+  holderWaitsTimedOut = 0;
+  #holderWaiters: (() => void)[] = [];
   #counter = 0;
   /** Resolves the next time a put starts reading its body (for abort tests). */
   onPutStarted: (() => void) | undefined;
@@ -59,8 +65,28 @@ export class FakeFileService implements FileService {
     return info;
   }
 
-  async waitForHolders(): Promise<boolean> {
-    return this.holdersReached;
+  async waitForHolders(
+    _name: string,
+    _version: string,
+    _count: number,
+    options: { timeoutMs: number },
+  ): Promise<boolean> {
+    this.holderWaits.push(options.timeoutMs);
+    if (this.holdersReached !== 'wait') return this.holdersReached;
+    return new Promise<boolean>((resolve) => {
+      const timer = systemClock.setTimeout(() => {
+        this.holderWaitsTimedOut++;
+        resolve(false);
+      }, options.timeoutMs);
+      this.#holderWaiters.push(() => {
+        timer.cancel();
+        resolve(true);
+      });
+    });
+  }
+
+  releaseHolders(): void {
+    for (const release of this.#holderWaiters.splice(0)) release();
   }
 
   async stat(name: string): Promise<FileInfo | undefined> {

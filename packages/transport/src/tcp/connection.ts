@@ -1,10 +1,12 @@
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import type { Clock, Timer } from '../clock.js';
-import { encodeValue } from '../codec.js';
 import { TransportError } from '../errors.js';
 import { CallContext, fromWireError, toWireError, type HandlerRegistry } from '../handlers.js';
 import type { CallOptions, PeerInfo } from '../types.js';
-import { FrameDecoder, FrameType, dataFrameHeader, type Frame } from './frame.js';
+import { FrameVerifier } from './frame-auth.js';
+import { FrameDecoder, FrameType, type Frame } from './frame.js';
+import { FrameWriter } from './frame-writer.js';
 import { PEER_PROTOCOL_MAGIC, isPeerProtocol, type HandshakeRole } from './handshake.js';
 import { HandshakeState } from './handshake-state.js';
 import {
@@ -38,6 +40,8 @@ export interface ConnectionHost {
   readonly handlers: HandlerRegistry;
   readonly limits: ConnectionLimits;
   readonly counters: TransportCounters;
+  /** Whether one more connection may finish its handshake (the established-connection limit). */
+  mayEstablish(connection: PeerConnection): boolean;
   connectionReady(connection: PeerConnection): void;
   /** The peer announced it will start nothing new here: route new calls elsewhere. */
   connectionDraining(connection: PeerConnection): void;
@@ -65,6 +69,7 @@ export class PeerConnection implements StreamLink {
   readonly dialAddress: string | undefined;
   readonly #host: ConnectionHost;
   readonly #decoder: FrameDecoder;
+  readonly #writer: FrameWriter;
   readonly #handshake: HandshakeState;
   #state: State = 'magic';
   #magicSeen: Buffer = Buffer.alloc(0);
@@ -107,6 +112,14 @@ export class PeerConnection implements StreamLink {
     // Dialers use odd stream ids and acceptors even ones, so both may open streams without clashing.
     this.#nextStreamId = this.role === 'dialer' ? 1 : 2;
     this.#lastActivity = options.host.clock.now();
+    this.#writer = new FrameWriter({
+      socket: this.socket,
+      counters: options.host.counters,
+      limits: options.host.limits,
+      onActivity: () => {
+        this.#lastActivity = this.#host.clock.now();
+      },
+    });
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.#ready = { resolve, reject };
     });
@@ -154,7 +167,7 @@ export class PeerConnection implements StreamLink {
       });
     });
     this.socket.on('close', () => this.#shutdown(this.#closeError));
-    if (this.role === 'dialer') this.#write(this.#handshake.opening());
+    if (this.role === 'dialer') this.#writer.writeRaw(this.#handshake.opening());
     if (firstBytes !== undefined && firstBytes.length > 0) this.#onBytes(firstBytes);
   }
 
@@ -173,7 +186,7 @@ export class PeerConnection implements StreamLink {
   ): Promise<unknown> {
     this.#assertUsable();
     const id = this.#nextCallId++;
-    const frame = this.#encodeControl({ t: 'req', id, p: protocol, b: message });
+    const frame = this.#writer.encodeControl({ t: 'req', id, p: protocol, b: message });
     return this.#pending.track(
       id,
       options,
@@ -197,7 +210,7 @@ export class PeerConnection implements StreamLink {
     }
     const id = this.#nextStreamId;
     this.#nextStreamId += 2;
-    const frame = this.#encodeControl({ t: 'open', s: id, p: protocol, h: header });
+    const frame = this.#writer.encodeControl({ t: 'open', s: id, p: protocol, h: header });
     const stream = this.#newStream(id);
     try {
       await this.#opens.track(
@@ -275,33 +288,18 @@ export class PeerConnection implements StreamLink {
 
   sendData(streamId: number, data: Buffer, accepted?: () => void): void {
     if (this.#state !== 'ready') return;
-    const counters = this.#host.counters;
-    counters.framesOut++;
-    counters.bytesOut += data.length + 9;
-    this.#lastActivity = this.#host.clock.now();
-    this.socket.cork();
-    this.socket.write(dataFrameHeader(streamId, data.length));
-    const roomLeft = this.socket.write(data);
-    this.socket.uncork();
-    if (accepted === undefined) return;
-    // The writer may go on while the socket's buffer has room; once it is full, every stream's
-    // writer waits for the drain, so a slow socket holds back its writers instead of queueing.
-    if (roomLeft) accepted();
-    else this.#afterDrain(accepted);
+    this.#writer.writeData(streamId, data, accepted);
   }
 
-  #drainWaiters: (() => void)[] = [];
-  #corked = false;
+  now(): number {
+    return this.#host.clock.now();
+  }
 
-  #afterDrain(callback: () => void): void {
-    this.#drainWaiters.push(callback);
-    if (this.#drainWaiters.length === 1) {
-      this.socket.once('drain', () => {
-        const waiters = this.#drainWaiters;
-        this.#drainWaiters = [];
-        for (const waiter of waiters) waiter();
-      });
-    }
+  /** Resets every stream that made no progress for `idleMs` (see TcpStream.resetIfIdle); how many. */
+  resetIdleStreams(idleMs: number): number {
+    let reset = 0;
+    for (const stream of [...this.#streams.values()]) if (stream.resetIfIdle(idleMs)) reset++;
+    return reset;
   }
 
   streamClosed(streamId: number): void {
@@ -361,7 +359,7 @@ export class PeerConnection implements StreamLink {
     const step = this.#handshake.receive(message);
     switch (step.kind) {
       case 'send':
-        this.#write(step.bytes);
+        this.#writer.writeRaw(step.bytes);
         return;
       case 'refuse':
         this.reject(step.code, step.message);
@@ -370,8 +368,17 @@ export class PeerConnection implements StreamLink {
         this.reject(step.code, `the peer refused the connection: ${step.message}`, false);
         return;
       case 'ready':
+        if (!this.#host.mayEstablish(this)) {
+          this.reject('ERR_TOO_MANY_CONNECTIONS', 'connection limit reached');
+          return;
+        }
         this.#state = 'ready';
         this.#decoder.setMaxPayloadBytes(this.#host.limits.maxFrameBytes);
+        // TLS already authenticates every byte; on plain TCP the secret must (frame-auth.ts).
+        if (step.frameKeys !== undefined && !(this.socket instanceof TLSSocket)) {
+          this.#decoder.setFrameVerifier(new FrameVerifier(step.frameKeys.receive));
+          this.#writer.startSealing(step.frameKeys.send);
+        }
         this.#handshakeTimer?.cancel();
         this.#peer = step.peer;
         this.#host.connectionReady(this);
@@ -474,7 +481,7 @@ export class PeerConnection implements StreamLink {
     if (!this.#incoming.delete(id) || this.#state !== 'ready') return;
     let frame: Buffer;
     try {
-      frame = this.#encodeControl({ t: 'res', id, b: answer });
+      frame = this.#writer.encodeControl({ t: 'res', id, b: answer });
     } catch (error) {
       this.#incoming.set(id, new CallContext(this.#peer as PeerInfo));
       this.#replyError(id, error);
@@ -582,66 +589,18 @@ export class PeerConnection implements StreamLink {
     }
   }
 
-  #encodeControl(message: SessionMessage): Buffer {
-    const payload = encodeValue(message);
-    if (payload.length > this.#host.limits.maxFrameBytes) {
-      throw new TransportError(
-        'ERR_FRAME_TOO_LARGE',
-        `message of ${payload.length} bytes exceeds the ${this.#host.limits.maxFrameBytes}-byte frame limit`,
-      );
-    }
-    const frame = Buffer.allocUnsafe(5 + payload.length);
-    frame.writeUInt32BE(payload.length + 1, 0);
-    frame[4] = FrameType.Control;
-    frame.set(payload, 5);
-    return frame;
-  }
-
   #writeControl(message: SessionMessage): void {
-    this.#writeFrame(this.#encodeControl(message));
+    this.#writeFrame(this.#writer.encodeControl(message));
   }
 
   #writeFrame(frame: Buffer): void {
-    if (this.socket.writableLength > this.#maxBacklogBytes()) {
-      // A peer that sends requests but never reads the answers would otherwise make us buffer
-      // them without bound. Stream data cannot get here (credit and the drain wait bound it).
+    // A peer that sends requests but never reads the answers would otherwise make us buffer
+    // them without bound.
+    if (!this.#writer.writeFrame(frame)) {
       this.reject(
         'ERR_SLOW_PEER',
         `peer is not reading: ${this.socket.writableLength} bytes queued`,
       );
-      return;
     }
-    this.#host.counters.framesOut++;
-    this.#write(frame);
-  }
-
-  /**
-   * Most a healthy connection can have queued: one 64 KiB data frame per stream past the socket's
-   * high-water mark, plus generous room for control frames.
-   */
-  #maxBacklogBytes(): number {
-    const { maxStreamsPerConnection, maxFrameBytes } = this.#host.limits;
-    return maxStreamsPerConnection * 64 * 1024 + 2 * maxFrameBytes + 16 * 1024 * 1024;
-  }
-
-  #write(bytes: Buffer): void {
-    this.#host.counters.bytesOut += bytes.length;
-    this.#lastActivity = this.#host.clock.now();
-    this.#corkUntilNextTick();
-    this.socket.write(bytes);
-  }
-
-  /**
-   * Frames written in the same tick (32 concurrent calls answering at once, a credit beside a
-   * response) leave in one writev instead of one syscall each.
-   */
-  #corkUntilNextTick(): void {
-    if (this.#corked) return;
-    this.#corked = true;
-    this.socket.cork();
-    process.nextTick(() => {
-      this.#corked = false;
-      this.socket.uncork();
-    });
   }
 }

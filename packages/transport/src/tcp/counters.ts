@@ -6,6 +6,8 @@ export interface TransportCounters {
   bytesOut: number;
   /** Refused or dropped connections by reason code (ERR_AUTH, ERR_FRAME_TOO_LARGE, …). */
   rejects: Record<string, number>;
+  /** Streams reset because nothing moved on them for `streamIdleTimeoutMs`. */
+  idleStreamResets: number;
 }
 
 export interface TransportStats extends TransportCounters {
@@ -16,5 +18,5 @@ export interface TransportStats extends TransportCounters {
 }
 
 export function newCounters(): TransportCounters {
-  return { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, rejects: {} };
+  return { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, rejects: {}, idleStreamResets: 0 };
 }

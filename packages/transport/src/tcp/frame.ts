@@ -1,4 +1,5 @@
 import { TransportError } from '../errors.js';
+import { FRAME_TAG_BYTES, type FrameVerifier } from './frame-auth.js';
 
 /**
  * Framing: every unit on the wire after the 4-byte magic is
@@ -32,10 +33,13 @@ export function encodeFrame(type: FrameType, payload: Uint8Array): Buffer {
   return frame;
 }
 
-/** The 9-byte header of a data frame; the data itself is written after it without copying. */
-export function dataFrameHeader(streamId: number, dataLength: number): Buffer {
+/**
+ * The 9-byte header of a data frame; the data itself is written after it without copying.
+ * `tagBytes`: room for the authentication tag that follows the data (frame-auth.ts), if any.
+ */
+export function dataFrameHeader(streamId: number, dataLength: number, tagBytes = 0): Buffer {
   const header = Buffer.allocUnsafe(DATA_HEADER_BYTES);
-  header.writeUInt32BE(dataLength + 5, 0);
+  header.writeUInt32BE(dataLength + 5 + tagBytes, 0);
   header[4] = FrameType.Data;
   header.writeUInt32BE(streamId, 5);
   return header;
@@ -59,6 +63,7 @@ export class FrameDecoder {
   /** Bytes of the current data frame still to come (streaming mode only). */
   #dataRemaining = 0;
   #dataStream = 0;
+  #verifier: FrameVerifier | undefined;
 
   constructor(maxPayloadBytes: number, dataSink?: DataSink) {
     this.#maxPayloadBytes = maxPayloadBytes;
@@ -68,6 +73,15 @@ export class FrameDecoder {
   /** Changes the frame size limit for frames not yet started (e.g. once a handshake is done). */
   setMaxPayloadBytes(bytes: number): void {
     this.#maxPayloadBytes = bytes;
+  }
+
+  /**
+   * From the next frame on, every frame ends with a tag that `verifier` must accept
+   * (docs/protocol.md §2.1). Data frames are then delivered whole, once verified, never piece by
+   * piece: no unauthenticated byte reaches a stream.
+   */
+  setFrameVerifier(verifier: FrameVerifier): void {
+    this.#verifier = verifier;
   }
 
   /** Bytes received but not yet delivered. */
@@ -96,16 +110,25 @@ export class FrameDecoder {
       if (this.#buffered < 4) return;
       const length = this.#peek(4).readUInt32BE(0);
       if (length === 0) throw new TransportError('ERR_MALFORMED_FRAME', 'zero-length frame');
-      if (length - 1 > this.#maxPayloadBytes) {
+      const tagBytes = this.#verifier === undefined ? 0 : FRAME_TAG_BYTES;
+      if (length - 1 - tagBytes > this.#maxPayloadBytes) {
         throw new TransportError(
           'ERR_FRAME_TOO_LARGE',
-          `frame of ${length - 1} bytes exceeds the ${this.#maxPayloadBytes}-byte limit`,
+          `frame of ${length - 1 - tagBytes} bytes exceeds the ${this.#maxPayloadBytes}-byte limit`,
         );
       }
       if (this.#buffered < FRAME_HEADER_BYTES) return;
       const type = this.#peek(FRAME_HEADER_BYTES)[4] as number;
       if (type !== FrameType.Control && type !== FrameType.Data) {
         throw new TransportError('ERR_MALFORMED_FRAME', `unknown frame type ${type}`);
+      }
+      if (this.#verifier !== undefined) {
+        if (length < 1 + tagBytes) {
+          throw new TransportError('ERR_MALFORMED_FRAME', 'frame shorter than its tag');
+        }
+        if (this.#buffered < 4 + length) return;
+        if (this.#deliverVerified(type, this.#take(4 + length), onFrame) === false) return;
+        continue;
       }
       if (type === FrameType.Data && this.#dataSink !== undefined) {
         if (length < 5) throw new TransportError('ERR_MALFORMED_FRAME', 'short data frame');
@@ -121,6 +144,28 @@ export class FrameDecoder {
       const frame = this.#take(4 + length);
       if (onFrame({ type, payload: frame.subarray(FRAME_HEADER_BYTES) }) === false) return;
     }
+  }
+
+  /** Checks a whole tagged frame and hands it on; throws ERR_FRAME_AUTH when its tag is wrong. */
+  #deliverVerified(
+    type: FrameType,
+    frame: Buffer,
+    onFrame: (frame: Frame) => boolean | void,
+  ): boolean | void {
+    const payload = frame.subarray(FRAME_HEADER_BYTES, frame.length - FRAME_TAG_BYTES);
+    const tag = frame.subarray(frame.length - FRAME_TAG_BYTES);
+    if (!(this.#verifier as FrameVerifier).verify(type, payload, tag)) {
+      throw new TransportError(
+        'ERR_FRAME_AUTH',
+        'a frame failed authentication (forged, altered, replayed or out of order)',
+      );
+    }
+    if (type !== FrameType.Data || this.#dataSink === undefined) return onFrame({ type, payload });
+    if (payload.length < 4) throw new TransportError('ERR_MALFORMED_FRAME', 'short data frame');
+    const streamId = payload.readUInt32BE(0);
+    this.#dataSink(streamId, EMPTY, true);
+    this.#dataSink(streamId, payload.subarray(4), false);
+    return true;
   }
 
   /** Throws if the input ended in the middle of a frame (a truncated stream). */

@@ -8,6 +8,7 @@ import {
   proofsMatch,
   type HandshakeRole,
 } from './handshake.js';
+import { deriveFrameKeys, type FrameKeys } from './frame-auth.js';
 import { controlFrame, type HandshakeMessage, type HelloMessage } from './messages.js';
 
 export interface HandshakeIdentity {
@@ -20,7 +21,8 @@ export interface HandshakeIdentity {
 /** What the connection must do after a handshake message. */
 export type HandshakeStep =
   | { kind: 'send'; bytes: Buffer }
-  | { kind: 'ready'; peer: PeerInfo }
+  /** Done. `frameKeys`: when the cluster has a secret, the keys for authenticating frames (frame-auth.ts). */
+  | { kind: 'ready'; peer: PeerInfo; frameKeys: FrameKeys | undefined }
   /** We refuse the peer (counted, logged, told with a reject frame). */
   | { kind: 'refuse'; code: string; message: string }
   /** The peer refused us. */
@@ -100,7 +102,27 @@ export class HandshakeState {
     }
     this.#phase = 'done';
     const hello = this.#remoteHello as HelloMessage;
-    return { kind: 'ready', peer: Object.freeze({ id: hello.id, address: hello.a }) };
+    return {
+      kind: 'ready',
+      peer: Object.freeze({ id: hello.id, address: hello.a }),
+      frameKeys: this.#frameKeys(),
+    };
+  }
+
+  #frameKeys(): FrameKeys | undefined {
+    const secret = this.#self.secret;
+    if (secret === undefined) return undefined;
+    const remote = this.#remoteHello as HelloMessage;
+    const dialer = this.role === 'dialer';
+    return deriveFrameKeys({
+      secret,
+      role: this.role,
+      dialerNonce: dialer ? this.#localNonce : remote.n,
+      acceptorNonce: dialer ? remote.n : this.#localNonce,
+      dialerId: dialer ? this.#self.id : remote.id,
+      acceptorId: dialer ? remote.id : this.#self.id,
+      clusterId: this.#self.clusterId,
+    });
   }
 
   #hello(): Buffer {

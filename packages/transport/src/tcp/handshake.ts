@@ -7,7 +7,11 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  */
 export const PEER_PROTOCOL_MAGIC = Buffer.from([0xf0, 0x64, 0x66, 0x73]); // 0xF0 "dfs"
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * 2: with a secret and no TLS, every frame after the handshake carries an authentication tag
+ * (frame-auth.ts). Peers only talk at equal versions.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /**
  * True when `firstBytes` starts like a peer connection. Needs at least one byte; every byte
@@ -29,7 +33,7 @@ export function newNonce(): Buffer {
 /**
  * What each side sends to prove it holds the cluster secret:
  *
- *     HMAC-SHA256(secret, "dfs/1 " role | dialerNonce | acceptorNonce | dialerId 0x00 acceptorId 0x00 clusterId)
+ *     HMAC-SHA256(secret, "dfs/2 " role | dialerNonce | acceptorNonce | dialerId 0x00 acceptorId 0x00 clusterId)
  *
  * Fresh nonces from both sides make a recorded proof useless later; the role label stops a peer
  * from reflecting our own proof back at us; the ids bind the proof to this pair. Without a

@@ -42,8 +42,27 @@ export interface TcpTransportOptions {
   handshakeTimeoutMs?: number;
   /** A connection with nothing in flight and no traffic for this long is closed gracefully. Default 60000 ms. */
   idleTimeoutMs?: number;
-  /** Open connections (including ones in their handshake) beyond which new ones are refused. Default 1024. */
+  /**
+   * Established (authenticated) connections beyond which new ones are refused
+   * (ERR_TOO_MANY_CONNECTIONS). Connections still in their handshake do not count. Default 1024.
+   */
   maxConnections?: number;
+  /**
+   * Accepted connections still in their handshake, in all. Past it the oldest is dropped
+   * (ERR_TOO_MANY_HANDSHAKES): half-open sockets cannot keep authenticated peers out. Default 64:
+   * an honest handshake takes a round trip, so 64 at once is already a burst.
+   */
+  maxHandshakes?: number;
+  /** The same per remote IP address (the oldest from that address is dropped). Default 8. */
+  maxHandshakesPerAddress?: number;
+  /**
+   * A stream on which nothing moved (no data, no credit either way) for this long is reset on both
+   * ends (ERR_STREAM_IDLE), releasing its buffers and whatever its handler holds. Default 60000 ms,
+   * the node's HTTP idle limit: a peer stream never gives up before the client it serves would.
+   */
+  streamIdleTimeoutMs?: number;
+  /** Repeated warnings (refused connections, reset streams) are logged once per reason per this. Default 10000 ms. */
+  warnIntervalMs?: number;
   /** How long a graceful close waits for in-flight calls and streams. Default 5000 ms. */
   drainTimeoutMs?: number;
   /**
@@ -93,6 +112,10 @@ export function resolveTcpOptions(options: TcpTransportOptions): ResolvedTcpOpti
     handshakeTimeoutMs: 5_000,
     idleTimeoutMs: 60_000,
     maxConnections: 1024,
+    maxHandshakes: 64,
+    maxHandshakesPerAddress: 8,
+    streamIdleTimeoutMs: 60_000,
+    warnIntervalMs: 10_000,
     drainTimeoutMs: 5_000,
     streamWindowBytes: 1024 * 1024,
     // 64 streams × the 1 MiB window keeps the worst case per connection where 256 × 256 KiB had it.

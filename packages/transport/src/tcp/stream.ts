@@ -11,6 +11,8 @@ export interface StreamLink {
   streamClosed(streamId: number): void;
   /** The peer broke the flow-control contract: the whole connection must go. */
   protocolViolation(message: string): void;
+  /** The connection's clock, for the idle timeout. */
+  now(): number;
 }
 
 /**
@@ -36,6 +38,8 @@ export class TcpStream extends Duplex {
   #heldBack = 0;
   #blocked: { chunk: Buffer; offset: number; callback: (error?: Error | null) => void } | undefined;
   #peerGone = false;
+  /** When data or credit last moved either way: a stream stuck longer is reset (`resetIfIdle`). */
+  #lastProgress: number;
 
   constructor(
     link: StreamLink,
@@ -50,6 +54,27 @@ export class TcpStream extends Duplex {
     this.#maxChunk = options.maxChunkBytes;
     this.#credit = options.windowBytes;
     this.#allowance = options.windowBytes;
+    this.#lastProgress = link.now();
+  }
+
+  /**
+   * Resets the stream on both ends when nothing moved for `idleMs`: no data in or out, no credit
+   * granted or received. A reader that stopped consuming (or a writer that stopped writing) would
+   * otherwise pin a window of buffers here and, through the handler, whatever feeds the stream (an
+   * open file on the serving side) for as long as the connection lives. True when it was reset.
+   */
+  resetIfIdle(idleMs: number): boolean {
+    if (this.destroyed || this.#link.now() - this.#lastProgress < idleMs) return false;
+    const error = new TransportError(
+      'ERR_STREAM_IDLE',
+      `stream ${this.id} made no progress for ${idleMs} ms`,
+    );
+    if (!this.#peerGone) {
+      this.#peerGone = true;
+      this.#link.sendControl({ t: 'reset', s: this.id, code: error.code });
+    }
+    this.#destroyFromOutside(error);
+    return true;
   }
 
   /**
@@ -79,6 +104,7 @@ export class TcpStream extends Duplex {
 
   receiveData(data: Buffer): void {
     if (this.destroyed) return;
+    this.#lastProgress = this.#link.now();
     this.#allowance -= data.length;
     if (this.#allowance < 0) {
       this.#link.protocolViolation(`stream ${this.id} exceeded its flow-control window`);
@@ -89,11 +115,13 @@ export class TcpStream extends Duplex {
   }
 
   receiveCredit(bytes: number): void {
+    this.#lastProgress = this.#link.now();
     this.#credit += bytes;
     this.#pump();
   }
 
   receiveEnd(): void {
+    this.#lastProgress = this.#link.now();
     if (!this.destroyed) this.push(null);
   }
 
@@ -150,6 +178,7 @@ export class TcpStream extends Duplex {
     while (this.#credit > 0 && blocked.offset < chunk.length) {
       const size = Math.min(this.#maxChunk, this.#credit, chunk.length - blocked.offset);
       const piece = chunk.subarray(blocked.offset, blocked.offset + size);
+      this.#lastProgress = this.#link.now();
       blocked.offset += size;
       this.#credit -= size;
       const last = blocked.offset === chunk.length;
@@ -170,6 +199,7 @@ export class TcpStream extends Duplex {
     if (force || this.#grantable >= this.#window / 4) {
       const n = this.#grantable;
       this.#grantable = 0;
+      this.#lastProgress = this.#link.now();
       this.#allowance += n;
       if (!this.#peerGone) this.#link.sendControl({ t: 'credit', s: this.id, n });
     }

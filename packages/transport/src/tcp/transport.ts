@@ -5,10 +5,12 @@ import { delay, type Timer } from '../clock.js';
 import { TransportEventEmitter } from '../emitter.js';
 import { TransportError } from '../errors.js';
 import { HandlerRegistry } from '../handlers.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
 import type { CallOptions, MessageHandler, PeerInfo, StreamHandler, Transport } from '../types.js';
 import { formatAddress, parseAddress } from './address.js';
 import { PeerConnection, type ConnectionHost, type ConnectionLimits } from './connection.js';
 import { newCounters, type TransportCounters, type TransportStats } from './counters.js';
+import { HandshakeSlots } from './handshake-slots.js';
 import { resolveTcpOptions, type ResolvedTcpOptions, type TcpTransportOptions } from './options.js';
 
 /** Dial failures that retrying cannot fix. */
@@ -19,6 +21,7 @@ const PERMANENT_DIAL_FAILURES = new Set([
   'ERR_TLS',
   'ERR_TRANSPORT_CLOSED',
   'ERR_TOO_MANY_CONNECTIONS',
+  'ERR_TOO_MANY_HANDSHAKES',
 ]);
 
 /**
@@ -37,6 +40,9 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
   #server: net.Server | undefined;
   #boundPort: number | undefined;
   readonly #connections = new Set<PeerConnection>();
+  /** Accepted connections still in their handshake (ours being dialled take no slot). */
+  readonly #handshakeSlots: HandshakeSlots<PeerConnection>;
+  readonly #warnings: RateLimitedLog;
   /** Routing: the one usable connection per peer id, and the addresses that lead to it. */
   readonly #byPeerId = new Map<string, PeerConnection>();
   readonly #byAddress = new Map<string, PeerConnection>();
@@ -59,6 +65,11 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
     this.clusterId = o.clusterId;
     this.secret = o.secret;
     this.clock = o.clock;
+    this.#handshakeSlots = new HandshakeSlots({
+      max: o.maxHandshakes,
+      maxPerAddress: o.maxHandshakesPerAddress,
+    });
+    this.#warnings = new RateLimitedLog(o.logger, o.clock, { intervalMs: o.warnIntervalMs });
     this.limits = {
       maxFrameBytes: o.maxFrameBytes,
       handshakeTimeoutMs: o.handshakeTimeoutMs,
@@ -120,6 +131,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
     }
     this.#checkAllClosed();
     await drained;
+    this.#warnings.close();
   }
 
   handle(protocol: string, handler: MessageHandler): void {
@@ -196,7 +208,12 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
 
   // ---- ConnectionHost -------------------------------------------------------------------------
 
+  mayEstablish(): boolean {
+    return this.#establishedCount() < this.#options.maxConnections;
+  }
+
   connectionReady(connection: PeerConnection): void {
+    this.#handshakeSlots.release(connection);
     const peer = connection.peer as PeerInfo;
     const count = (this.#readyCount.get(peer.id) ?? 0) + 1;
     this.#readyCount.set(peer.id, count);
@@ -226,6 +243,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
 
   connectionClosed(connection: PeerConnection): void {
     this.#connections.delete(connection);
+    this.#handshakeSlots.release(connection);
     const { socket } = connection;
     if (!socket.destroyed) {
       this.#lingering.add(socket);
@@ -254,7 +272,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
 
   #countReject(code: string, message: string, remoteAddress: string): void {
     this.counters.rejects[code] = (this.counters.rejects[code] ?? 0) + 1;
-    this.#options.logger.warn({ code, remoteAddress }, `peer connection refused: ${message}`);
+    this.#warnings.warn(code, { code, remoteAddress }, `peer connection refused: ${message}`);
     this.emitEvent('reject', { code, message, remoteAddress });
   }
 
@@ -288,7 +306,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
       socket.destroy();
       return;
     }
-    if (this.#connections.size >= this.#options.maxConnections) {
+    if (this.#establishedCount() >= this.#options.maxConnections) {
       this.#countReject('ERR_TOO_MANY_CONNECTIONS', 'connection limit reached', remoteAddress);
       socket.destroy();
       return;
@@ -297,6 +315,15 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
     if (socket instanceof net.Socket) socket.setNoDelay(true);
     const connection = new PeerConnection({ host: this, socket, role: 'acceptor', remoteAddress });
     this.#connections.add(connection);
+    const ip =
+      socket instanceof net.Socket ? (socket.remoteAddress ?? remoteAddress) : remoteAddress;
+    for (const evicted of this.#handshakeSlots.admit(connection, ip)) {
+      evicted.reject(
+        'ERR_TOO_MANY_HANDSHAKES',
+        'too many connections in their handshake; dropped the oldest',
+        false,
+      );
+    }
     connection.start(firstBytes);
   }
 
@@ -401,7 +428,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
 
   async #dialOnce(address: string): Promise<PeerConnection> {
     if (this.#closed) throw new TransportError('ERR_TRANSPORT_CLOSED', 'transport is closed');
-    if (this.#connections.size >= this.#options.maxConnections) {
+    if (this.#establishedCount() >= this.#options.maxConnections) {
       throw new TransportError('ERR_TOO_MANY_CONNECTIONS', 'connection limit reached');
     }
     const { host, port } = parseAddress(address);
@@ -485,14 +512,35 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
     }
   }
 
+  #establishedCount(): number {
+    let established = 0;
+    for (const connection of this.#connections) if (connection.isReady) established++;
+    return established;
+  }
+
   #startSweeper(): void {
     if (this.#sweeper !== undefined || this.#closed) return;
-    const idle = this.#options.idleTimeoutMs;
-    this.#sweeper = this.clock.setInterval(() => this.#closeIdle(), Math.max(250, idle / 4));
+    const { idleTimeoutMs, streamIdleTimeoutMs } = this.#options;
+    this.#sweeper = this.clock.setInterval(
+      () => this.#closeIdle(),
+      Math.max(250, Math.min(idleTimeoutMs, streamIdleTimeoutMs) / 4),
+    );
   }
 
   #closeIdle(): void {
     const now = this.clock.now();
+    const { streamIdleTimeoutMs } = this.#options;
+    for (const connection of [...this.#connections]) {
+      const reset = connection.isReady ? connection.resetIdleStreams(streamIdleTimeoutMs) : 0;
+      if (reset > 0) {
+        this.counters.idleStreamResets += reset;
+        this.#warnings.warn(
+          'ERR_STREAM_IDLE',
+          { code: 'ERR_STREAM_IDLE', peer: connection.peer?.id, streams: reset },
+          `reset ${reset} stream(s) that made no progress for ${streamIdleTimeoutMs} ms`,
+        );
+      }
+    }
     for (const connection of this.#connections) {
       if (
         connection.isReady &&

@@ -1,6 +1,13 @@
 import net from 'node:net';
-import { FrameDecoder, FrameType, PEER_PROTOCOL_MAGIC, type Frame } from '../../src/index.js';
+import {
+  FrameDecoder,
+  FrameType,
+  PEER_PROTOCOL_MAGIC,
+  PROTOCOL_VERSION,
+  type Frame,
+} from '../../src/index.js';
 import { decodeValue } from '../../src/codec.js';
+import { deriveFrameKeys, type FrameKeys } from '../../src/tcp/frame-auth.js';
 import { handshakeProof, newNonce } from '../../src/tcp/handshake.js';
 import { controlFrame } from '../../src/tcp/messages.js';
 import type { TransportLogger } from '../../src/index.js';
@@ -19,9 +26,13 @@ export function recordingLogger(): TransportLogger & {
   };
 }
 
-export function connectRaw(port: number): Promise<net.Socket> {
+/** A bare socket to `port` on loopback, from `localAddress` (any 127.x.y.z) when given. */
+export function connectRaw(port: number, localAddress?: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(socket));
+    const socket = net.connect(
+      { host: '127.0.0.1', port, ...(localAddress !== undefined ? { localAddress } : {}) },
+      () => resolve(socket),
+    );
     socket.once('error', reject);
   });
 }
@@ -33,11 +44,17 @@ export function closed(socket: net.Socket): Promise<void> {
   });
 }
 
-/** Collects the control messages a raw socket receives after the peer's magic. */
-export function readControl(socket: net.Socket): unknown[] {
+/**
+ * Collects the control messages a raw socket receives after the peer's magic (or, with
+ * `afterHandshake`, from now on: the socket of a `rawHandshake`). Data frames are skipped.
+ */
+export function readControl(
+  socket: net.Socket,
+  options: { afterHandshake?: boolean } = {},
+): unknown[] {
   const messages: unknown[] = [];
-  const decoder = new FrameDecoder(1 << 24);
-  let skipped = 0;
+  const decoder = new FrameDecoder(1 << 24, () => undefined);
+  let skipped = options.afterHandshake === true ? 4 : 0;
   socket.on('data', (chunk: Buffer) => {
     let rest = chunk;
     if (skipped < 4) {
@@ -61,14 +78,23 @@ export async function rawHandshake(
   port: number,
   options: { id: string; clusterId: string; secret?: string },
 ): Promise<net.Socket> {
+  return (await rawHandshakeWithKeys(port, options)).socket;
+}
+
+/** `rawHandshake`, also returning the frame keys the handshake set up (when there is a secret). */
+export async function rawHandshakeWithKeys(
+  port: number,
+  options: { id: string; clusterId: string; secret?: string },
+): Promise<{ socket: net.Socket; keys: FrameKeys | undefined }> {
   const socket = await connectRaw(port);
+  let keys: FrameKeys | undefined;
   const nonce = newNonce();
   socket.write(
     Buffer.concat([
       PEER_PROTOCOL_MAGIC,
       controlFrame({
         t: 'hello',
-        v: 1,
+        v: PROTOCOL_VERSION,
         c: options.clusterId,
         id: options.id,
         a: 'raw:1',
@@ -99,6 +125,17 @@ export async function rawHandshake(
             clusterId: options.clusterId,
           });
           socket.write(controlFrame({ t: 'auth', p: proof }));
+          if (options.secret !== undefined) {
+            keys = deriveFrameKeys({
+              secret: options.secret,
+              role: 'dialer',
+              dialerNonce: nonce,
+              acceptorNonce: hello.n,
+              dialerId: options.id,
+              acceptorId: hello.id,
+              clusterId: options.clusterId,
+            });
+          }
           socket.off('data', onData);
           resolve();
         }
@@ -108,5 +145,5 @@ export async function rawHandshake(
     socket.on('data', onData);
     socket.once('close', () => reject(new Error('closed during handshake')));
   });
-  return socket;
+  return { socket, keys };
 }
