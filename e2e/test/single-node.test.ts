@@ -184,7 +184,9 @@ describe('hostile input', () => {
 
 describe('API token', () => {
   it('is required on every call but /v1/health', async () => {
-    const node = await cluster.start({ env: { DFS_API_TOKEN: 'e2e-token' } });
+    const node = await cluster.start({
+      env: { DFS_API_TOKEN: 'e2e-token', DFS_CLUSTER_SECRET: 'e2e-secret' },
+    });
     const auth = { authorization: 'Bearer e2e-token' };
     expect((await fetch(`${node.url}/v1/health`)).status).toBe(200);
     for (const p of ['/v1/files', '/v1/cluster', '/metrics', '/v1/files/x']) {
