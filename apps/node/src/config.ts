@@ -8,7 +8,7 @@
  * - TUNABLES are not flags. `startNode` takes overrides (tests use them), and every module that needs
  *   one receives its group (`NodeTunables['http']`, ...) instead of keeping a module constant.
  *   docs/operations.md ("Tunables that are not start options") is a table generated from this one
- *   (`renderTunablesTable`); a test fails when the two differ.
+ *   (`renderTunablesTable`, written by scripts/tunables-doc.mjs); a test fails when the two differ.
  *
  * The trade-off text is a string rather than a comment so that the docs table is built from it.
  */
@@ -266,6 +266,10 @@ export function formatTunable(value: number, unit: TunableUnit): string {
   if (unit === 'probe periods') return `${value} probe periods`;
   return String(value);
 }
+
+/** Where docs/operations.md keeps the generated table (scripts/tunables-doc.mjs rewrites it). */
+export const TUNABLES_BEGIN = '<!-- tunables:begin (generated from apps/node/src/config.ts) -->';
+export const TUNABLES_END = '<!-- tunables:end -->';
 
 /** The Markdown table docs/operations.md carries between its `tunables` markers. */
 export function renderTunablesTable(): string {
