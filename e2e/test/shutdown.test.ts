@@ -1,5 +1,5 @@
 /**
- * SPEC: SIGINT/SIGTERM exits 0 within 5 s. The node's forced exit (at 4.5 s) is only a backstop, so
+ * docs/operations.md (Signals): SIGINT/SIGTERM exits 0 within 5 s. The node's forced exit (at 4.5 s) is only a backstop, so
  * these tests check the path each node reports in its last log line: `graceful`, with no shutdown
  * step abandoned at its deadline, and never `forced`.
  */

@@ -2,6 +2,7 @@
  * Turning failures into one line that names the problem and the fix, and an exit code:
  * 0 ok, 1 failed (not found, refused, unreachable), 2 usage error.
  */
+import { NAME_RULES } from '@dfs/api';
 import { DfsClientError, displayNode } from '@dfs/client';
 
 export const EXIT_OK = 0;
@@ -36,9 +37,6 @@ export interface ProblemContext {
   /** `w` for puts, to explain a 504. */
   w?: number;
 }
-
-const NAME_RULES =
-  'names are 1–1024 bytes of UTF-8 with no leading "/", no control characters and no "." or ".." segments';
 
 function nodeList(error: DfsClientError, context: ProblemContext): string {
   const tried = error.nodesTried.length > 0 ? error.nodesTried.map(displayNode) : context.nodes;

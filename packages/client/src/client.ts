@@ -1,12 +1,12 @@
 /**
- * `DfsClient`: one typed method per API call (SPEC.md, "HTTP API"), streaming both ways, over a list
- * of nodes with failover. See node-caller.ts for the retry rules, download-body.ts for resuming.
+ * `DfsClient`: one typed method per API call (docs/api.md), streaming both ways, over a list of nodes
+ * with failover. See node-caller.ts for the retry rules, download-body.ts for resuming.
  */
 import { Readable } from 'node:stream';
 import { prepareBody, type UploadBody } from './body.js';
 import { resumableBody } from './download-body.js';
 import { DfsClientError, errorFromResponse } from './errors.js';
-import { encodeName, nameProblem } from './names.js';
+import { BODY_CONTENT_TYPE, filePath, HEADERS, nameProblem, PATHS } from '@dfs/api';
 import { DEFAULT_NODE, parseNodes } from './nodes.js';
 import { assertWritableTarget, saveDownload } from './save-file.js';
 import {
@@ -16,19 +16,20 @@ import {
   type FetchFunction,
   type SleepFunction,
 } from './node-caller.js';
-import {
-  statFromHeaders,
-  toClusterView,
-  toHealth,
-  toListPage,
-  toPutResult,
-  type ClusterView,
-  type FileEntry,
-  type FileStat,
-  type Health,
-  type ListPage,
-  type PutResult,
+import { statFromHeaders, toClusterView, toHealth, toListPage, toPutResult } from './responses.js';
+import type {
+  ByteRange,
+  ClusterView,
+  Download,
+  FileEntry,
+  FileStat,
+  Health,
+  ListPage,
+  ProgressCallback,
+  PutResult,
 } from './types.js';
+
+export type { ByteRange, Download, Progress, ProgressCallback } from './types.js';
 
 export interface DfsClientOptions {
   /** Node addresses (`host:port`, `http(s)://host:port`, or comma-separated). Default `127.0.0.1:4001`. */
@@ -51,15 +52,6 @@ export interface DfsClientOptions {
   userAgent?: string;
 }
 
-export interface Progress {
-  /** Bytes transferred so far. */
-  loaded: number;
-  /** Total bytes when known. */
-  total: number | undefined;
-}
-
-export type ProgressCallback = (progress: Progress) => void;
-
 export interface PutOptions {
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
@@ -67,12 +59,6 @@ export interface PutOptions {
   w?: number;
   /** Byte length of a stream body, when known: sent as Content-Length so oversize fails early. */
   size?: number;
-}
-
-/** Inclusive byte range, as in `Range: bytes=start-end`; `end` omitted means to the end. */
-export interface ByteRange {
-  start: number;
-  end?: number;
 }
 
 export interface GetOptions {
@@ -86,21 +72,6 @@ export interface GetToFileOptions extends Omit<GetOptions, 'range'> {
   overwrite?: boolean;
   /** Check the bytes against the announced sha256. Default true. */
   verify?: boolean;
-}
-
-export interface Download {
-  /** The file's metadata (size and sha256 of the whole file, not of the range). */
-  info: FileStat;
-  /** Set for a 206 answer: the bytes this body carries and the file's total size. */
-  range: { start: number; end: number; total: number } | undefined;
-  /** Bytes in this body. */
-  length: number;
-  /** The body as a Node stream (read it, or call `webStream()`, not both). */
-  stream: Readable;
-  /** The body as a web ReadableStream. */
-  webStream(): ReadableStream<Uint8Array>;
-  /** Collects the whole body (small files only). */
-  buffer(): Promise<Buffer>;
 }
 
 export interface ListOptions {
@@ -159,7 +130,7 @@ export class DfsClient {
     this.resumes = options.retries ?? 2;
     const headers: Record<string, string> = { 'user-agent': options.userAgent ?? '@dfs/client' };
     if (options.token !== undefined && options.token !== '') {
-      headers.authorization = `Bearer ${options.token}`;
+      headers[HEADERS.authorization] = `Bearer ${options.token}`;
     }
     this.caller = new NodeCaller(
       this.nodes,
@@ -186,9 +157,9 @@ export class DfsClient {
     const query = options.w === undefined ? '' : `?w=${options.w}`;
     const answer = await this.caller.call({
       method: 'PUT',
-      path: `/v1/files/${encodeName(name)}${query}`,
+      path: `${filePath(name)}${query}`,
       idempotent: false,
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { [HEADERS.contentType]: BODY_CONTENT_TYPE },
       body: prepared,
       onBodyBytes: (count) => {
         loaded += count;
@@ -209,11 +180,11 @@ export class DfsClient {
       const { start, end } = options.range;
       checkCount(start, 'range.start', 0);
       checkCount(end, 'range.end', start);
-      headers.range = `bytes=${start}-${end ?? ''}`;
+      headers[HEADERS.range] = `bytes=${start}-${end ?? ''}`;
     }
     const answer = await this.caller.call({
       method: 'GET',
-      path: `/v1/files/${encodeName(name)}`,
+      path: filePath(name),
       idempotent: true,
       headers,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -221,7 +192,7 @@ export class DfsClient {
     const { response } = answer;
     if (response.status !== 200 && response.status !== 206) throw await failure(answer);
     let range: Download['range'];
-    const contentRange = response.headers.get('content-range');
+    const contentRange = response.headers.get(HEADERS.contentRange);
     const info = statFromHeaders(name, response.headers, answer.node);
     let length = info.size;
     if (response.status === 206) {
@@ -273,9 +244,9 @@ export class DfsClient {
   ): Promise<CallAnswer> {
     const answer = await this.caller.call({
       method: 'GET',
-      path: `/v1/files/${encodeName(name)}`,
+      path: filePath(name),
       idempotent: true,
-      headers: { range: `bytes=${from}-${lastByte}` },
+      headers: { [HEADERS.range]: `bytes=${from}-${lastByte}` },
       ...(signal ? { signal } : {}),
     });
     const { response } = answer;
@@ -294,7 +265,9 @@ export class DfsClient {
       await response.body?.cancel().catch(() => undefined);
       throw error;
     }
-    const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+    const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(
+      response.headers.get(HEADERS.contentRange) ?? '',
+    );
     const tag = statFromHeaders(name, response.headers, answer.node).sha256;
     if (tag !== sha256) {
       await response.body?.cancel().catch(() => undefined);
@@ -339,7 +312,7 @@ export class DfsClient {
     checkName(name);
     const answer = await this.caller.call({
       method: 'HEAD',
-      path: `/v1/files/${encodeName(name)}`,
+      path: filePath(name),
       idempotent: true,
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -371,7 +344,7 @@ export class DfsClient {
     checkName(name);
     const answer = await this.caller.call({
       method: 'DELETE',
-      path: `/v1/files/${encodeName(name)}`,
+      path: filePath(name),
       idempotent: false,
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -391,7 +364,7 @@ export class DfsClient {
     const search = query.size > 0 ? `?${query.toString()}` : '';
     const answer = await this.caller.call({
       method: 'GET',
-      path: `/v1/files${search}`,
+      path: `${PATHS.files}${search}`,
       idempotent: true,
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -419,7 +392,7 @@ export class DfsClient {
   async cluster(options: CallOptions = {}): Promise<ClusterView> {
     const answer = await this.caller.call({
       method: 'GET',
-      path: '/v1/cluster',
+      path: PATHS.cluster,
       idempotent: true,
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -434,7 +407,7 @@ export class DfsClient {
   async health(options: CallOptions = {}): Promise<Health> {
     const answer = await this.caller.call({
       method: 'GET',
-      path: '/v1/health',
+      path: PATHS.health,
       idempotent: true,
       retryStatuses: [502],
       ...(options.signal ? { signal: options.signal } : {}),

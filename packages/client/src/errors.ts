@@ -1,3 +1,5 @@
+import { isApiErrorCode, type ApiErrorCode } from '@dfs/api';
+
 /**
  * Every failure the client reports is a `DfsClientError` with a stable `code`, so callers branch on
  * codes, never on message text. Server errors (`{"error":{"code":"NOT_FOUND",…}}`) arrive with the
@@ -27,6 +29,7 @@ export type DfsClientErrorCode =
   | 'ERR_UNAUTHORIZED'
   | 'ERR_FORBIDDEN'
   | 'ERR_NOT_FOUND'
+  | 'ERR_METHOD_NOT_ALLOWED'
   | 'ERR_TOO_LARGE'
   | 'ERR_RANGE'
   | 'ERR_UNAVAILABLE'
@@ -34,7 +37,25 @@ export type DfsClientErrorCode =
   | 'ERR_INSUFFICIENT_STORAGE'
   | 'ERR_SERVER';
 
-/** Codes used when the server's body carries no code of its own. */
+/** The client's code for each of the API's (a code added to the contract must be mapped here). */
+const fromApi: Record<ApiErrorCode, DfsClientErrorCode> = {
+  BAD_REQUEST: 'ERR_BAD_REQUEST',
+  INVALID_NAME: 'ERR_INVALID_NAME',
+  UNAUTHORIZED: 'ERR_UNAUTHORIZED',
+  NOT_FOUND: 'ERR_NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'ERR_METHOD_NOT_ALLOWED',
+  TOO_LARGE: 'ERR_TOO_LARGE',
+  RANGE_NOT_SATISFIABLE: 'ERR_RANGE',
+  INTERNAL: 'ERR_SERVER',
+  UNAVAILABLE: 'ERR_UNAVAILABLE',
+  TIMEOUT: 'ERR_TIMEOUT',
+  INSUFFICIENT_STORAGE: 'ERR_INSUFFICIENT_STORAGE',
+};
+
+/**
+ * Codes used when an answer carries no code of its own: a HEAD answer, or a proxy's page (hence
+ * 403, which no node sends).
+ */
 const codeByStatus: Record<number, DfsClientErrorCode> = {
   400: 'ERR_BAD_REQUEST',
   401: 'ERR_UNAUTHORIZED',
@@ -83,20 +104,23 @@ export function isDfsClientError(error: unknown, code?: string): error is DfsCli
   return error instanceof DfsClientError && (code === undefined || error.code === code);
 }
 
-/** Server codes that mean the same as one of ours under a longer or older name. */
+/** Server codes outside the contract that mean the same as one of ours under an older name. */
 const aliases: Record<string, DfsClientErrorCode> = {
-  ERR_RANGE_NOT_SATISFIABLE: 'ERR_RANGE',
   ERR_NO_SPACE: 'ERR_INSUFFICIENT_STORAGE',
-  ERR_INTERNAL: 'ERR_SERVER',
 };
 
-/** `NOT_FOUND` → `ERR_NOT_FOUND`; an already prefixed code is kept; known synonyms are unified. */
+/**
+ * `NOT_FOUND` → `ERR_NOT_FOUND`: the API's codes map through one table, an already prefixed code is
+ * kept, and known synonyms are unified.
+ */
 export function normalizeServerCode(serverCode: string): string {
   const upper = serverCode
     .trim()
     .toUpperCase()
     .replace(/[^A-Z0-9]+/g, '_');
-  const prefixed = upper.startsWith('ERR_') ? upper : `ERR_${upper}`;
+  const bare = upper.startsWith('ERR_') ? upper.slice('ERR_'.length) : upper;
+  if (isApiErrorCode(bare)) return fromApi[bare];
+  const prefixed = `ERR_${bare}`;
   return aliases[prefixed] ?? prefixed;
 }
 

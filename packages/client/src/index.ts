@@ -19,7 +19,7 @@ export {
   normalizeServerCode,
   type DfsClientErrorCode,
 } from './errors.js';
-export { encodeName, decodeName, nameProblem, MAX_NAME_BYTES } from './names.js';
+export { encodeName, decodeName, nameProblem, MAX_NAME_BYTES } from '@dfs/api';
 export { DEFAULT_NODE, nodeUrl, parseNodes, displayNode } from './nodes.js';
 export type { FetchFunction, SleepFunction } from './node-caller.js';
 export type {

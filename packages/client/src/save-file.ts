@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DfsClientError } from './errors.js';
-import type { Download } from './client.js';
+import type { Download } from './types.js';
 import { messageOf } from './body.js';
 
 export interface SaveOptions {

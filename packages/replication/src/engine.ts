@@ -18,7 +18,7 @@ import { AntiEntropy } from '@dfs/gossip';
 import type { Clock, HandlerContext, PeerInfo, Random, Timer, Transport } from '@dfs/transport';
 import { sample } from '@dfs/transport';
 import type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from './file-service.js';
-import { nameProblem } from './names.js';
+import { nameProblem } from '@dfs/api';
 import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
 import { serveBody } from './body-transfer.js';

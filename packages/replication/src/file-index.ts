@@ -43,16 +43,13 @@ import {
 } from './index-files.js';
 import { FRAME_HEADER, MAGIC, MAX_RECORD_BYTES, decodeLog, encodeRecord } from './index-log.js';
 import type { IndexRecord } from './index-log.js';
+import type { IndexEntry } from './index-entry.js';
 import { IndexState } from './index-state.js';
-import type { ReplicatedEntry } from './merge.js';
 
 export { MAX_RECORD_BYTES, decodeLog, encodeRecord } from './index-log.js';
 export type { IndexRecovery } from './index-files.js';
 
-export interface IndexEntry extends ReplicatedEntry {
-  /** True when this node's store holds this version's bytes (verified when written). */
-  readonly local: boolean;
-}
+export type { IndexEntry } from './index-entry.js';
 
 export interface FileIndexOptions {
   /** Directory for `index.log`; created (and fsynced into its parent) if missing. */

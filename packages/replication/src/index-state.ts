@@ -4,7 +4,7 @@
  */
 import { compareTimestamps, decodeVersion } from './hlc.js';
 import type { HlcTimestamp } from './hlc.js';
-import type { IndexEntry } from './file-index.js';
+import type { IndexEntry } from './index-entry.js';
 import { MAGIC, encodeRecord } from './index-log.js';
 import type { IndexRecord } from './index-log.js';
 

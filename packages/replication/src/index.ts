@@ -63,7 +63,6 @@ export function createReplicatedFileService(
   return ReplicationEngine.open(options);
 }
 export type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from './file-service.js';
-export { MAX_NAME_BYTES, isValidName, nameProblem } from './names.js';
 export type { IndexFs, IndexFileHandle } from './index-fs.js';
 export { nodeIndexFs } from './index-fs.js';
 export {

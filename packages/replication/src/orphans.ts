@@ -17,7 +17,7 @@ import { blobKey } from './blob-store.js';
 import type { BlobMetadata, BlobStore } from './blob-store.js';
 import type { FileIndex, IndexEntry } from './file-index.js';
 import { compareVersions, isVersion } from './hlc.js';
-import { nameProblem } from './names.js';
+import { nameProblem } from '@dfs/api';
 import type { HeldBody } from './unclaimed-bodies.js';
 
 export interface UnreferencedBodies {

@@ -3,7 +3,7 @@
  * these before use; anything that fails is dropped (and counted), touching no state.
  */
 import { z } from 'zod';
-import { MAX_NAME_BYTES, nameProblem } from './names.js';
+import { MAX_NAME_BYTES, nameProblem } from '@dfs/api';
 import { isVersion } from './hlc.js';
 import type { ReplicatedEntry } from './merge.js';
 

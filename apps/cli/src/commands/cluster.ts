@@ -1,10 +1,11 @@
 /** `dfs members` and `dfs health`: the cluster as the answering node sees it. */
+import type { MemberState } from '@dfs/api';
 import { displayNode, type ClusterView, type Health } from '@dfs/client';
 import { toJson, type CommandContext } from '../context.js';
 import { formatAge, renderTable } from '../format.js';
 import { CliError } from '../problems.js';
 
-const stateOrder = { alive: 0, suspect: 1, left: 2, dead: 3 } as const;
+const stateOrder: Record<MemberState, number> = { alive: 0, suspect: 1, left: 2, dead: 3 };
 
 export function formatMembers(view: ClusterView, now: number): string {
   const members = [...view.members].sort(

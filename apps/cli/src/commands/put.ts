@@ -3,7 +3,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { nameProblem, type PutResult } from '@dfs/client';
+import { nameProblem } from '@dfs/api';
+import type { PutResult } from '@dfs/client';
 import { toJson, type CommandContext } from '../context.js';
 import { formatBytes } from '../format.js';
 import { defaultNameFor, joinName, walkTree } from '../paths.js';

@@ -1,5 +1,5 @@
 /** `dfs rm <name...>`: delete files everywhere (a tombstone spreads to every node). */
-import { nameProblem } from '@dfs/client';
+import { nameProblem } from '@dfs/api';
 import { toJson, type CommandContext } from '../context.js';
 import { UsageError } from '../problems.js';
 

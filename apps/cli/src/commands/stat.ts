@@ -1,5 +1,6 @@
 /** `dfs stat <name>`: size, sha256, version, holders, modified. */
-import { nameProblem, type FileStat } from '@dfs/client';
+import { nameProblem } from '@dfs/api';
+import type { FileStat } from '@dfs/client';
 import { toJson, type CommandContext } from '../context.js';
 import { formatAge, formatBytes, renderFields } from '../format.js';
 import { UsageError } from '../problems.js';

@@ -1,5 +1,5 @@
 /**
- * The HTTP API (SPEC.md "HTTP API") as one node:http request listener. node:http rather than a
+ * The HTTP API (docs/api.md) as one node:http request listener. node:http rather than a
  * framework: request and response are already the streams we need (backpressure from the socket to
  * the store and back), there is no body parsing to bypass, and we can hand it connections sniffed off
  * the shared port. Routing is a handful of fixed paths, so a router would add nothing.
@@ -8,60 +8,20 @@
  * of the listener.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
-import type { FileService } from '@dfs/replication';
-import type { HttpTunables } from '../config.js';
+import { HEADERS, PATHS, type ClusterView, type HealthBody } from '@dfs/api';
 import { NodeError } from '../errors.js';
-import type { NodeMetrics } from '../metrics.js';
 import { createBearerCheck } from './auth.js';
+import type { ApiOptions, RequestContext } from './context.js';
 import { answerFor, publicMessage, sendError } from './errors.js';
 import { createFileRoutes } from './file-routes.js';
 import { sendJson } from './respond.js';
 
-export type Lifecycle = 'starting' | 'serving' | 'stopping';
-
-export interface MemberView {
-  id: string;
-  addr: string;
-  state: 'alive' | 'suspect' | 'dead' | 'left';
-  incarnation: number;
-  /** Wall-clock ms when this node last heard from the member (its own entry: now). */
-  lastSeen: number;
-}
-
-export interface ClusterView {
-  self: MemberView;
-  /** Every known member, this node included. */
-  members: MemberView[];
-}
-
-export interface ApiOptions {
-  files: FileService;
-  nodeId: string;
-  lifecycle: () => Lifecycle;
-  cluster: () => ClusterView;
-  metrics: NodeMetrics;
-  logger: Logger;
-  maxFileSize: number;
-  apiToken?: string;
-  /** Aborted at shutdown: in-flight transfers stop. */
-  shutdown: AbortSignal;
-  /** Write-wait and upload limits; DEFAULT_TUNABLES.http when absent. */
-  tunables?: HttpTunables;
-}
+export type { ApiOptions, ClusterView, Lifecycle, MemberView, RequestContext } from './context.js';
 
 interface Route {
   /** Low-cardinality label for metrics. */
   label: string;
   handle(ctx: RequestContext): Promise<void>;
-}
-
-export interface RequestContext {
-  req: IncomingMessage;
-  res: ServerResponse;
-  path: string;
-  query: URLSearchParams;
-  signal: AbortSignal;
 }
 
 export function createApiListener(
@@ -72,14 +32,14 @@ export function createApiListener(
   const { list, putFile, getFile, headFile, deleteFile } = createFileRoutes(options);
 
   const routeFor = (method: string, path: string): Route | undefined => {
-    if (path === '/v1/health') return only(method, ['GET', 'HEAD'], 'health', health);
-    if (path === '/metrics') return only(method, ['GET'], 'metrics', metricsText);
-    if (path === '/v1/cluster') return only(method, ['GET'], 'cluster', cluster);
+    if (path === PATHS.health) return only(method, ['GET', 'HEAD'], 'health', health);
+    if (path === PATHS.metrics) return only(method, ['GET'], 'metrics', metricsText);
+    if (path === PATHS.cluster) return only(method, ['GET'], 'cluster', cluster);
     // `/v1/files/` lists with GET; with any other method it names the empty file (400, not 405).
-    if (path === '/v1/files' || (path === '/v1/files/' && method === 'GET')) {
+    if (path === PATHS.files || (path === PATHS.filePrefix && method === 'GET')) {
       return only(method, ['GET'], 'list', list);
     }
-    if (path.startsWith('/v1/files/')) {
+    if (path.startsWith(PATHS.filePrefix)) {
       const handlers: Record<string, (ctx: RequestContext) => Promise<void>> = {
         PUT: putFile,
         GET: getFile,
@@ -97,25 +57,32 @@ export function createApiListener(
   async function health({ res, req }: RequestContext): Promise<void> {
     const state = options.lifecycle();
     if (state !== 'serving') {
-      sendJson(res, 503, { status: state, id: options.nodeId }, req.method === 'HEAD');
+      const body: HealthBody = { status: state, id: options.nodeId };
+      sendJson(res, 503, body, req.method === 'HEAD');
       return;
     }
     const members = options.cluster().members.filter((m) => m.state === 'alive').length;
-    const body = { status: 'ok', id: options.nodeId, members, files: files.localStats().files };
+    const body: HealthBody = {
+      status: 'ok',
+      id: options.nodeId,
+      members,
+      files: files.localStats().files,
+    };
     sendJson(res, 200, body, req.method === 'HEAD');
   }
 
   async function metricsText({ res }: RequestContext): Promise<void> {
     const text = await metrics.registry.metrics();
     res.writeHead(200, {
-      'content-type': metrics.registry.contentType,
-      'content-length': Buffer.byteLength(text),
+      [HEADERS.contentType]: metrics.registry.contentType,
+      [HEADERS.contentLength]: Buffer.byteLength(text),
     });
     res.end(text);
   }
 
   async function cluster({ res }: RequestContext): Promise<void> {
-    sendJson(res, 200, options.cluster());
+    const view: ClusterView = options.cluster();
+    sendJson(res, 200, view);
   }
 
   return (req, res) => {
@@ -140,11 +107,11 @@ export function createApiListener(
         if (!route) throw new NodeError('ERR_NOT_FOUND', `no such endpoint ${method} ${rawPath}`);
         label = route.label;
         if (label !== 'health') {
-          if (!authorized(req.headers.authorization)) {
+          if (!authorized(req.headers[HEADERS.authorization])) {
             throw new NodeError(
               'ERR_UNAUTHORIZED',
               'missing or wrong API token (Authorization: Bearer <token>)',
-              { headers: { 'www-authenticate': 'Bearer' } },
+              { headers: { [HEADERS.wwwAuthenticate]: 'Bearer' } },
             );
           }
           const state = options.lifecycle();
@@ -193,7 +160,7 @@ function only(
       throw new NodeError(
         'ERR_METHOD_NOT_ALLOWED',
         `${method} is not allowed here; use ${allowed.join(' or ')}`,
-        { headers: { allow: allowed.join(', ') } },
+        { headers: { [HEADERS.allow]: allowed.join(', ') } },
       );
     },
   };

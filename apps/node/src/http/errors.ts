@@ -1,44 +1,60 @@
 /**
- * The one table from error codes to HTTP answers. Codes come from the node (NodeError), the
- * replication engine and store (same ERR_… names by agreement), and the OS (ENOSPC). The body is
+ * From the node's error codes to the API's. Codes come from the node (NodeError), the replication
+ * engine and store (same ERR_… names by agreement), and the OS (ENOSPC); each maps to one code of
+ * the API, whose status comes from the contract's table (`API_ERRORS` in @dfs/api). The body is
  * always `{"error":{"code":"NOT_FOUND","message":"…"}}`; unknown errors become a 500 whose message
  * hides internals (the log has the detail).
  */
 import type { ServerResponse } from 'node:http';
+import {
+  API_ERROR_CODES,
+  HEADERS,
+  JSON_CONTENT_TYPE,
+  statusOf,
+  type ApiErrorCode,
+  type ErrorBody,
+} from '@dfs/api';
 import { errorCode } from '../errors.js';
 
 export interface ApiErrorAnswer {
   status: number;
   /** The code clients see (no ERR_ prefix). */
-  code: string;
+  code: ApiErrorCode;
 }
 
-const ANSWERS: Record<string, ApiErrorAnswer> = {
-  ERR_BAD_REQUEST: { status: 400, code: 'BAD_REQUEST' },
-  ERR_INVALID_NAME: { status: 400, code: 'INVALID_NAME' },
-  ERR_UNAUTHORIZED: { status: 401, code: 'UNAUTHORIZED' },
-  ERR_NOT_FOUND: { status: 404, code: 'NOT_FOUND' },
-  ERR_METHOD_NOT_ALLOWED: { status: 405, code: 'METHOD_NOT_ALLOWED' },
-  ERR_TOO_LARGE: { status: 413, code: 'TOO_LARGE' },
-  ERR_RANGE: { status: 416, code: 'RANGE_NOT_SATISFIABLE' },
-  ERR_UNAVAILABLE: { status: 503, code: 'UNAVAILABLE' },
-  ERR_CLOSED: { status: 503, code: 'UNAVAILABLE' },
-  ERR_STORE_CLOSED: { status: 503, code: 'UNAVAILABLE' },
-  ERR_ABORTED: { status: 503, code: 'UNAVAILABLE' },
+const API_CODES: Record<string, ApiErrorCode> = {
+  ERR_BAD_REQUEST: 'BAD_REQUEST',
+  ERR_INVALID_NAME: 'INVALID_NAME',
+  ERR_UNAUTHORIZED: 'UNAUTHORIZED',
+  ERR_NOT_FOUND: 'NOT_FOUND',
+  ERR_METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  ERR_TOO_LARGE: 'TOO_LARGE',
+  ERR_RANGE: 'RANGE_NOT_SATISFIABLE',
+  ERR_UNAVAILABLE: 'UNAVAILABLE',
+  ERR_CLOSED: 'UNAVAILABLE',
+  ERR_STORE_CLOSED: 'UNAVAILABLE',
+  ERR_ABORTED: 'UNAVAILABLE',
   // A copy failed verification and no healthy copy was reachable: the file exists, but not now.
-  ERR_INTEGRITY: { status: 503, code: 'UNAVAILABLE' },
-  ERR_CORRUPT: { status: 503, code: 'UNAVAILABLE' },
-  ERR_TIMEOUT: { status: 504, code: 'TIMEOUT' },
-  ERR_NO_SPACE: { status: 507, code: 'INSUFFICIENT_STORAGE' },
-  ENOSPC: { status: 507, code: 'INSUFFICIENT_STORAGE' },
-  EDQUOT: { status: 507, code: 'INSUFFICIENT_STORAGE' },
+  ERR_INTEGRITY: 'UNAVAILABLE',
+  ERR_CORRUPT: 'UNAVAILABLE',
+  ERR_TIMEOUT: 'TIMEOUT',
+  ERR_NO_SPACE: 'INSUFFICIENT_STORAGE',
+  ENOSPC: 'INSUFFICIENT_STORAGE',
+  EDQUOT: 'INSUFFICIENT_STORAGE',
 };
 
-const INTERNAL: ApiErrorAnswer = { status: 500, code: 'INTERNAL' };
+/** One answer per API code, its status from the contract (publicMessage compares by identity). */
+const ANSWERS = Object.fromEntries(
+  API_ERROR_CODES.map((code) => [code, { status: statusOf(code), code }]),
+) as Record<ApiErrorCode, ApiErrorAnswer>;
+
+const INTERNAL = ANSWERS.INTERNAL;
 
 export function answerFor(error: unknown): ApiErrorAnswer {
   const code = errorCode(error);
-  return (code !== undefined ? ANSWERS[code] : undefined) ?? INTERNAL;
+  const apiCode =
+    code !== undefined && Object.hasOwn(API_CODES, code) ? API_CODES[code] : undefined;
+  return apiCode === undefined ? INTERNAL : ANSWERS[apiCode];
 }
 
 /** The message a client may see: ours verbatim, internals hidden behind a generic sentence. */
@@ -51,7 +67,7 @@ export function publicMessage(error: unknown, answer: ApiErrorAnswer): string {
 export function sendError(
   res: ServerResponse,
   status: number,
-  code: string,
+  code: ApiErrorCode,
   message: string,
   headers: Record<string, string> = {},
 ): void {
@@ -60,11 +76,12 @@ export function sendError(
     res.destroy();
     return;
   }
-  const body = JSON.stringify({ error: { code, message } });
+  const error: ErrorBody = { error: { code, message } };
+  const body = JSON.stringify(error);
   res.writeHead(status, {
     ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
+    [HEADERS.contentType]: JSON_CONTENT_TYPE,
+    [HEADERS.contentLength]: Buffer.byteLength(body),
   });
   res.end(body);
 }

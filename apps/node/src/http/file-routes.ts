@@ -5,19 +5,28 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import {
+  BODY_CONTENT_TYPE,
+  DEFAULT_LIST_LIMIT,
+  HEADERS,
+  MAX_LIST_LIMIT,
+  MAX_WRITE_HOLDERS,
+  PATHS,
+  decodeName,
+  etagOf,
+  fileHeaders,
+  nameProblem,
+  type ListPage,
+  type PutResult,
+} from '@dfs/api';
 import type { FileInfo } from '@dfs/replication';
 import { DEFAULT_TUNABLES } from '../config.js';
 import { NodeError } from '../errors.js';
-import { nameProblem } from '@dfs/replication';
 import { parseDuration } from '../units.js';
-import type { ApiOptions, RequestContext } from './api.js';
+import type { ApiOptions, RequestContext } from './context.js';
 import { decideRange } from './range.js';
 import { sendJson } from './respond.js';
 import { uploadBody } from './upload-body.js';
-
-const FILES_PREFIX = '/v1/files/';
-const MAX_LIST_LIMIT = 1000;
-const DEFAULT_LIST_LIMIT = 100;
 
 export type FileRoute = (ctx: RequestContext) => Promise<void>;
 
@@ -47,7 +56,7 @@ export function createFileRoutes(options: ApiOptions): {
       ...(prefix ? { prefix } : {}),
       ...(cursor ? { cursor } : {}),
     });
-    sendJson(res, 200, {
+    const body: ListPage = {
       files: page.files.map((f) => ({
         name: f.name,
         size: f.size,
@@ -56,7 +65,8 @@ export function createFileRoutes(options: ApiOptions): {
         modified: f.modified,
       })),
       next: page.next ?? null,
-    });
+    };
+    sendJson(res, 200, body);
   }
 
   async function putFile({ req, res, path, query, signal }: RequestContext): Promise<void> {
@@ -69,7 +79,7 @@ export function createFileRoutes(options: ApiOptions): {
     }
     // Longer asks are clamped (a 30-day timer once overflowed and answered 504 at once).
     const timeoutMs = Math.min(askedMs, limits.writeWaitMaxMs);
-    const declared = req.headers['content-length'];
+    const declared = req.headers[HEADERS.contentLength];
     if (declared !== undefined && Number(declared) > options.maxFileSize) {
       // Refuse before reading a byte; close the connection since the body will not be drained.
       res.setHeader('connection', 'close');
@@ -87,7 +97,12 @@ export function createFileRoutes(options: ApiOptions): {
       throw error;
     }
     metrics.httpBytes.inc({ direction: 'in' }, info.size);
-    const answer = { name: info.name, size: info.size, sha256: info.sha256, version: info.version };
+    const answer: PutResult = {
+      name: info.name,
+      size: info.size,
+      sha256: info.sha256,
+      version: info.version,
+    };
     if (wanted > 1) {
       // No byte moves while we wait: keep the socket's idle limit from cutting the wait short.
       if (req.socket.timeout !== undefined && req.socket.timeout > 0) {
@@ -101,16 +116,19 @@ export function createFileRoutes(options: ApiOptions): {
         );
       }
     }
-    sendJson(res, 201, answer, false, { etag: `"${info.sha256}"`, ...versionHeaders(info) });
+    sendJson(res, 201, answer, false, {
+      [HEADERS.etag]: etagOf(info.sha256),
+      ...fileHeaders(info),
+    });
   }
 
   async function getFile({ req, res, path, signal }: RequestContext): Promise<void> {
     const name = fileName(path);
-    const rangeHeader = req.headers.range;
-    const ifNoneMatch = req.headers['if-none-match'];
+    const rangeHeader = req.headers[HEADERS.range];
+    const ifNoneMatch = req.headers[HEADERS.ifNoneMatch];
     let info = await files.stat(name, { signal });
     if (info && ifNoneMatch !== undefined && etagMatches(ifNoneMatch, info.sha256)) {
-      res.writeHead(304, { etag: `"${info.sha256}"`, ...versionHeaders(info) });
+      res.writeHead(304, { [HEADERS.etag]: etagOf(info.sha256), ...fileHeaders(info) });
       res.end();
       return;
     }
@@ -126,7 +144,7 @@ export function createFileRoutes(options: ApiOptions): {
       probe.stream.destroy();
       info = probe.info;
       if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, info.sha256)) {
-        res.writeHead(304, { etag: `"${info.sha256}"`, ...versionHeaders(info) });
+        res.writeHead(304, { [HEADERS.etag]: etagOf(info.sha256), ...fileHeaders(info) });
         res.end();
         return;
       }
@@ -134,7 +152,7 @@ export function createFileRoutes(options: ApiOptions): {
     const decision = decideRange(rangeHeader, info.size);
     if (decision.kind === 'unsatisfiable') {
       throw new NodeError('ERR_RANGE', decision.reason, {
-        headers: { 'content-range': `bytes */${info.size}` },
+        headers: { [HEADERS.contentRange]: `bytes */${info.size}` },
       });
     }
     const range = decision.kind === 'partial' ? decision.range : undefined;
@@ -148,40 +166,27 @@ export function createFileRoutes(options: ApiOptions): {
     stream: Readable,
     range: { start: number; end: number } | undefined,
   ): Promise<void> {
-    const headers: Record<string, string | number> = {
-      'content-type': 'application/octet-stream',
-      'accept-ranges': 'bytes',
-      etag: `"${info.sha256}"`,
-      'last-modified': new Date(info.modified).toUTCString(),
-      ...versionHeaders(info),
-    };
+    const headers: Record<string, string | number> = bodyHeaders(info);
     if (range) {
-      headers['content-range'] = `bytes ${range.start}-${range.end}/${info.size}`;
-      headers['content-length'] = range.end - range.start + 1;
+      headers[HEADERS.contentRange] = `bytes ${range.start}-${range.end}/${info.size}`;
+      headers[HEADERS.contentLength] = range.end - range.start + 1;
       res.writeHead(206, headers);
     } else {
-      headers['content-length'] = info.size;
+      headers[HEADERS.contentLength] = info.size;
       res.writeHead(200, headers);
     }
     // Never attach a 'data' listener to count bytes here: it would start the flow before pipeline.
     // A verification failure mid-stream destroys the response: the client sees a short body
     // against its Content-Length, never silently wrong bytes.
     await pipeline(stream, res);
-    metrics.httpBytes.inc({ direction: 'out' }, Number(headers['content-length']));
+    metrics.httpBytes.inc({ direction: 'out' }, Number(headers[HEADERS.contentLength]));
   }
 
   async function headFile({ res, path, signal }: RequestContext): Promise<void> {
     const name = fileName(path);
     const info = await files.stat(name, { signal });
     if (!info) throw new NodeError('ERR_NOT_FOUND', `no file named "${name}"`);
-    res.writeHead(200, {
-      'content-type': 'application/octet-stream',
-      'content-length': info.size,
-      'accept-ranges': 'bytes',
-      etag: `"${info.sha256}"`,
-      'last-modified': new Date(info.modified).toUTCString(),
-      ...versionHeaders(info),
-    });
+    res.writeHead(200, { ...bodyHeaders(info), [HEADERS.contentLength]: info.size });
     res.end();
   }
 
@@ -201,7 +206,7 @@ export function createFileRoutes(options: ApiOptions): {
 export function fileName(path: string): string {
   let name: string;
   try {
-    name = decodeURIComponent(path.slice(FILES_PREFIX.length));
+    name = decodeName(path.slice(PATHS.filePrefix.length));
   } catch {
     throw new NodeError('ERR_INVALID_NAME', 'name is not valid percent-encoded UTF-8');
   }
@@ -212,10 +217,10 @@ export function fileName(path: string): string {
 
 function parseHolders(text: string | null): number {
   if (text === null) return 1;
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1000) {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_WRITE_HOLDERS) {
     throw new NodeError(
       'ERR_BAD_REQUEST',
-      `w must be a whole number from 1 to 1000, not "${text}"`,
+      `w must be a whole number from 1 to ${MAX_WRITE_HOLDERS}, not "${text}"`,
     );
   }
   return Number(text);
@@ -223,16 +228,16 @@ function parseHolders(text: string | null): number {
 
 function etagMatches(header: string, sha256: string): boolean {
   if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${sha256}"`);
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etagOf(sha256));
 }
 
-function versionHeaders(info: FileInfo): Record<string, string> {
+/** The headers of a file answer (GET and HEAD) before its length and range. */
+function bodyHeaders(info: FileInfo): Record<string, string | number> {
   return {
-    'x-dfs-size': String(info.size),
-    'x-dfs-sha256': info.sha256,
-    'x-dfs-version': info.version,
-    'x-dfs-holders': String(info.holders),
-    // Last-Modified has whole seconds; this keeps the version's millisecond.
-    'x-dfs-modified': String(info.modified),
+    [HEADERS.contentType]: BODY_CONTENT_TYPE,
+    [HEADERS.acceptRanges]: 'bytes',
+    [HEADERS.etag]: etagOf(info.sha256),
+    [HEADERS.lastModified]: new Date(info.modified).toUTCString(),
+    ...fileHeaders(info),
   };
 }

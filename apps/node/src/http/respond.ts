@@ -1,5 +1,6 @@
 /** JSON answers. */
 import type { ServerResponse } from 'node:http';
+import { HEADERS, JSON_CONTENT_TYPE } from '@dfs/api';
 
 export function sendJson(
   res: ServerResponse,
@@ -11,8 +12,8 @@ export function sendJson(
   const text = JSON.stringify(body);
   res.writeHead(status, {
     ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
+    [HEADERS.contentType]: JSON_CONTENT_TYPE,
+    [HEADERS.contentLength]: Buffer.byteLength(text),
   });
   res.end(headOnly ? undefined : text);
 }

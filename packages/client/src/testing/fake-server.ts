@@ -1,12 +1,28 @@
 /**
- * A small in-memory dfs node that speaks the HTTP API of SPEC.md, for tests of code that uses the
+ * A small in-memory dfs node that speaks the HTTP API (docs/api.md), for tests of code that uses the
  * client (ours, the CLI's, yours). One process, bodies in memory, no replication: what it lacks is
  * the cluster, not the API's shape. Exported as `@dfs/client/testing`.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeName, nameProblem } from '../names.js';
+import {
+  BODY_CONTENT_TYPE,
+  HEADERS,
+  JSON_CONTENT_TYPE,
+  PATHS,
+  decodeName,
+  etagOf,
+  fileHeaders,
+  nameProblem,
+  type ApiErrorCode,
+  type ClusterView,
+  type ErrorBody,
+  type HealthBody,
+  type ListPage,
+  type MemberState,
+  type PutResult,
+} from '@dfs/api';
 
 export interface FakeFile {
   body: Buffer;
@@ -18,7 +34,7 @@ export interface FakeFile {
 export interface FakeMember {
   id: string;
   addr: string;
-  state: 'alive' | 'suspect' | 'dead' | 'left';
+  state: MemberState;
   incarnation: number;
   lastSeen: number;
 }
@@ -70,14 +86,15 @@ const sha256 = (body: Buffer): string => createHash('sha256').update(body).diges
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const text = JSON.stringify(value);
   res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
+    [HEADERS.contentType]: JSON_CONTENT_TYPE,
+    [HEADERS.contentLength]: Buffer.byteLength(text),
   });
   res.end(text);
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { error: { code, message } });
+function sendError(res: ServerResponse, status: number, code: ApiErrorCode, message: string): void {
+  const body: ErrorBody = { error: { code, message } };
+  sendJson(res, status, body);
 }
 
 /** Parses a single `bytes=` range against `size`; undefined when unsatisfiable or malformed. */
@@ -116,17 +133,14 @@ export async function startFakeDfsServer(
     ...(options.peers ?? []),
   ];
 
-  function fileHeaders(name: string, file: FakeFile): Record<string, string> {
+  /** The headers the node sends with a file (docs/api.md), this node being its only holder. */
+  function headersOf(file: FakeFile): Record<string, string> {
     return {
-      etag: `"${file.sha256}"`,
-      'x-dfs-sha256': file.sha256,
-      'x-dfs-version': file.version,
-      'x-dfs-holders': '1',
-      'x-dfs-modified': String(file.modified),
-      'last-modified': new Date(file.modified).toUTCString(),
-      'accept-ranges': 'bytes',
-      'content-type': 'application/octet-stream',
-      'x-dfs-name': encodeURIComponent(name),
+      [HEADERS.etag]: etagOf(file.sha256),
+      ...fileHeaders({ ...file, size: file.body.length, holders: 1 }),
+      [HEADERS.lastModified]: new Date(file.modified).toUTCString(),
+      [HEADERS.acceptRanges]: 'bytes',
+      [HEADERS.contentType]: BODY_CONTENT_TYPE,
     };
   }
 
@@ -144,7 +158,7 @@ export async function startFakeDfsServer(
   async function handleFile(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     let name: string;
     try {
-      name = decodeName(url.pathname.slice('/v1/files/'.length));
+      name = decodeName(url.pathname.slice(PATHS.filePrefix.length));
     } catch {
       return sendError(res, 400, 'INVALID_NAME', 'name is not valid percent-encoding');
     }
@@ -153,7 +167,7 @@ export async function startFakeDfsServer(
     const file = files.get(name);
     switch (req.method) {
       case 'PUT': {
-        const declared = Number(req.headers['content-length'] ?? 0);
+        const declared = Number(req.headers[HEADERS.contentLength] ?? 0);
         if (declared > maxFileSize) {
           res.setHeader('connection', 'close');
           return sendError(res, 413, 'TOO_LARGE', `the limit is ${maxFileSize} bytes`);
@@ -172,7 +186,12 @@ export async function startFakeDfsServer(
         };
         files.set(name, stored);
         const w = url.searchParams.get('w');
-        const result = { name, size: body.length, sha256: stored.sha256, version: stored.version };
+        const result: PutResult = {
+          name,
+          size: body.length,
+          sha256: stored.sha256,
+          version: stored.version,
+        };
         const alive = members().filter((member) => member.state === 'alive').length;
         if (w !== null && Number(w) > alive) {
           return sendError(res, 504, 'TIMEOUT', `only ${alive} of ${w} nodes hold the file`);
@@ -182,26 +201,26 @@ export async function startFakeDfsServer(
       case 'GET':
       case 'HEAD': {
         if (!file) return sendError(res, 404, 'NOT_FOUND', `no file named ${JSON.stringify(name)}`);
-        const headers = fileHeaders(name, file);
+        const headers = headersOf(file);
         if (req.method === 'HEAD') {
-          res.writeHead(200, { ...headers, 'content-length': file.body.length });
+          res.writeHead(200, { ...headers, [HEADERS.contentLength]: file.body.length });
           return void res.end();
         }
-        const rangeHeader = req.headers.range;
+        const rangeHeader = req.headers[HEADERS.range];
         if (rangeHeader !== undefined) {
           const range = parseRange(rangeHeader, file.body.length);
           if (!range) {
-            res.setHeader('content-range', `bytes */${file.body.length}`);
+            res.setHeader(HEADERS.contentRange, `bytes */${file.body.length}`);
             return sendError(res, 416, 'RANGE_NOT_SATISFIABLE', `bad range ${rangeHeader}`);
           }
           res.writeHead(206, {
             ...headers,
-            'content-length': range.end - range.start + 1,
-            'content-range': `bytes ${range.start}-${range.end}/${file.body.length}`,
+            [HEADERS.contentLength]: range.end - range.start + 1,
+            [HEADERS.contentRange]: `bytes ${range.start}-${range.end}/${file.body.length}`,
           });
           return void res.end(file.body.subarray(range.start, range.end + 1));
         }
-        res.writeHead(200, { ...headers, 'content-length': file.body.length });
+        res.writeHead(200, { ...headers, [HEADERS.contentLength]: file.body.length });
         return void res.end(file.body);
       }
       case 'DELETE': {
@@ -233,7 +252,7 @@ export async function startFakeDfsServer(
     const page = names.slice(0, Math.min(limit, maxPageSize));
     const more = names.length > page.length;
     const last = page[page.length - 1];
-    sendJson(res, 200, {
+    const body: ListPage = {
       files: page.map((name) => {
         const file = files.get(name)!;
         return {
@@ -245,7 +264,8 @@ export async function startFakeDfsServer(
         };
       }),
       next: more && last !== undefined ? Buffer.from(last).toString('base64url') : null,
-    });
+    };
+    sendJson(res, 200, body);
   }
 
   const server = createServer((req, res) => {
@@ -254,26 +274,35 @@ export async function startFakeDfsServer(
         method: req.method ?? '',
         url: req.url ?? '',
         authorization: req.headers.authorization,
-        contentLength: req.headers['content-length'],
+        contentLength: req.headers[HEADERS.contentLength],
       });
       if (options.intercept && (await options.intercept(req, res))) return;
       const url = new URL(req.url ?? '/', 'http://fake');
-      if (url.pathname === '/v1/health' && req.method === 'GET') {
-        return sendJson(res, status === 'ok' ? 200 : 503, {
-          status,
-          id,
-          members: members().filter((member) => member.state === 'alive').length,
-          files: files.size,
-        });
+      if (url.pathname === PATHS.health && req.method === 'GET') {
+        const health: HealthBody =
+          status === 'ok'
+            ? {
+                status,
+                id,
+                members: members().filter((member) => member.state === 'alive').length,
+                files: files.size,
+              }
+            : { status, id };
+        return sendJson(res, status === 'ok' ? 200 : 503, health);
       }
-      if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
+      if (
+        options.token !== undefined &&
+        req.headers[HEADERS.authorization] !== `Bearer ${options.token}`
+      ) {
         return sendError(res, 401, 'UNAUTHORIZED', 'missing or wrong API token');
       }
       if (status !== 'ok') return sendError(res, 503, 'UNAVAILABLE', `node is ${status}`);
-      if (url.pathname.startsWith('/v1/files/')) return handleFile(req, res, url);
-      if (url.pathname === '/v1/files' && req.method === 'GET') return handleList(res, url);
-      if (url.pathname === '/v1/cluster' && req.method === 'GET') {
-        return sendJson(res, 200, { self: id, members: members() });
+      if (url.pathname.startsWith(PATHS.filePrefix)) return handleFile(req, res, url);
+      if (url.pathname === PATHS.files && req.method === 'GET') return handleList(res, url);
+      if (url.pathname === PATHS.cluster && req.method === 'GET') {
+        const all = members();
+        const view: ClusterView = { self: all[0]!, members: all };
+        return sendJson(res, 200, view);
       }
       sendError(res, 404, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
     })().catch((error: unknown) => {

@@ -2,6 +2,9 @@ import type { Clock } from '../clock.js';
 import type { Random } from '../random.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { MemoryTransport, type MemoryTransportOptions } from './transport.js';
+import type { MemoryWire, TransmitOutcome } from './wire.js';
+
+export type { TransmitOutcome } from './wire.js';
 
 /** Conditions of one direction of a link; unset fields fall back to the network's defaults. */
 export interface LinkConditions {
@@ -51,9 +54,6 @@ interface LinkState {
   lastArrival: number;
 }
 
-/** What happened to a transmission, decided synchronously at send time. */
-export type TransmitOutcome = 'scheduled' | 'unreachable' | 'dropped';
-
 interface Partition {
   a: ReadonlySet<string>;
   b: ReadonlySet<string>;
@@ -94,7 +94,7 @@ class LinkTable<T> {
  * traffic is refused (`ERR_UNREACHABLE`). `partition()` and `isolate()` are a silent network —
  * messages vanish, requests time out, and open streams across the cut are reset.
  */
-export class MemoryNetwork {
+export class MemoryNetwork implements MemoryWire<MemoryTransport> {
   readonly clock: Clock;
   readonly random: Random;
   /** See `MemoryNetworkOptions.shareValues`. */

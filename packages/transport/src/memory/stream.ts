@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
 import { TransportError } from '../errors.js';
-import type { MemoryNetwork } from './network.js';
+import type { MemoryWire } from './wire.js';
 
 /**
  * One end of an in-memory bulk stream. Data crosses the network as reliable, ordered transmissions
@@ -12,7 +12,7 @@ import type { MemoryNetwork } from './network.js';
  * most its highWaterMark plus one window, and a stalled one stops the writer instead of growing memory.
  */
 export class MemoryStream extends Duplex {
-  readonly #network: MemoryNetwork;
+  readonly #network: MemoryWire<unknown>;
   readonly #localAddress: string;
   readonly #remoteAddress: string;
   #peer: MemoryStream | undefined;
@@ -26,7 +26,7 @@ export class MemoryStream extends Duplex {
   readonly #onClose: (stream: MemoryStream) => void;
 
   constructor(options: {
-    network: MemoryNetwork;
+    network: MemoryWire<unknown>;
     localAddress: string;
     remoteAddress: string;
     windowBytes: number;

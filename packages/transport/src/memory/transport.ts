@@ -10,7 +10,7 @@ import {
   type WireError,
 } from '../handlers.js';
 import type { CallOptions, MessageHandler, PeerInfo, StreamHandler, Transport } from '../types.js';
-import type { MemoryNetwork } from './network.js';
+import type { MemoryWire } from './wire.js';
 import { MemoryStream } from './stream.js';
 
 export interface MemoryTransportOptions {
@@ -18,7 +18,7 @@ export interface MemoryTransportOptions {
   id: string;
   /** Its address on the network (any unique string). */
   address: string;
-  network: MemoryNetwork;
+  network: MemoryWire<MemoryTransport>;
   /** Default per-call deadline for `request` and `openStream`. Default 30000 ms. */
   requestTimeoutMs?: number;
   /** Bytes a stream writer may have unacknowledged by the reader. Default 256 KiB. */
@@ -42,7 +42,7 @@ type RunningHandlers = Map<number, CallContext>;
 export class MemoryTransport extends TransportEventEmitter implements Transport {
   readonly id: string;
   readonly address: string;
-  readonly #network: MemoryNetwork;
+  readonly #network: MemoryWire<MemoryTransport>;
   readonly #requestTimeoutMs: number;
   readonly #streamWindowBytes: number;
   readonly #self: PeerInfo;

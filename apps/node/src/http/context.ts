@@ -1,0 +1,40 @@
+/**
+ * What the HTTP front is given (ApiOptions) and what each route handles (RequestContext). Apart
+ * from api.ts so the routes and the listener that dispatches to them both import it, and neither
+ * imports the other.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { ClusterView, Member } from '@dfs/api';
+import type { FileService } from '@dfs/replication';
+import type { HttpTunables } from '../config.js';
+import type { NodeMetrics } from '../metrics.js';
+
+export type Lifecycle = 'starting' | 'serving' | 'stopping';
+
+/** One member as `GET /v1/cluster` reports it (the contract's `Member`). */
+export type MemberView = Member;
+export type { ClusterView };
+
+export interface ApiOptions {
+  files: FileService;
+  nodeId: string;
+  lifecycle: () => Lifecycle;
+  cluster: () => ClusterView;
+  metrics: NodeMetrics;
+  logger: Logger;
+  maxFileSize: number;
+  apiToken?: string;
+  /** Aborted at shutdown: in-flight transfers stop. */
+  shutdown: AbortSignal;
+  /** Write-wait and upload limits; DEFAULT_TUNABLES.http when absent. */
+  tunables?: HttpTunables;
+}
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  path: string;
+  query: URLSearchParams;
+  signal: AbortSignal;
+}
