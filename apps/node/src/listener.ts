@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { RateLimitedLog, type Clock } from '@dfs/transport';
 import type { Logger } from 'pino';
+import { DEFAULT_TUNABLES } from './config.js';
 
 export interface PeerConnectionSink {
   /** True when these first bytes start the peer protocol. */
@@ -32,15 +33,16 @@ export interface SharedListenerOptions {
   logger: Logger;
   /** Bytes read before deciding: the peer protocol's magic length. */
   sniffBytes?: number;
+  /** The `listener.sniffTimeoutMs` tunable (its default when absent). */
   sniffTimeoutMs?: number;
 }
 
-/** The peer protocol's magic is 4 bytes; every HTTP request line is longer. */
-const DEFAULT_SNIFF_BYTES = 4;
-const DEFAULT_SNIFF_TIMEOUT_MS = 10_000;
+/** The peer protocol's magic is 4 bytes; every HTTP request line is longer. Not a tunable. */
+const PEER_MAGIC_BYTES = 4;
 
 export class SharedListener {
   readonly #options: SharedListenerOptions;
+  readonly #sniffTimeoutMs: number;
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
   /** Refusals a flood can trigger are logged once per reason per interval, with a count. */
@@ -53,6 +55,7 @@ export class SharedListener {
 
   constructor(options: SharedListenerOptions) {
     this.#options = options;
+    this.#sniffTimeoutMs = options.sniffTimeoutMs ?? DEFAULT_TUNABLES.listener.sniffTimeoutMs;
     this.#warnings = new RateLimitedLog(options.logger, options.clock);
     if (options.tls) {
       const { requestCert, ...context } = options.tls;
@@ -62,7 +65,7 @@ export class SharedListener {
         // HTTP clients on the shared port have none. Peer connections are checked in #sniff.
         requestCert: requestCert ?? false,
         rejectUnauthorized: false,
-        handshakeTimeout: options.sniffTimeoutMs ?? DEFAULT_SNIFF_TIMEOUT_MS,
+        handshakeTimeout: this.#sniffTimeoutMs,
       });
       this.#tlsServer.on('secureConnection', (socket: tls.TLSSocket) =>
         this.#sniff(socket, socket),
@@ -107,7 +110,7 @@ export class SharedListener {
 
   #sniff(socket: net.Socket, raw: net.Socket): void {
     const { clock, logger, peer } = this.#options;
-    const need = this.#options.sniffBytes ?? DEFAULT_SNIFF_BYTES;
+    const need = this.#options.sniffBytes ?? PEER_MAGIC_BYTES;
     this.#sockets.add(raw);
     const chunks: Buffer[] = [];
     let total = 0;
@@ -126,7 +129,7 @@ export class SharedListener {
       );
       socket.destroy();
       raw.destroy();
-    }, this.#options.sniffTimeoutMs ?? DEFAULT_SNIFF_TIMEOUT_MS);
+    }, this.#sniffTimeoutMs);
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
       total += chunk.length;

@@ -7,11 +7,9 @@
  * stop, exit 0 within 5 s (forced at 4.5 s if something hangs).
  */
 import { parseArguments } from './cli/options.js';
+import { DEFAULT_TUNABLES } from './config.js';
 import { createLogger } from './logger.js';
 import { startNode, type RunningNode } from './node.js';
-
-/** Past this, shutdown stops waiting for stragglers so the process still exits 0 within 5 s. */
-const FORCED_EXIT_MS = 4_500;
 
 async function main(): Promise<void> {
   const parsed = parseArguments(process.argv.slice(2), {
@@ -46,7 +44,7 @@ async function main(): Promise<void> {
         'shutdown took too long; exiting anyway',
       );
       process.exit(0);
-    }, FORCED_EXIT_MS);
+    }, DEFAULT_TUNABLES.shutdown.forcedExitMs);
     // Deliberately not unref'd: it also keeps the process alive while close() waits on timers of
     // the (unref'd) system clock after every socket has closed; without it the event loop could
     // drain mid-shutdown and the process exit 0 before the last steps and the final log line.

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { TcpTransport, isPeerProtocol, type Clock, type Random } from '@dfs/transport';
+import { DEFAULT_TUNABLES, type PeerTransportTunables, type ReconnectTunables } from './config.js';
 import type { PeerConnectionSink } from './listener.js';
 
 export interface PeerTransportTls {
@@ -22,22 +23,19 @@ export interface PeerTransportOptions {
   clock: Clock;
   random: Random;
   logger: Logger;
+  /**
+   * `peerTransport.drainTimeoutMs`: at shutdown our own calls are done (membership and replication
+   * stopped first); what is left is a peer's call or its reply to our goaway, and a slow or hung peer
+   * must not hold the whole stop. Defaults from ./config.ts.
+   */
+  drainTimeoutMs?: PeerTransportTunables['drainTimeoutMs'];
+  /**
+   * `reconnect.redialMaxMs`, below the transport's own 10 s: a restarted peer or a late seed would
+   * otherwise look unreachable to every node that failed to dial it (probes fail, pushes are
+   * skipped, joins wait), and a refused dial costs little.
+   */
+  redialMaxMs?: ReconnectTunables['redialMaxMs'];
 }
-
-/**
- * In-flight peer calls get this long at shutdown. By then our own calls are done (membership and
- * replication stopped first); what is left is a peer's call or its reply to our goaway, and a peer
- * that is slow or hung must not hold the whole stop (docs/operations.md: exit within 5 s).
- */
-const DRAIN_TIMEOUT_MS = 500;
-
-/**
- * Longest a failed address is skipped before the next dial (the transport's default is 10 s). A
- * restarted peer, or a seed that came up late, would otherwise look unreachable to every node that
- * had failed to dial it, for up to that long: probes fail, pushes are skipped, joins wait. A refused
- * dial costs little, so retrying a dead peer once a second is cheap.
- */
-const RECONNECT_MAX_MS = 1_000;
 
 export type PeerTransport = TcpTransport & PeerConnectionSink;
 
@@ -46,8 +44,8 @@ export async function createPeerTransport(options: PeerTransportOptions): Promis
     id: options.id,
     advertise: options.address,
     listen: false,
-    drainTimeoutMs: DRAIN_TIMEOUT_MS,
-    reconnectMaxMs: RECONNECT_MAX_MS,
+    drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_TUNABLES.peerTransport.drainTimeoutMs,
+    reconnectMaxMs: options.redialMaxMs ?? DEFAULT_TUNABLES.reconnect.redialMaxMs,
     clock: options.clock,
     random: options.random,
     logger: options.logger,

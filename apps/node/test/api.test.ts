@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '@dfs/transport';
-import { MAX_WRITE_WAIT_MS } from '../src/http/file-routes.js';
+import { DEFAULT_TUNABLES } from '../src/config.js';
 import { startTestApi, type TestApi } from './support/api-server.js';
 
 let api: TestApi;
@@ -162,7 +162,7 @@ describe('long waits', () => {
     api.files.holdersReached = 'wait';
     const put = fetch(`${api.url}/v1/files/long?w=3&timeout=30d`, { method: 'PUT', body: 'x' });
     await waitFor(() => api.files.holderWaits.length === 1);
-    expect(api.files.holderWaits).toEqual([MAX_WRITE_WAIT_MS]);
+    expect(api.files.holderWaits).toEqual([DEFAULT_TUNABLES.http.writeWaitMaxMs]);
     // An overflowing 30-day timer fires after 1 ms, before this 20 ms one.
     await new Promise<void>((resolve) => systemClock.setTimeout(resolve, 20));
     expect(api.files.holderWaitsTimedOut).toBe(0);

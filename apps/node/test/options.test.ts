@@ -6,7 +6,7 @@ import {
   type NodeConfig,
   type ParseContext,
 } from '../src/cli/options.js';
-import { parseDuration, parseHostPort, parseSize } from '../src/cli/units.js';
+import { parseDuration, parseHostPort, parseSize } from '../src/units.js';
 
 const context = (env: Record<string, string> = {}): ParseContext => ({
   env,

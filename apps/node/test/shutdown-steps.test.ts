@@ -5,7 +5,7 @@
 import { pino } from 'pino';
 import { VirtualClock } from '@dfs/transport';
 import { expect, it } from 'vitest';
-import { ShutdownSteps } from '../src/node.js';
+import { ShutdownSteps } from '../src/shutdown.js';
 
 const silent = pino({ level: 'silent' });
 

@@ -1,12 +1,13 @@
 /**
  * The start command's arguments: `dfs-node <listen host:port> [peer host:port ...] [options]`.
  * Parsing is pure (argv and env in, a config or an exit out) so every option and every bad argument
- * is unit-tested without spawning a process. Defaults live here, one per option, with the reason.
+ * is unit-tested without spawning a process. Defaults of the quantities come from ../config.ts.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { parseDuration, parseHostPort, parseSize } from './units.js';
+import { START_OPTIONS } from '../config.js';
+import { formatDuration, formatSize, parseDuration, parseHostPort, parseSize } from '../units.js';
 
 export type LogFormat = 'json' | 'pretty';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -51,20 +52,14 @@ export interface NodeConfig {
   logFormat: LogFormat;
 }
 
-/** Defaults, each with the trade-off behind it. */
+/** Defaults of the parsed config; the quantities and their trade-offs live in ../config.ts. */
 export const DEFAULTS = {
-  /** Three peers per announcement reaches a cluster of n nodes in about log3(n) rounds. */
-  fanout: 3,
-  /** Short enough that membership news spreads in well under a second on a LAN; cheap messages. */
-  gossipIntervalMs: 200,
-  /** SWIM probe period: a dead node is suspected within about one period, declared dead after a few. */
-  probeIntervalMs: 1000,
-  /** Rumors do the fast path; anti-entropy is the safety net, so a few seconds is plenty. */
-  antiEntropyIntervalMs: 5000,
-  /** A node that was away longer than this may resurrect a deleted file (docs/api.md, guarantee 4). */
-  tombstoneTtlMs: 7 * 86_400_000,
-  /** Bodies stream through a few MiB whatever their size; the limit protects the disk, not memory. */
-  maxFileSize: 64 * 1024 ** 3,
+  fanout: START_OPTIONS.fanout.default,
+  gossipIntervalMs: START_OPTIONS.gossipIntervalMs.default,
+  probeIntervalMs: START_OPTIONS.probeIntervalMs.default,
+  antiEntropyIntervalMs: START_OPTIONS.antiEntropyIntervalMs.default,
+  tombstoneTtlMs: START_OPTIONS.tombstoneTtlMs.default,
+  maxFileSize: START_OPTIONS.maxFileSize.default,
   logLevel: 'info' as LogLevel,
 } as const;
 
@@ -171,7 +166,7 @@ function buildCommand(): Command {
         'gossip round period',
         durationArg,
         DEFAULTS.gossipIntervalMs,
-        '200ms',
+        formatDuration(DEFAULTS.gossipIntervalMs),
       ),
     )
     .addOption(
@@ -180,7 +175,7 @@ function buildCommand(): Command {
         'failure-detector probe period',
         durationArg,
         DEFAULTS.probeIntervalMs,
-        '1s',
+        formatDuration(DEFAULTS.probeIntervalMs),
       ),
     )
     .addOption(
@@ -189,7 +184,7 @@ function buildCommand(): Command {
         'period of full index reconciliation with one random peer',
         durationArg,
         DEFAULTS.antiEntropyIntervalMs,
-        '5s',
+        formatDuration(DEFAULTS.antiEntropyIntervalMs),
       ),
     )
     .addOption(
@@ -198,7 +193,7 @@ function buildCommand(): Command {
         'how long deletes are remembered',
         durationArg,
         DEFAULTS.tombstoneTtlMs,
-        '7d',
+        formatDuration(DEFAULTS.tombstoneTtlMs),
       ),
     )
     .addOption(
@@ -207,7 +202,7 @@ function buildCommand(): Command {
         'largest accepted upload',
         sizeArg,
         DEFAULTS.maxFileSize,
-        '64GiB',
+        formatSize(DEFAULTS.maxFileSize),
       ),
     )
     .addOption(

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ClusterView, Member } from '@dfs/api';
 import type { FileService } from '@dfs/replication';
+import type { HttpTunables } from '../config.js';
 import type { NodeMetrics } from '../metrics.js';
 
 export type Lifecycle = 'starting' | 'serving' | 'stopping';
@@ -26,8 +27,8 @@ export interface ApiOptions {
   apiToken?: string;
   /** Aborted at shutdown: in-flight transfers stop. */
   shutdown: AbortSignal;
-  /** How long `PUT ?w=N` waits for N holders unless `?timeout=` says otherwise. Default 10 s. */
-  defaultWriteTimeoutMs?: number;
+  /** Write-wait and upload limits; DEFAULT_TUNABLES.http when absent. */
+  tunables?: HttpTunables;
 }
 
 export interface RequestContext {

@@ -20,20 +20,13 @@ import {
   type PutResult,
 } from '@dfs/api';
 import type { FileInfo } from '@dfs/replication';
+import { DEFAULT_TUNABLES } from '../config.js';
 import { NodeError } from '../errors.js';
-import { parseDuration } from '../cli/units.js';
+import { parseDuration } from '../units.js';
 import type { ApiOptions, RequestContext } from './context.js';
 import { decideRange } from './range.js';
 import { sendJson } from './respond.js';
 import { uploadBody } from './upload-body.js';
-
-/**
- * Longest `PUT ?w=N&timeout=` honoured; longer asks are clamped to it (a 30-day timer once
- * overflowed and answered 504 at once). The connection's idle limit is raised to match while the
- * request waits.
- */
-export const MAX_WRITE_WAIT_MS = 10 * 60_000;
-const IDLE_GRACE_MS = 5_000;
 
 export type FileRoute = (ctx: RequestContext) => Promise<void>;
 
@@ -45,7 +38,7 @@ export function createFileRoutes(options: ApiOptions): {
   deleteFile: FileRoute;
 } {
   const { files, metrics } = options;
-  const writeTimeoutMs = options.defaultWriteTimeoutMs ?? 10_000;
+  const limits = options.tunables ?? DEFAULT_TUNABLES.http;
 
   async function list({ res, query }: RequestContext): Promise<void> {
     const limitText = query.get('limit');
@@ -80,11 +73,12 @@ export function createFileRoutes(options: ApiOptions): {
     const name = fileName(path);
     const wanted = parseHolders(query.get('w'));
     const timeoutText = query.get('timeout');
-    const askedMs = timeoutText === null ? writeTimeoutMs : parseDuration(timeoutText);
+    const askedMs = timeoutText === null ? limits.writeWaitDefaultMs : parseDuration(timeoutText);
     if (askedMs === undefined || askedMs <= 0) {
       throw new NodeError('ERR_BAD_REQUEST', `timeout "${timeoutText}" is not a duration like 5s`);
     }
-    const timeoutMs = Math.min(askedMs, MAX_WRITE_WAIT_MS);
+    // Longer asks are clamped (a 30-day timer once overflowed and answered 504 at once).
+    const timeoutMs = Math.min(askedMs, limits.writeWaitMaxMs);
     const declared = req.headers[HEADERS.contentLength];
     if (declared !== undefined && Number(declared) > options.maxFileSize) {
       // Refuse before reading a byte; close the connection since the body will not be drained.
@@ -94,7 +88,7 @@ export function createFileRoutes(options: ApiOptions): {
         `body of ${declared} bytes exceeds the ${options.maxFileSize}-byte limit (--max-file-size)`,
       );
     }
-    const body = uploadBody(req);
+    const body = uploadBody(req, limits);
     let info: FileInfo;
     try {
       info = await files.put(name, body.stream, { signal, maxBytes: options.maxFileSize });
@@ -112,7 +106,7 @@ export function createFileRoutes(options: ApiOptions): {
     if (wanted > 1) {
       // No byte moves while we wait: keep the socket's idle limit from cutting the wait short.
       if (req.socket.timeout !== undefined && req.socket.timeout > 0) {
-        res.setTimeout(Math.max(req.socket.timeout, timeoutMs + IDLE_GRACE_MS));
+        res.setTimeout(Math.max(req.socket.timeout, timeoutMs + limits.writeWaitIdleGraceMs));
       }
       const reached = await files.waitForHolders(name, info.version, wanted, { timeoutMs, signal });
       if (!reached) {

@@ -6,10 +6,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
+import type { HttpTunables } from '../config.js';
 import { NodeError } from '../errors.js';
-
-/** Past this many bytes drained after a refusal, stop being polite and close the connection. */
-const MAX_DRAIN_BYTES = 16 * 1024 * 1024;
 
 export interface UploadBody {
   stream: Readable;
@@ -17,8 +15,11 @@ export interface UploadBody {
   discardRest(): void;
 }
 
-export function uploadBody(req: IncomingMessage): UploadBody {
-  const stream = new PassThrough({ highWaterMark: 256 * 1024 });
+export function uploadBody(
+  req: IncomingMessage,
+  limits: Pick<HttpTunables, 'uploadBufferBytes' | 'uploadDrainMaxBytes'>,
+): UploadBody {
+  const stream = new PassThrough({ highWaterMark: limits.uploadBufferBytes });
   req.pipe(stream);
   req.once('error', (error) => stream.destroy(error));
   req.once('close', () => {
@@ -33,7 +34,8 @@ export function uploadBody(req: IncomingMessage): UploadBody {
       let drained = 0;
       req.on('data', (chunk: Buffer) => {
         drained += chunk.length;
-        if (drained > MAX_DRAIN_BYTES) req.socket.destroy();
+        // Past this, stop being polite and close the connection.
+        if (drained > limits.uploadDrainMaxBytes) req.socket.destroy();
       });
       req.resume();
     },

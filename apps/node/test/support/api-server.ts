@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
+import type { HttpTunables } from '../../src/config.js';
 import { createApiListener, type ClusterView, type Lifecycle } from '../../src/http/api.js';
 import { createNodeMetrics } from '../../src/metrics.js';
 import { FakeFileService } from './fake-file-service.js';
@@ -14,7 +15,7 @@ export interface TestApi {
 }
 
 export async function startTestApi(
-  options: { apiToken?: string; maxFileSize?: number } = {},
+  options: { apiToken?: string; maxFileSize?: number; tunables?: HttpTunables } = {},
 ): Promise<TestApi> {
   const files = new FakeFileService();
   let lifecycle: Lifecycle = 'serving';
@@ -48,6 +49,7 @@ export async function startTestApi(
     maxFileSize: options.maxFileSize ?? 1024 * 1024,
     shutdown: shutdown.signal,
     ...(options.apiToken ? { apiToken: options.apiToken } : {}),
+    ...(options.tunables ? { tunables: options.tunables } : {}),
   });
   const server = http.createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

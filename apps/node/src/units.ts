@@ -1,7 +1,8 @@
 /**
- * Human-friendly quantities on the command line: durations like `500ms`, `5s`, `2m`, `7d` and sizes
- * like `4096`, `64KiB`, `10GiB`, `1GB`. Both reject anything they do not fully understand, so a typo
- * becomes a usage error instead of a surprising default.
+ * Human-friendly quantities: durations like `500ms`, `5s`, `2m`, `7d` and sizes like `4096`,
+ * `64KiB`, `10GiB`, `1GB`, read from the command line and from HTTP query parameters, and written
+ * back the same way (defaults in `--help` and in the docs' tunables table). Parsing rejects anything
+ * it does not fully understand, so a typo becomes a usage error instead of a surprising default.
  */
 
 const DURATION_UNITS: Record<string, number> = {
@@ -56,6 +57,37 @@ export function parseSize(text: string): number | undefined {
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
+/** Units a duration is written in, largest first; weeks are left out so 7 days reads `7d`. */
+const DURATION_FORMAT: readonly [string, number][] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+];
+
+/** A duration in the largest unit that divides it exactly: 200 → `200ms`, 600000 → `10m`. */
+export function formatDuration(ms: number): string {
+  for (const [unit, factor] of DURATION_FORMAT) {
+    if (ms > 0 && ms % factor === 0) return `${ms / factor}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+const SIZE_FORMAT: readonly [string, number][] = [
+  ['TiB', 1024 ** 4],
+  ['GiB', 1024 ** 3],
+  ['MiB', 1024 ** 2],
+  ['KiB', 1024],
+];
+
+/** A size in the largest binary unit that divides it exactly: 65536 → `64KiB`, 1000 → `1000`. */
+export function formatSize(bytes: number): string {
+  for (const [unit, factor] of SIZE_FORMAT) {
+    if (bytes > 0 && bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return String(bytes);
+}
+
 /** `host:port` split into parts; undefined when malformed (port must be 0–65535). */
 export function parseHostPort(text: string): { host: string; port: number } | undefined {
   // [v6]:port or host:port; the host may not contain whitespace.
@@ -65,4 +97,9 @@ export function parseHostPort(text: string): { host: string; port: number } | un
   const port = Number(match[3]);
   if (host === undefined || port > 65535) return undefined;
   return { host, port };
+}
+
+/** `host:port`, with IPv6 hosts in brackets. */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
