@@ -87,7 +87,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
     clock,
     random,
     fanout: config.fanout,
-    batchMs: config.gossipIntervalMs,
+    batchMs: config.announceBatchMs,
     peers: livePeers,
     wireEntry: (name) => views.wireOf(name),
     counters,
