@@ -10,8 +10,9 @@ export interface ReplicationConfig {
   /**
    * How long announcements are batched before sending. 0 sends as soon as the current burst of work
    * settles (lowest latency); a larger value packs more entries per message under heavy write load.
+   * (Not a gossip round: an announcement is sent once, to `fanout` peers; anti-entropy repairs loss.)
    */
-  gossipIntervalMs: number;
+  announceBatchMs: number;
   /**
    * Time between reconciliations with one random live peer. This is what repairs lost announcements,
    * partitions, restarts and late joins; an agreeing round costs one small request.
@@ -100,7 +101,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const REPLICATION_DEFAULTS: ReplicationConfig = {
   fanout: 3,
-  gossipIntervalMs: 0,
+  announceBatchMs: 0,
   antiEntropyIntervalMs: 5_000,
   tombstoneTtlMs: 7 * DAY_MS,
   pushPeers: 2,
@@ -122,10 +123,14 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
 export function resolveConfig(partial: Partial<ReplicationConfig> | undefined): ReplicationConfig {
   const config = { ...REPLICATION_DEFAULTS };
   for (const [key, value] of Object.entries(partial ?? {})) {
+    // A field this config does not have (a typo, or a renamed one) is an error, not ignored.
+    if (!Object.hasOwn(REPLICATION_DEFAULTS, key)) {
+      throw new RangeError(`replication config has no field ${key}`);
+    }
     if (value !== undefined) (config as Record<string, number>)[key] = value;
   }
   for (const [key, value] of Object.entries(config)) {
-    const min = key === 'gossipIntervalMs' || key === 'pushPeers' ? 0 : 1;
+    const min = key === 'announceBatchMs' || key === 'pushPeers' ? 0 : 1;
     if (!Number.isFinite(value) || value < min) {
       throw new RangeError(`replication config ${key} must be a number >= ${min}, got ${value}`);
     }

@@ -1,10 +1,14 @@
 /**
  * The replication engine: implements `FileService` on a local `BlobStore`, the persisted
- * `FileIndex`, and a `Transport` to peers. See index.ts for the protocol overview.
+ * `FileIndex`, and a `Transport` to peers, and composes the parts below. See index.ts for the
+ * protocol overview and the package README for the map of files.
  *
  * Invariants:
  * - The index holds, per name, the newest version this node has seen (LWW, merge.ts). It changes
- *   only through `#adopt`, which also keeps the anti-entropy digests and the list order in step.
+ *   only through `EffectRunner` (a `write` effect, or a tombstone's expiry), which also keeps the
+ *   anti-entropy digests and the list order in step (`IndexViews`).
+ * - What an incoming entry, push, claim or pull completion means is decided by the pure rules of
+ *   decide.ts on the index's working view; `EffectRunner` applies the effects.
  * - Nothing leaves this node before it is durable: reads, lists, lookups, digests, announcements,
  *   holder waiters and served bodies use the index's durable view (`committed`); only the next
  *   mutation is decided on its working view (`get`). An index write that fails is undone there and
@@ -13,47 +17,28 @@
  *   lists *other* nodes that announced holding them. On the wire a node adds itself when local.
  * - Bytes of a superseded version are deleted only after the newer entry is durable in the index.
  */
-import type { Duplex, Readable } from 'node:stream';
-import { AntiEntropy } from '@dfs/gossip';
-import type { Clock, HandlerContext, PeerInfo, Random, Timer, Transport } from '@dfs/transport';
-import { sample } from '@dfs/transport';
+import type { Readable } from 'node:stream';
+import type { Clock, PeerInfo, Random, Timer, Transport } from '@dfs/transport';
 import type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from './file-service.js';
 import { nameProblem } from '@dfs/api';
-import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
-import { serveBody } from './body-transfer.js';
 import { resolveConfig } from './config.js';
 import type { ReplicationConfig } from './config.js';
-import { ReplicationError, errorCode, toReplicationError } from './errors.js';
+import { assembleEngine } from './engine-parts.js';
+import type { EngineParts } from './engine-parts.js';
+import { ReplicationError, errorCode } from './errors.js';
 import type { FileIndex, IndexEntry } from './file-index.js';
 import { openIndexAndBodies } from './index-open.js';
 import type { IndexFs } from './index-fs.js';
-import { IndexReconciler } from './index-reconciler.js';
-import { HybridLogicalClock, compareVersions, decodeVersion, versionWallTime } from './hlc.js';
-import { tombstoneExpiry } from './incoming.js';
-import { PeerGuard } from './peer-guard.js';
-import { Announcer } from './announcer.js';
-import { BodyReplicator } from './bodies.js';
-import { HolderWaiters } from './holder-waiters.js';
-import { ListOrder } from './list-order.js';
+import { silentLogger } from './lifecycle.js';
+import type { ReplicationLogger } from './lifecycle.js';
 import type { UnclaimedBodies } from './unclaimed-bodies.js';
-import { openPushes, teeUpload } from './push.js';
-import { lookupFromPeers } from './lookup.js';
-import { nextScrubBatch } from './scrub-order.js';
-import { classifyIncoming, mergeEntries, unionHolders } from './merge.js';
-import type { ReplicatedEntry } from './merge.js';
-import { ReplicationCounters } from './stats.js';
+import { findEntry, lookupFromPeers } from './lookup.js';
 import type { ReplicationStats } from './stats.js';
-import { PROTOCOLS, announceSchema, lookupRequestSchema, toWire } from './wire.js';
+import { snapshotStats } from './stats-snapshot.js';
+import { expireTombstones } from './tombstone-expiry.js';
 
-/** The subset of a pino logger the engine uses. */
-export interface ReplicationLogger {
-  debug(object: object, message?: string): void;
-  info(object: object, message?: string): void;
-  warn(object: object, message?: string): void;
-}
-
-const silentLogger: ReplicationLogger = { debug() {}, info() {}, warn() {} };
+export type { ReplicationLogger } from './lifecycle.js';
 
 export interface ReplicatedFileServiceOptions {
   nodeId: string;
@@ -81,28 +66,14 @@ export interface ReplicatedFileServiceOptions {
 export class ReplicationEngine implements FileService {
   readonly nodeId: string;
   readonly config: ReplicationConfig;
-  readonly #store: BlobStore;
-  readonly #transport: Transport;
   readonly #peers: () => PeerInfo[];
+  readonly #transport: Transport;
   readonly #clock: Clock;
   readonly #log: ReplicationLogger;
-  readonly #random: Random;
   readonly #index: FileIndex;
-  readonly #hlc: HybridLogicalClock;
-  readonly #reconciler: IndexReconciler;
-  readonly #antiEntropy: AntiEntropy;
-  readonly #order = new ListOrder();
-  readonly #bodies: BodyReplicator;
-  readonly #counters = new ReplicationCounters();
-  readonly #waiters: HolderWaiters;
-  readonly #announcer: Announcer;
   readonly #unclaimed: UnclaimedBodies;
-  readonly #guard: PeerGuard;
+  readonly #parts: EngineParts;
   #timers: Timer[] = [];
-  #scrubCursor: string | undefined;
-  #state: 'created' | 'running' | 'stopped' = 'created';
-  /** Background work (announce sends, sync rounds) that `stop()` waits for. */
-  readonly #background = new Set<Promise<unknown>>();
 
   private constructor(
     options: ReplicatedFileServiceOptions,
@@ -111,98 +82,28 @@ export class ReplicationEngine implements FileService {
   ) {
     this.nodeId = options.nodeId;
     this.config = resolveConfig(options.config);
-    this.#unclaimed = unclaimed;
-    this.#store = options.store;
-    this.#transport = options.transport;
     this.#peers = options.peers;
+    this.#transport = options.transport;
     this.#clock = options.clock;
     this.#log = options.logger ?? silentLogger;
-    this.#random = options.random;
     this.#index = index;
-    this.#hlc = new HybridLogicalClock({
-      clock: options.clock,
-      nodeId: options.nodeId,
-      highWater: index.highWater,
-      maxSkewMs: this.config.maxClockSkewMs,
-    });
+    this.#unclaimed = unclaimed;
     const peers = options.peers;
-    this.#guard = new PeerGuard({
-      nodeId: options.nodeId,
-      clock: options.clock,
-      members: options.members ?? (() => peers().map((p) => p.id)),
-      config: this.config,
-      counters: this.#counters,
-      warn: (object, message) => this.#log.warn(object, message),
-    });
-    this.#bodies = new BodyReplicator(
+    this.#parts = assembleEngine(
       {
-        entry: (name) => this.#index.get(name),
-        entries: () => this.#index.entries(),
-        adopt: (entry, adoptOptions) => this.#adopt(entry, adoptOptions),
-        livePeers: () => this.#livePeers(),
-        running: () => this.#state === 'running',
-        track: (work) => this.#track_(work),
-        holdUnclaimed: (name, version) => {
-          if (this.#unclaimed.hold(blobKey(name, version), { name, version })) {
-            this.#counters.bodiesQuarantined++;
-          }
-        },
-        warn: (object, message) => this.#log.warn(object, message),
-        debug: (object, message) => this.#log.debug(object, message),
-      },
-      {
-        transport: options.transport,
+        nodeId: options.nodeId,
+        config: this.config,
+        index,
         store: options.store,
-        random: options.random,
-        counters: this.#counters,
+        transport: options.transport,
         clock: options.clock,
-        pushIdleTimeoutMs: this.config.pushIdleTimeoutMs,
-        pullOpenTimeoutMs: this.config.pullOpenTimeoutMs,
-        pullIdleTimeoutMs: this.config.pullIdleTimeoutMs,
-        maxFileBytes: this.config.maxFileBytes,
-        transferConcurrency: this.config.transferConcurrency,
+        random: options.random,
+        log: this.#log,
+        livePeers: () => this.#livePeers(),
+        members: options.members ?? (() => peers().map((p) => p.id)),
       },
+      unclaimed,
     );
-    this.#announcer = new Announcer({
-      transport: options.transport,
-      clock: options.clock,
-      random: options.random,
-      fanout: this.config.fanout,
-      batchMs: this.config.gossipIntervalMs,
-      peers: () => this.#livePeers(),
-      wireEntry: (name) => {
-        const entry = this.#index.committed(name);
-        return entry === undefined ? undefined : this.#toWire(entry);
-      },
-      counters: this.#counters,
-      onSendFailure: (peer, code) =>
-        this.#log.debug({ peer: peer.id, code }, 'announcement not sent'),
-      track: (work) => this.#track_(work),
-    });
-    this.#waiters = new HolderWaiters(options.clock, (name) => {
-      const entry = this.#index.committed(name);
-      return entry === undefined
-        ? undefined
-        : { version: entry.version, holders: this.#holderCount(entry) };
-    });
-    this.#reconciler = new IndexReconciler({
-      wireEntry: (name) => {
-        const entry = this.#index.committed(name);
-        return entry === undefined ? undefined : this.#toWire(entry);
-      },
-      apply: (entries, from) => this.#applyAll(entries, from),
-      invalid: (from) => this.#guard.invalid(from, 'anti-entropy entry'),
-    });
-    this.#antiEntropy = new AntiEntropy({
-      transport: options.transport,
-      peers: () => this.#livePeers(),
-      reconciler: this.#reconciler,
-      name: 'dfs-files',
-      clock: options.clock,
-      random: options.random,
-      intervalMs: this.config.antiEntropyIntervalMs,
-    });
-    for (const entry of index.committedEntries()) this.#syncViews(entry.name);
   }
 
   static async open(options: ReplicatedFileServiceOptions): Promise<ReplicationEngine> {
@@ -216,69 +117,47 @@ export class ReplicationEngine implements FileService {
       log: options.logger ?? silentLogger,
     });
     const engine = new ReplicationEngine(options, index, unclaimed);
-    engine.#counters.bodiesSalvaged += sorted.salvaged;
-    engine.#counters.bodiesQuarantined += sorted.quarantined;
-    engine.#counters.supersededBodiesRemoved += sorted.superseded;
+    const { counters } = engine.#parts;
+    counters.bodiesSalvaged += sorted.salvaged;
+    counters.bodiesQuarantined += sorted.quarantined;
+    counters.supersededBodiesRemoved += sorted.superseded;
     return engine;
   }
 
   /** Registers the peer protocols and starts anti-entropy, scrubbing and pending pulls. */
   start(): void {
-    if (this.#state !== 'created') throw new Error('replication engine already started');
-    this.#state = 'running';
-    const t = this.#transport;
-    t.handle(PROTOCOLS.announce, (message, context) => this.#onAnnounce(message, context));
-    t.handle(PROTOCOLS.lookup, (message) => this.#onLookup(message));
-    t.handleStream(PROTOCOLS.fetch, (stream, header, context) =>
-      this.#serveFetch(stream, header, context),
-    );
-    t.handleStream(PROTOCOLS.push, (stream, header, context) =>
-      this.#bodies.receivePush(stream, header, context),
-    );
-    this.#antiEntropy.start();
+    const { lifecycle, handlers, antiEntropy, scrubber, runner } = this.#parts;
+    lifecycle.start();
+    handlers.register();
+    antiEntropy.start();
     this.#timers.push(
       this.#clock.setInterval(() => this.#housekeeping(), this.config.antiEntropyIntervalMs),
-      this.#clock.setInterval(() => this.#track_(this.#scrubTick()), this.config.scrubIntervalMs),
+      this.#clock.setInterval(
+        () => lifecycle.inBackground(scrubber.step()),
+        this.config.scrubIntervalMs,
+      ),
     );
-    this.#bodies.pullMissing();
+    runner.pulls.pullMissing();
   }
 
   /** Stops timers and handlers, aborts transfers, flushes and closes the index. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#state === 'stopped') return;
-    this.#state = 'stopped';
+    const { lifecycle, handlers, antiEntropy, waiters, announcer, runner, reads } = this.#parts;
+    if (!lifecycle.stop()) return;
     for (const timer of this.#timers) timer.cancel();
     this.#timers = [];
-    for (const protocol of [
-      PROTOCOLS.announce,
-      PROTOCOLS.lookup,
-      PROTOCOLS.fetch,
-      PROTOCOLS.push,
-    ]) {
-      this.#transport.unhandle(protocol);
-    }
-    await this.#antiEntropy.stop();
-    this.#waiters.cancelAll();
-    this.#announcer.stop();
-    await this.#bodies.stop();
-    await Promise.allSettled([...this.#background]);
+    handlers.unregister();
+    await antiEntropy.stop();
+    waiters.cancelAll();
+    announcer.stop();
+    await Promise.all([runner.pulls.stop(), reads.stop()]);
+    await lifecycle.backgroundSettled();
     await this.#index.close();
   }
 
   stats(): ReplicationStats {
-    const antiEntropy = this.#antiEntropy.stats();
-    const snapshot = this.#counters.snapshot({
-      activeTransfers: this.#bodies.activeTransfers,
-      queuedTransfers: this.#bodies.queuedTransfers,
-      indexEntries: this.#index.size,
-      indexWriteFailures: this.#index.writeFailures,
-      indexRecordsSkipped: this.#index.recovery.recordsSkipped,
-    });
-    // Rounds run by AntiEntropy's own timer and by syncWith() are both counted there.
-    snapshot.antiEntropyRounds = antiEntropy.rounds;
-    snapshot.antiEntropyFailures = antiEntropy.failedRounds;
-    snapshot.invalidMessages += antiEntropy.invalidMessages;
-    return snapshot;
+    const { counters, runner, antiEntropy } = this.#parts;
+    return snapshotStats({ counters, pulls: runner.pulls, index: this.#index, antiEntropy });
   }
 
   // ---------------------------------------------------------------- FileService
@@ -286,66 +165,7 @@ export class ReplicationEngine implements FileService {
   async put(name: string, body: Readable, options?: PutOptions): Promise<FileInfo> {
     this.#assertRunning();
     assertName(name);
-    const version = this.#versionAfter(this.#index.get(name));
-    const key = blobKey(name, version);
-    const maxBytes = Math.min(options?.maxBytes ?? Infinity, this.config.maxFileBytes);
-    // Opening pushes takes a round trip before the store consumes `body`: an upload that fails in
-    // that gap must not become an uncaught 'error' (the store still sees it when it starts reading).
-    body.on('error', () => undefined);
-    const pushTargets = sample(this.#random, this.#livePeers(), this.config.pushPeers);
-    const pushes =
-      pushTargets.length === 0
-        ? []
-        : await openPushes({
-            transport: this.#transport,
-            peers: pushTargets,
-            name,
-            version,
-            timeoutMs: this.config.pushOpenTimeoutMs,
-            signal: options?.signal,
-          });
-    const tee = teeUpload(body, pushes);
-    let stored: { size: number; sha256: string };
-    try {
-      stored = await this.#store.put(key, tee.input, {
-        maxBytes,
-        signal: options?.signal,
-        metadata: { name, version, origin: 'put' },
-      });
-    } catch (error) {
-      tee.abort();
-      throw toReplicationError(error);
-    }
-    const entry: IndexEntry = {
-      name,
-      version,
-      size: stored.size,
-      sha256: stored.sha256,
-      deleted: false,
-      expiresAt: 0,
-      holders: [],
-      local: true,
-    };
-    const latest = this.#index.get(name);
-    if (latest !== undefined && compareVersions(latest.version, version) > 0) {
-      // A newer version arrived while we streamed: ours stands as written but has already lost.
-      tee.abort();
-      await this.#store.delete(key).catch(() => false);
-      return this.#info({ ...entry, local: false });
-    }
-    try {
-      await this.#adopt(entry);
-    } catch (error) {
-      tee.abort();
-      // Not acknowledged, so the body must not stay claimed. (When the index could not even undo
-      // the failed record, it may come back at restart: keep the body it would refer to.)
-      if (!this.#index.broken) await this.#store.delete(key).catch(() => false);
-      throw toReplicationError(error);
-    }
-    // Peers see a clean end only now that the version is durable here (see push.ts).
-    tee.commit();
-    this.#counters.localPuts++;
-    return this.#info(entry);
+    return this.#parts.writes.put(name, body, options);
   }
 
   waitForHolders(
@@ -354,19 +174,20 @@ export class ReplicationEngine implements FileService {
     count: number,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<boolean> {
-    if (this.#state !== 'running') {
+    const { lifecycle, views, waiters } = this.#parts;
+    if (!lifecycle.running) {
       const entry = this.#index.committed(name);
       return Promise.resolve(
-        entry !== undefined && entry.version === version && this.#holderCount(entry) >= count,
+        entry !== undefined && entry.version === version && views.holderCount(entry) >= count,
       );
     }
-    return this.#waiters.wait(name, version, count, options);
+    return waiters.wait(name, version, count, options);
   }
 
   async stat(name: string, options?: { signal?: AbortSignal }): Promise<FileInfo | undefined> {
     assertName(name);
     const entry = await this.#find(name, options?.signal);
-    return entry === undefined || entry.deleted ? undefined : this.#info(entry);
+    return entry === undefined || entry.deleted ? undefined : this.#parts.views.info(entry);
   }
 
   async read(
@@ -375,6 +196,7 @@ export class ReplicationEngine implements FileService {
   ): Promise<{ info: FileInfo; stream: Readable }> {
     this.#assertRunning();
     assertName(name);
+    const { reads, views } = this.#parts;
     const entry = await this.#find(name, options?.signal);
     if (entry === undefined || entry.deleted) {
       throw new ReplicationError('ERR_NOT_FOUND', `no live node has ${JSON.stringify(name)}`);
@@ -382,11 +204,11 @@ export class ReplicationEngine implements FileService {
     const range = options?.range;
     if (range !== undefined) assertRange(range, entry.size);
     if (entry.local) {
-      const local = await this.#bodies.readLocal(entry, range, options?.signal);
-      if (local !== undefined) return { info: this.#info(entry), stream: local };
+      const local = await reads.readLocal(entry, range, options?.signal);
+      if (local !== undefined) return { info: views.info(entry), stream: local };
     }
-    const stream = await this.#bodies.readRemote(entry, range, options?.signal);
-    return { info: this.#info(this.#index.committed(name) ?? entry), stream };
+    const stream = await reads.readRemote(entry, range, options?.signal);
+    return { info: views.info(this.#index.committed(name) ?? entry), stream };
   }
 
   async delete(name: string, options?: { signal?: AbortSignal }): Promise<boolean> {
@@ -394,27 +216,17 @@ export class ReplicationEngine implements FileService {
     assertName(name);
     const current = await this.#find(name, options?.signal);
     if (current === undefined || current.deleted) return false;
-    const version = this.#versionAfter(current);
-    await this.#adopt({
-      name,
-      version,
-      size: 0,
-      sha256: '',
-      deleted: true,
-      expiresAt: tombstoneExpiry(version, this.#clock.now(), this.config.tombstoneTtlMs),
-      holders: [],
-      local: false,
-    });
-    this.#counters.localDeletes++;
+    await this.#parts.writes.delete(current);
     return true;
   }
 
   async list(options: ListOptions): Promise<{ files: FileInfo[]; next?: string }> {
-    const page = this.#order.page(options);
+    const { views } = this.#parts;
+    const page = views.order.page(options);
     const files: FileInfo[] = [];
     for (const name of page.names) {
       const entry = this.#index.committed(name);
-      if (entry !== undefined && !entry.deleted) files.push(this.#info(entry));
+      if (entry !== undefined && !entry.deleted) files.push(views.info(entry));
     }
     return page.next === undefined ? { files } : { files, next: page.next };
   }
@@ -447,292 +259,81 @@ export class ReplicationEngine implements FileService {
       deleted: entry.deleted,
       local: entry.local,
       sha256: entry.sha256,
-      holders: this.#holderCount(entry),
+      holders: this.#parts.views.holderCount(entry),
     };
   }
 
-  // ---------------------------------------------------------------- state changes
-
-  /**
-   * Makes `entry` the name's current state: durable in the index, then digests and list order
-   * updated, waiters woken, superseded bytes and transfers dropped, pull scheduled, announcement
-   * queued. The index write starts synchronously (concurrent adopts share one write and fsync, in
-   * call order); nothing else happens unless it became durable, and a failed one rejects.
-   */
-  async #adopt(entry: IndexEntry, options?: { announce?: boolean; pull?: boolean }): Promise<void> {
-    if (this.#state === 'stopped') {
-      // The index is closing: nothing can be made durable any more (a put in flight fails).
-      throw new ReplicationError('ERR_UNAVAILABLE', 'the replication engine is stopping');
-    }
-    const previous = this.#index.get(entry.name);
+  /** One anti-entropy round with `peer` now (tests, and an immediate sync after joining). */
+  async syncWith(peer: PeerInfo): Promise<void> {
     try {
-      await this.#index.set(entry);
+      await this.#parts.antiEntropy.syncWith(peer);
     } catch (error) {
-      const code = errorCode(error);
-      if (code !== 'ERR_UNAVAILABLE') {
-        this.#log.warn(
-          { name: entry.name, version: entry.version, code, err: error },
-          'index write failed; change not applied',
-        );
-      }
-      throw error;
+      this.#log.debug({ peer: peer.id, code: errorCode(error) }, 'anti-entropy round failed');
     }
-    this.#syncViews(entry.name);
-    if (previous !== undefined && previous.version !== entry.version) {
-      this.#bodies.cancel(previous.name, previous.version);
-    }
-    if (options?.announce !== false && this.#state === 'running') {
-      this.#announcer.queue(entry.name);
-    }
-    this.#waiters.check(entry.name);
-    if (previous !== undefined && previous.local && previous.version !== entry.version) {
-      await this.#store.delete(blobKey(previous.name, previous.version)).catch(() => false);
-    }
-    if (!entry.deleted && !entry.local && options?.pull !== false) this.#bodies.schedulePull(entry);
   }
 
-  /** Brings the anti-entropy digest and the list order of `name` in step with its durable entry. */
-  #syncViews(name: string): void {
-    const entry = this.#index.committed(name);
-    this.#reconciler.update(name, entry === undefined ? undefined : this.#toWire(entry));
-    if (entry !== undefined && !entry.deleted) this.#order.add(name);
-    else this.#order.remove(name);
+  /** Runs one scrub step now (tests and operators); resolves when it finished. */
+  scrubNow(): Promise<void> {
+    return this.#parts.scrubber.step();
   }
 
-  #wireHolders(entry: IndexEntry): string[] {
-    if (entry.deleted) return [];
-    return entry.local ? unionHolders(entry.holders, [this.nodeId]) : [...entry.holders];
-  }
-
-  #toWire(entry: IndexEntry): ReplicatedEntry {
-    return toWire({ ...entry, holders: this.#wireHolders(entry) });
-  }
-
-  /**
-   * A fresh version for a local write of a name whose entry is `current`: the clock is first raised
-   * to `current` (local truth, so without the skew bound), so the new version is newer, or the clock
-   * throws ClockExhaustedError; a write never gets a version below the one it replaces.
-   */
-  #versionAfter(current: IndexEntry | undefined): string {
-    const decoded = current === undefined ? undefined : decodeVersion(current.version);
-    if (decoded !== undefined) this.#hlc.restore(decoded);
-    return this.#hlc.nextVersion();
-  }
-
-  /**
-   * Merges an entry from a peer (announcement, sync or lookup) that `PeerGuard.admit` accepted:
-   * its version is within the skew bound, its holders known members, its expiry local.
-   */
-  async #applyIncoming(remote: ReplicatedEntry): Promise<void> {
-    this.#hlc.observeVersion(remote.version);
-    const current = this.#index.get(remote.name);
-    const outcome = classifyIncoming(current, remote);
-    if (outcome === 'stale') return;
-    if (outcome === 'holders' && current !== undefined) {
-      const merged = mergeEntries(current, remote);
-      await this.#adopt({ ...merged, local: current.local });
-      return;
-    }
-    if (remote.deleted && remote.expiresAt <= this.#clock.now() && current === undefined) {
-      return; // an expired tombstone for a name we never had: nothing to remember
-    }
-    await this.#adopt({ ...remote, local: false });
-  }
-
-  // ---------------------------------------------------------------- announcements
-
-  async #onAnnounce(message: unknown, context: HandlerContext): Promise<void> {
-    if (this.#state !== 'running') return;
-    const parsed = announceSchema.safeParse(message);
-    if (!parsed.success) {
-      this.#guard.invalid(context.peer, 'announcement');
-      return;
-    }
-    this.#counters.announcementsReceived++;
-    this.#counters.entriesReceived += parsed.data.entries.length;
-    const allowed = this.#guard.withinQuota(parsed.data.entries, context.peer);
-    await this.#applyAll(allowed, context.peer).catch((error: unknown) => {
-      if (errorCode(error) !== 'ERR_UNAVAILABLE') throw error;
-    });
-  }
-
-  /**
-   * Applies entries in order. Each `#applyIncoming` changes the in-memory index synchronously before
-   * its first await, so starting them all at once keeps their order while letting the index batch
-   * their records into one fsync (group commit) instead of one fsync per entry.
-   */
-  async #applyAll(entries: readonly ReplicatedEntry[], from: PeerInfo): Promise<void> {
-    const admitted = this.#guard.admit(entries, from);
-    await Promise.all(admitted.map((entry) => this.#applyIncoming(entry)));
-  }
-
-  // ---------------------------------------------------------------- lookups (read/delete misses)
-
-  /** The local entry, or on a miss the newest entry any live peer knows (adopted locally). */
-  async #find(name: string, signal?: AbortSignal): Promise<IndexEntry | undefined> {
-    const local = this.#index.committed(name);
-    if (local !== undefined || this.#state !== 'running') return local;
-    const newest = await lookupFromPeers({
-      transport: this.#transport,
-      peers: this.#livePeers(),
-      name,
-      timeoutMs: this.config.lookupTimeoutMs,
-      signal,
-      admit: (entry, peer) => this.#guard.admit([entry], peer)[0],
-      onInvalid: () => {
-        this.#counters.invalidMessages++;
-      },
-    });
-    if (newest !== undefined) await this.#applyIncoming(newest);
-    // The entry may already be on its way to disk (an announcement or a sync got here first).
-    if (this.#index.committed(name) === undefined && this.#index.get(name) !== undefined) {
-      await this.#index.settled();
-    }
-    return this.#index.committed(name);
-  }
-
-  #onLookup(message: unknown): { entry: ReplicatedEntry | null } {
-    const parsed = lookupRequestSchema.safeParse(message);
-    if (!parsed.success) {
-      this.#counters.invalidMessages++;
-      throw new ReplicationError('ERR_INVALID_NAME', 'invalid lookup request');
-    }
-    const entry = this.#index.committed(parsed.data.name);
-    return { entry: entry === undefined ? null : this.#toWire(entry) };
-  }
-
-  // ---------------------------------------------------------------- bodies
-
-  async #serveFetch(stream: Duplex, header: unknown, context: HandlerContext): Promise<void> {
-    await serveBody(stream, header, context, {
-      store: this.#store,
-      servable: (name, version) => {
-        // Durable and not being forgotten (a copy marked corrupt is not local in the working view).
-        const entry = this.#index.committed(name);
-        const latest = this.#index.get(name);
-        const held = entry?.version === version && entry.local && latest?.local === true;
-        return this.#state === 'running' && held && latest.version === version;
-      },
-      onInvalid: () => {
-        this.#counters.invalidMessages++;
-      },
-      onServe: () => {
-        this.#counters.servesStarted++;
-      },
-      onBytes: (n) => {
-        this.#counters.bytesServed += n;
-      },
-      onDamaged: (name, version) => {
-        const entry = this.#index.get(name);
-        if (entry?.version === version) this.#track_(this.#bodies.markCorrupt(entry));
-      },
-    });
-  }
-
-  // ---------------------------------------------------------------- anti-entropy
+  // ---------------------------------------------------------------- internals
 
   /** Periodic upkeep beside anti-entropy: expire tombstones, retry missing bodies, recheck waiters. */
   #housekeeping(): void {
-    if (this.#state !== 'running') return;
-    this.#expireTombstones();
-    this.#bodies.pullMissing();
-    this.#waiters.check();
-    this.#track_(
+    const { lifecycle, views, runner, waiters, counters } = this.#parts;
+    if (!lifecycle.running) return;
+    const now = this.#clock.now();
+    expireTombstones({
+      index: this.#index,
+      views,
+      lifecycle,
+      now,
+      ttlMs: this.config.tombstoneTtlMs,
+    });
+    runner.pulls.pullMissing();
+    waiters.check();
+    lifecycle.inBackground(
       this.#unclaimed.sweep().then((removed) => {
-        this.#counters.unclaimedBodiesRemoved += removed;
+        counters.unclaimedBodiesRemoved += removed;
         if (removed > 0)
           this.#log.info({ removed }, 'removed stored bodies nothing claimed in time');
       }),
     );
   }
 
-  /** One anti-entropy round with `peer` now (tests, and an immediate sync after joining). */
-  async syncWith(peer: PeerInfo): Promise<void> {
-    try {
-      await this.#antiEntropy.syncWith(peer);
-    } catch (error) {
-      this.#log.debug({ peer: peer.id, code: errorCode(error) }, 'anti-entropy round failed');
-    }
+  /** The local entry, or on a miss the newest entry any live peer knows (adopted locally). */
+  #find(name: string, signal?: AbortSignal): Promise<IndexEntry | undefined> {
+    const { lifecycle, guard, counters, handlers } = this.#parts;
+    return findEntry({
+      index: this.#index,
+      name,
+      running: lifecycle.running,
+      signal,
+      ask: (missing, askSignal) =>
+        lookupFromPeers({
+          transport: this.#transport,
+          peers: this.#livePeers(),
+          name: missing,
+          timeoutMs: this.config.lookupTimeoutMs,
+          signal: askSignal,
+          admit: (entry, peer) => guard.admit([entry], peer)[0],
+          onInvalid: () => {
+            counters.invalidMessages++;
+          },
+        }),
+      apply: (entry) => handlers.applyAdmitted(entry),
+    });
   }
-
-  #expireTombstones(): void {
-    const now = this.#clock.now();
-    const ttl = this.config.tombstoneTtlMs;
-    for (const entry of [...this.#index.committedEntries()]) {
-      // The local TTL also caps an expiry recorded before expiry was computed locally.
-      const expiresAt = Math.min(entry.expiresAt, versionWallTime(entry.version) + ttl);
-      if (entry.deleted && expiresAt <= now && this.#index.get(entry.name) === entry) {
-        this.#track_(this.#index.drop(entry.name).then(() => this.#syncViews(entry.name)));
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------- scrub
-
-  async #scrubTick(): Promise<void> {
-    if (this.#state !== 'running') return;
-    const candidates = [...this.#index.committedEntries()]
-      .filter((e) => e.local && !e.deleted)
-      .map((e) => e.name)
-      .sort();
-    const step = nextScrubBatch(candidates, this.#scrubCursor, this.config.scrubBatch);
-    this.#scrubCursor = step.cursor;
-    for (const name of step.names) {
-      if (this.#state !== 'running') return;
-      const entry = this.#index.committed(name);
-      if (entry === undefined || !entry.local || entry.deleted) continue;
-      this.#counters.scrubbed++;
-      let healthy = true;
-      try {
-        await this.#store.verify(blobKey(entry.name, entry.version));
-      } catch (error) {
-        healthy = errorCode(error) !== 'ERR_NOT_FOUND' && errorCode(error) !== 'ERR_INTEGRITY';
-      }
-      if (!healthy) await this.#bodies.markCorrupt(entry);
-    }
-  }
-
-  /** Runs one scrub step now (tests and operators); resolves when it finished. */
-  scrubNow(): Promise<void> {
-    return this.#scrubTick();
-  }
-
-  // ---------------------------------------------------------------- helpers
 
   #livePeers(): PeerInfo[] {
     return this.#peers().filter((p) => p.id !== this.nodeId);
   }
 
-  #holderCount(entry: IndexEntry): number {
-    if (entry.deleted) return 0;
-    const live = new Set(this.#livePeers().map((p) => p.id));
-    return (entry.local ? 1 : 0) + entry.holders.filter((h) => live.has(h)).length;
-  }
-
-  #info(entry: IndexEntry): FileInfo {
-    return {
-      name: entry.name,
-      size: entry.size,
-      sha256: entry.sha256,
-      version: entry.version,
-      modified: versionWallTime(entry.version),
-      holders: this.#holderCount(entry),
-    };
-  }
-
   #assertRunning(): void {
-    if (this.#state !== 'running') {
+    if (!this.#parts.lifecycle.running) {
       throw new ReplicationError('ERR_UNAVAILABLE', 'the replication engine is not running');
     }
-  }
-
-  /** Keeps a background promise until it settles so `stop()` can wait for it. */
-  #track_(promise: Promise<unknown>): void {
-    const tracked = promise.catch((error: unknown) => {
-      this.#log.warn({ err: error }, 'background replication task failed');
-    });
-    this.#background.add(tracked);
-    void tracked.finally(() => this.#background.delete(tracked));
   }
 }
 

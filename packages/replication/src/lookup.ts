@@ -6,6 +6,7 @@
  * the honest answers and then be refused, leaving nothing.
  */
 import type { PeerInfo, Transport } from '@dfs/transport';
+import type { FileIndex, IndexEntry } from './file-index.js';
 import { mergeEntries } from './merge.js';
 import type { ReplicatedEntry } from './merge.js';
 import { PROTOCOLS, lookupResponseSchema } from './wire.js';
@@ -46,4 +47,29 @@ export async function lookupFromPeers(options: {
       newest = newest === undefined ? admitted : mergeEntries(newest, admitted);
   });
   return newest;
+}
+
+/**
+ * The durable entry for `name`, or on a miss (read, stat or delete of a name this node has not heard
+ * of) the newest entry any live peer knows, applied locally first (`apply`: decided and written like
+ * any incoming entry) and returned once durable. Nothing is asked once the engine is not running.
+ */
+export async function findEntry(options: {
+  index: FileIndex;
+  name: string;
+  running: boolean;
+  signal?: AbortSignal;
+  ask(name: string, signal: AbortSignal | undefined): Promise<ReplicatedEntry | undefined>;
+  apply(entry: ReplicatedEntry): Promise<void>;
+}): Promise<IndexEntry | undefined> {
+  const { index, name } = options;
+  const local = index.committed(name);
+  if (local !== undefined || !options.running) return local;
+  const newest = await options.ask(name, options.signal);
+  if (newest !== undefined) await options.apply(newest);
+  // The entry may already be on its way to disk (an announcement or a sync got here first).
+  if (index.committed(name) === undefined && index.get(name) !== undefined) {
+    await index.settled();
+  }
+  return index.committed(name);
 }

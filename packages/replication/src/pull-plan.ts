@@ -1,6 +1,6 @@
 /**
  * How this node pulls a version from its holders: which holders (`HolderChoice`), under which
- * deadlines, and what it counts and logs on the way. `BodyReplicator` asks for one plan per pull
+ * deadlines, and what it counts and logs on the way. `PullQueue` asks for one plan per pull
  * (its own, or a reader's) and adds where the bytes go.
  */
 import type { Clock, PeerInfo, Random, Transport } from '@dfs/transport';

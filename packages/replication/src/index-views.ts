@@ -1,0 +1,74 @@
+/**
+ * What the rest of the cluster and the node's callers see of the index: only its durable view.
+ * The wire form of an entry (this node listed as a holder when it holds the bytes), the
+ * anti-entropy digests and the list order, kept in step with each durable change by `sync`, and
+ * the live holder count and `FileInfo` of an entry.
+ */
+import type { PeerInfo } from '@dfs/transport';
+import type { FileInfo } from './file-service.js';
+import type { FileIndex, IndexEntry } from './file-index.js';
+import { versionWallTime } from './hlc.js';
+import type { IndexReconciler } from './index-reconciler.js';
+import { ListOrder } from './list-order.js';
+import { unionHolders } from './merge.js';
+import type { ReplicatedEntry } from './merge.js';
+import { toWire } from './wire.js';
+
+export interface IndexViewsOptions {
+  nodeId: string;
+  index: FileIndex;
+  reconciler: IndexReconciler;
+  /** Live peers, without this node. */
+  livePeers: () => PeerInfo[];
+}
+
+export class IndexViews {
+  readonly order = new ListOrder();
+  readonly #options: IndexViewsOptions;
+
+  constructor(options: IndexViewsOptions) {
+    this.#options = options;
+    for (const entry of options.index.committedEntries()) this.sync(entry.name);
+  }
+
+  /** Brings the anti-entropy digest and the list order of `name` in step with its durable entry. */
+  sync(name: string): void {
+    const entry = this.#options.index.committed(name);
+    this.#options.reconciler.update(name, entry === undefined ? undefined : this.wire(entry));
+    if (entry !== undefined && !entry.deleted) this.order.add(name);
+    else this.order.remove(name);
+  }
+
+  /** The wire form of `name`'s durable entry, or undefined when there is none. */
+  wireOf(name: string): ReplicatedEntry | undefined {
+    const entry = this.#options.index.committed(name);
+    return entry === undefined ? undefined : this.wire(entry);
+  }
+
+  wire(entry: IndexEntry): ReplicatedEntry {
+    return toWire({ ...entry, holders: this.#wireHolders(entry) });
+  }
+
+  /** This node (when it holds the bytes) plus the holders that are live now. */
+  holderCount(entry: IndexEntry): number {
+    if (entry.deleted) return 0;
+    const live = new Set(this.#options.livePeers().map((p) => p.id));
+    return (entry.local ? 1 : 0) + entry.holders.filter((h) => live.has(h)).length;
+  }
+
+  info(entry: IndexEntry): FileInfo {
+    return {
+      name: entry.name,
+      size: entry.size,
+      sha256: entry.sha256,
+      version: entry.version,
+      modified: versionWallTime(entry.version),
+      holders: this.holderCount(entry),
+    };
+  }
+
+  #wireHolders(entry: IndexEntry): string[] {
+    if (entry.deleted) return [];
+    return entry.local ? unionHolders(entry.holders, [this.#options.nodeId]) : [...entry.holders];
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * This node's own writes: a put (stored, pushed to `pushPeers` peers while it uploads, then written
+ * to the index and only then acknowledged and let commit on the peers) and a delete (a tombstone).
+ * Each gets a fresh version above the one it replaces (`versionAfter`). A put that lost to a newer
+ * version while it streamed, or whose index write failed, is not applied and its bytes are deleted.
+ */
+import type { Readable } from 'node:stream';
+import type { Clock, PeerInfo, Random, Transport } from '@dfs/transport';
+import { sample } from '@dfs/transport';
+import { blobKey } from './blob-store.js';
+import type { BlobStore } from './blob-store.js';
+import type { ReplicationConfig } from './config.js';
+import type { EffectRunner } from './effect-runner.js';
+import { toReplicationError } from './errors.js';
+import type { FileInfo, PutOptions } from './file-service.js';
+import type { FileIndex, IndexEntry } from './file-index.js';
+import { compareVersions, decodeVersion } from './hlc.js';
+import type { HybridLogicalClock } from './hlc.js';
+import { tombstoneExpiry } from './incoming.js';
+import type { IndexViews } from './index-views.js';
+import { openPushes, teeUpload } from './push.js';
+import type { ReplicationCounters } from './stats.js';
+
+export interface LocalWritesOptions {
+  index: FileIndex;
+  store: BlobStore;
+  views: IndexViews;
+  runner: EffectRunner;
+  hlc: HybridLogicalClock;
+  transport: Transport;
+  clock: Clock;
+  random: Random;
+  counters: ReplicationCounters;
+  /** Live peers, without this node. */
+  livePeers: () => PeerInfo[];
+  config: Pick<
+    ReplicationConfig,
+    'maxFileBytes' | 'pushPeers' | 'pushOpenTimeoutMs' | 'tombstoneTtlMs'
+  >;
+}
+
+export class LocalWrites {
+  readonly #options: LocalWritesOptions;
+
+  constructor(options: LocalWritesOptions) {
+    this.#options = options;
+  }
+
+  async put(name: string, body: Readable, options?: PutOptions): Promise<FileInfo> {
+    const { index, store, views, runner, config, counters } = this.#options;
+    const version = this.#versionAfter(index.get(name));
+    const key = blobKey(name, version);
+    const maxBytes = Math.min(options?.maxBytes ?? Infinity, config.maxFileBytes);
+    // Opening pushes takes a round trip before the store consumes `body`: an upload that fails in
+    // that gap must not become an uncaught 'error' (the store still sees it when it starts reading).
+    body.on('error', () => undefined);
+    const pushTargets = sample(this.#options.random, this.#options.livePeers(), config.pushPeers);
+    const pushes =
+      pushTargets.length === 0
+        ? []
+        : await openPushes({
+            transport: this.#options.transport,
+            peers: pushTargets,
+            name,
+            version,
+            timeoutMs: config.pushOpenTimeoutMs,
+            signal: options?.signal,
+          });
+    const tee = teeUpload(body, pushes);
+    let stored: { size: number; sha256: string };
+    try {
+      stored = await store.put(key, tee.input, {
+        maxBytes,
+        signal: options?.signal,
+        metadata: { name, version, origin: 'put' },
+      });
+    } catch (error) {
+      tee.abort();
+      throw toReplicationError(error);
+    }
+    const entry: IndexEntry = {
+      name,
+      version,
+      size: stored.size,
+      sha256: stored.sha256,
+      deleted: false,
+      expiresAt: 0,
+      holders: [],
+      local: true,
+    };
+    const latest = index.get(name);
+    if (latest !== undefined && compareVersions(latest.version, version) > 0) {
+      // A newer version arrived while we streamed: ours stands as written but has already lost.
+      tee.abort();
+      await store.delete(key).catch(() => false);
+      return views.info({ ...entry, local: false });
+    }
+    try {
+      await runner.write(entry);
+    } catch (error) {
+      tee.abort();
+      // Not acknowledged, so the body must not stay claimed. (When the index could not even undo
+      // the failed record, it may come back at restart: keep the body it would refer to.)
+      if (!index.broken) await store.delete(key).catch(() => false);
+      throw toReplicationError(error);
+    }
+    // Peers see a clean end only now that the version is durable here (see push.ts).
+    tee.commit();
+    counters.localPuts++;
+    return views.info(entry);
+  }
+
+  /** Writes a tombstone over `current` (a live entry this node found, locally or from a peer). */
+  async delete(current: IndexEntry): Promise<void> {
+    const { runner, clock, config, counters } = this.#options;
+    const version = this.#versionAfter(current);
+    await runner.write({
+      name: current.name,
+      version,
+      size: 0,
+      sha256: '',
+      deleted: true,
+      expiresAt: tombstoneExpiry(version, clock.now(), config.tombstoneTtlMs),
+      holders: [],
+      local: false,
+    });
+    counters.localDeletes++;
+  }
+
+  /**
+   * A fresh version for a local write of a name whose entry is `current`: the clock is first raised
+   * to `current` (local truth, so without the skew bound), so the new version is newer, or the clock
+   * throws ClockExhaustedError; a write never gets a version below the one it replaces.
+   */
+  #versionAfter(current: IndexEntry | undefined): string {
+    const decoded = current === undefined ? undefined : decodeVersion(current.version);
+    if (decoded !== undefined) this.#options.hlc.restore(decoded);
+    return this.#options.hlc.nextVersion();
+  }
+}
