@@ -23,6 +23,7 @@ import type { ReplicationConfig } from './config.js';
 import { ReplicationError, errorCode, toReplicationError } from './errors.js';
 import { FileIndex } from './file-index.js';
 import type { IndexEntry } from './file-index.js';
+import type { IndexFs } from './index-fs.js';
 import { IndexReconciler } from './index-reconciler.js';
 import { HybridLogicalClock, compareVersions, versionWallTime } from './hlc.js';
 import { Announcer } from './announcer.js';
@@ -62,6 +63,8 @@ export interface ReplicatedFileServiceOptions {
   logger?: ReplicationLogger;
   /** Index fsync policy; `'never'` only for tests and benchmarks. Default `'always'`. */
   indexFsync?: 'always' | 'never';
+  /** The filesystem the index log lives on; default the real one (`nodeIndexFs`). */
+  fs?: IndexFs;
 }
 
 export class ReplicationEngine implements FileService {
@@ -171,7 +174,11 @@ export class ReplicationEngine implements FileService {
   }
 
   static async open(options: ReplicatedFileServiceOptions): Promise<ReplicationEngine> {
-    const index = await FileIndex.open({ dir: options.dataDir, fsync: options.indexFsync });
+    const index = await FileIndex.open({
+      dir: options.dataDir,
+      fsync: options.indexFsync,
+      fs: options.fs,
+    });
     const orphans = await removeOrphanBlobs(options.store, index.entries());
     if (orphans > 0) options.logger?.info({ orphans }, 'removed bodies no index entry refers to');
     return new ReplicationEngine(options, index);

@@ -18,13 +18,13 @@
  * The index also carries the HLC high-water mark: the largest version timestamp ever recorded,
  * so the clock never goes backwards across a restart even after compaction forgets old entries.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 import { compareTimestamps, decodeVersion, isVersion } from './hlc.js';
 import type { HlcTimestamp } from './hlc.js';
+import { nodeIndexFs } from './index-fs.js';
+import type { IndexFileHandle, IndexFs } from './index-fs.js';
 import type { ReplicatedEntry } from './merge.js';
 
 export interface IndexEntry extends ReplicatedEntry {
@@ -39,6 +39,8 @@ export interface FileIndexOptions {
   fsync?: 'always' | 'never';
   /** Do not compact logs smaller than this many bytes. Default 1 MiB. */
   compactMinBytes?: number;
+  /** The filesystem the log lives on; default the real one (the simulator passes its own disk). */
+  fs?: IndexFs;
 }
 
 const MAGIC = Buffer.from('DFSIDX1\n', 'latin1');
@@ -112,12 +114,13 @@ export class FileIndex {
   readonly #dir: string;
   readonly #fsync: boolean;
   readonly #compactMinBytes: number;
+  readonly #fs: IndexFs;
   readonly #entries = new Map<string, IndexEntry>();
   /** Encoded size of each name's latest record: the size a compacted log would have. */
   readonly #liveBytes = new Map<string, number>();
   #liveTotal = 0;
   #highWater: HlcTimestamp = { wall: 0, counter: 0 };
-  #handle: FileHandle;
+  #handle: IndexFileHandle;
   #logBytes: number;
   #queue: PendingWrite[] = [];
   #flushing: Promise<void> | undefined;
@@ -127,11 +130,13 @@ export class FileIndex {
 
   private constructor(options: {
     dir: string;
-    handle: FileHandle;
+    handle: IndexFileHandle;
     logBytes: number;
     fsync: boolean;
     compactMinBytes: number;
+    fs: IndexFs;
   }) {
+    this.#fs = options.fs;
     this.#dir = options.dir;
     this.#path = join(options.dir, 'index.log');
     this.#handle = options.handle;
@@ -141,34 +146,30 @@ export class FileIndex {
   }
 
   static async open(options: FileIndexOptions): Promise<FileIndex> {
-    await mkdir(options.dir, { recursive: true });
+    const fs = options.fs ?? nodeIndexFs;
+    await fs.ensureDir(options.dir);
     const path = join(options.dir, 'index.log');
-    await rm(`${path}.tmp`, { force: true });
-    let data: Buffer;
-    try {
-      data = await readFile(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      data = Buffer.alloc(0);
-    }
+    await fs.remove(`${path}.tmp`);
+    const data = (await fs.readFile(path)) ?? Buffer.alloc(0);
     const { records, validBytes } = decodeLog(data);
-    const handle = await open(path, data.length === 0 ? 'w+' : 'r+');
+    const handle = await fs.open(path, { create: true });
     let logBytes = validBytes;
     if (validBytes < MAGIC.length) {
       // New, or damaged before the first record: start a fresh log.
       await handle.truncate(0);
-      await handle.write(MAGIC, 0, MAGIC.length, 0);
+      await handle.write(MAGIC, 0);
       logBytes = MAGIC.length;
     } else if (validBytes < data.length) {
       await handle.truncate(validBytes); // torn tail from a crash mid-append
     }
-    await handle.sync();
+    await handle.datasync();
     const index = new FileIndex({
       dir: options.dir,
       handle,
       logBytes,
       fsync: (options.fsync ?? 'always') === 'always',
       compactMinBytes: options.compactMinBytes ?? 1 << 20,
+      fs,
     });
     for (const record of records) index.#apply(record, encodeRecord(record).length);
     return index;
@@ -290,7 +291,7 @@ export class FileIndex {
     try {
       const data = Buffer.concat(batch.map((w) => w.frame));
       if (data.length > 0) {
-        await this.#handle.write(data, 0, data.length, this.#logBytes);
+        await this.#handle.write(data, this.#logBytes);
         this.#logBytes += data.length;
         if (this.#fsync) await this.#handle.datasync();
       }
@@ -311,27 +312,19 @@ export class FileIndex {
     frames.push(encodeRecord({ t: 'hlc', ...this.#highWater }));
     for (const e of this.#entries.values()) frames.push(encodeRecord({ t: 'put', e }));
     const data = Buffer.concat(frames);
-    const tmp = await open(tmpPath, 'w');
+    const tmp = await this.#fs.open(tmpPath, { create: true });
     try {
-      await tmp.write(data, 0, data.length, 0);
-      await tmp.sync();
+      await tmp.truncate(0);
+      await tmp.write(data, 0);
+      await tmp.datasync();
     } finally {
       await tmp.close();
     }
     await this.#handle.close();
-    await rename(tmpPath, this.#path);
-    await syncDirectory(this.#dir);
-    this.#handle = await open(this.#path, 'r+');
+    await this.#fs.rename(tmpPath, this.#path);
+    await this.#fs.syncDir(this.#dir);
+    this.#handle = await this.#fs.open(this.#path, { create: false });
     this.#logBytes = data.length;
     this.#compactions++;
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
