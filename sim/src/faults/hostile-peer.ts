@@ -57,12 +57,21 @@ export class HostilePeer {
   readonly #stalled = new Set<Duplex>();
   #counter = 0;
 
+  /** Whom to tell its lies (the up nodes, from the runner). */
+  readonly #targets: () => PeerInfo[];
+  /** Trace lines of what it did on its own (snooped and re-announced). */
+  readonly #note: (line: string) => void;
+
   constructor(options: {
     network: MemoryNetwork;
     random: Random;
     modes: HostileModes;
     now: () => number;
+    targets: () => PeerInfo[];
+    note: (line: string) => void;
   }) {
+    this.#targets = options.targets;
+    this.#note = options.note;
     this.#transport = options.network.createTransport({ id: HOSTILE_ID, address: 'mem-hostile' });
     this.info = { id: HOSTILE_ID, address: 'mem-hostile' };
     this.#random = options.random;
@@ -72,7 +81,7 @@ export class HostilePeer {
 
   async start(): Promise<void> {
     await this.#transport.listen();
-    this.#transport.handle(PROTOCOLS.announce, () => undefined);
+    this.#transport.handle(PROTOCOLS.announce, (message) => this.#snoop(message));
     this.#transport.handle(PROTOCOLS.lookup, () => ({ entry: null }));
     this.#transport.handleStream(PROTOCOLS.push, (stream) => {
       stream.on('error', () => undefined);
@@ -119,6 +128,28 @@ export class HostilePeer {
     return `hostile ${kind} → ${to.map((p) => p.id).join(',')}: ${entries
       .map((e) => `${e.name}@${e.version}${e.deleted ? ' (tombstone)' : ''}`)
       .join(' ')}`;
+  }
+
+  /**
+   * Nodes announce new versions to it like to any member. With wrong bytes or stalls on, it races
+   * the honest announcements: it tells two nodes at once that it holds the new version, so their
+   * first pull may well be from it.
+   */
+  #snoop(message: unknown): void {
+    if (!this.#modes.bytes && !this.#modes.stall) return;
+    const entries = (message as { entries?: WireEntry[] }).entries ?? [];
+    const fresh = entries.filter((e) => !e.deleted && !e.holders.includes(HOSTILE_ID));
+    if (fresh.length === 0 || this.#random.next() < 0.5) return;
+    const lies = fresh.map((e) => ({ ...e, holders: [HOSTILE_ID] }));
+    const to = sample(this.#random, this.#targets(), 2);
+    for (const peer of to) {
+      void this.#transport
+        .send(peer.address, PROTOCOLS.announce, { entries: lies })
+        .catch(() => undefined);
+    }
+    this.#note(
+      `hostile claims to hold ${lies.map((e) => `${e.name}@${e.version}`).join(' ')} → ${to.map((p) => p.id).join(',')}`,
+    );
   }
 
   #futureEntry(name: string): WireEntry {

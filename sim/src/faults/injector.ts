@@ -24,6 +24,8 @@ export class FaultInjector {
   readonly #skew: boolean;
   readonly #skewRandom: Random[];
   readonly #lossyLinks = new Set<string>();
+  /** Nodes to crash the moment they acknowledge a write (and how long to stay down). */
+  readonly #crashOnAck = new Map<SimNode, number>();
   #healed = false;
   #restarts = 0;
   #failedOpens = 0;
@@ -95,10 +97,14 @@ export class FaultInjector {
       }
       case 'crash': {
         if (node.state === 'down') return;
-        this.#history.note(`fault ${what}: crash, back in ${fault.durationMs} ms`);
-        node.crash();
-        this.#restarts++;
-        until(() => void this.startNode(node));
+        // Half the crashes hit right after an acknowledgement: the window where a write is
+        // acknowledged but only this node has it, which is where durability bugs show.
+        if (fault.pick < 0.5) {
+          this.#history.note(`fault ${what}: crash armed for its next acknowledgement`);
+          this.#crashOnAck.set(node, fault.durationMs);
+          return;
+        }
+        this.#crash(node, fault.durationMs);
         return;
       }
       case 'skew':
@@ -162,9 +168,26 @@ export class FaultInjector {
     }
   }
 
+  /** The workload saw `node` acknowledge a write: crash it now if a crash was armed. */
+  acknowledged(node: SimNode): void {
+    const downtime = this.#crashOnAck.get(node);
+    if (downtime === undefined || this.#healed) return;
+    this.#crashOnAck.delete(node);
+    this.#crash(node, downtime);
+  }
+
+  #crash(node: SimNode, downtimeMs: number): void {
+    if (node.state === 'down') return;
+    this.#history.note(`fault crash ${node.id}, back in ${downtimeMs} ms`);
+    node.crash();
+    this.#restarts++;
+    this.#clock.setTimeout(() => void this.startNode(node), downtimeMs);
+  }
+
   /** Ends every fault now: partitions, loss, full disks, EIO, short writes. */
   healAll(): void {
     this.#healed = true;
+    this.#crashOnAck.clear();
     this.#network.heal();
     for (const node of this.#nodes) {
       this.#setLoss(node, 0);

@@ -68,16 +68,15 @@ export async function runFaultSim(options: FaultSimOptions): Promise<FaultSimRes
         random: seededRandom(mix(seed, 3)),
         modes: hostileModes,
         now: () => clock.now(),
+        targets: () => upPeers(),
+        note: (line) => history.note(line),
       })
     : undefined;
   const nodes: SimNode[] = [];
-  const peers = (): PeerInfo[] => {
-    const live: PeerInfo[] = nodes
-      .filter((n) => n.state === 'up')
-      .map((n) => ({ id: n.id, address: n.address }));
-    if (hostile !== undefined) live.push(hostile.info);
-    return live;
-  };
+  const upPeers = (): PeerInfo[] =>
+    nodes.filter((n) => n.state === 'up').map((n) => ({ id: n.id, address: n.address }));
+  const peers = (): PeerInfo[] =>
+    hostile === undefined ? upPeers() : [...upPeers(), hostile.info];
   for (let i = 0; i < nodeCount; i++) {
     nodes.push(new SimNode({ index: i, seed, network, clock, peers }));
   }
@@ -104,7 +103,10 @@ export async function runFaultSim(options: FaultSimOptions): Promise<FaultSimRes
   for (let i = 0; i < opCount; i++) {
     at += Math.floor(workloadRandom.next() * 150);
     const plan = planOp(workloadRandom);
-    plans.push({ at, run: () => void issueOp(plan, nodes, history) });
+    plans.push({
+      at,
+      run: () => void issueOp(plan, nodes, history, (node) => injector.acknowledged(node)),
+    });
   }
   const schedule = drawSchedule(seededRandom(mix(seed, 4)), {
     nodes: nodeCount,
@@ -144,8 +146,16 @@ export async function runFaultSim(options: FaultSimOptions): Promise<FaultSimRes
       break;
   }
   history.note(`quiesced after ${history.elapsed() - quiesceStart} ms`);
-  const final = await collectFinalState(nodes, universe(), (p) => drive(clock, p, 10_000));
-  const violations = [...extra, ...checkInvariants(history.ops, final)];
+  const final = await collectFinalState(
+    nodes,
+    universe(),
+    (p) => drive(clock, p, 10_000),
+    (ms) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms)),
+  );
+  const violations = [
+    ...extra,
+    ...checkInvariants(history.ops, final, { phantomNames: hostile?.madeUpNames ?? new Set() }),
+  ];
   for (const v of violations)
     history.note(
       `VIOLATION ${v.invariant}${v.name === undefined ? '' : ` ${v.name}`}: ${v.detail}`,
@@ -156,7 +166,11 @@ export async function runFaultSim(options: FaultSimOptions): Promise<FaultSimRes
     trace: history.trace,
     traceHash: createHash('sha256').update(history.trace.join('\n')).digest('hex'),
     virtualMs: history.elapsed(),
-    counts: { ...countOps(history), ...injector.counts() },
+    counts: {
+      ...countOps(history),
+      ...injector.counts(),
+      'final reads that failed once, then served': final.failedFirstTry,
+    },
   };
 }
 

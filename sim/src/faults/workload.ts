@@ -49,6 +49,7 @@ export function issueOp(
   plan: PlannedOp,
   nodes: readonly SimNode[],
   history: History,
+  onAcknowledged: (node: SimNode) => void,
 ): Promise<void> {
   let node: SimNode | undefined;
   for (let i = 0; i < nodes.length && node === undefined; i++) {
@@ -62,6 +63,7 @@ export function issueOp(
     return Promise.resolve();
   }
   const nodeId = node.id;
+  const target = node;
   const fail = (op: Parameters<History['settle']>[0]) => (error: unknown) =>
     history.settle(op, 'failed', { code: codeOf(error) });
   switch (plan.kind) {
@@ -74,12 +76,10 @@ export function issueOp(
         sha256: sha256Of(plan.body),
         body: plan.body,
       });
-      return engine
-        .put(plan.name, Readable.from([plan.body]))
-        .then(
-          (info) => history.settle(op, 'ok', { version: info.version, infoSha256: info.sha256 }),
-          fail(op),
-        );
+      return engine.put(plan.name, Readable.from([plan.body])).then((info) => {
+        history.settle(op, 'ok', { version: info.version, infoSha256: info.sha256 });
+        onAcknowledged(target);
+      }, fail(op));
     }
     case 'delete': {
       const op = history.begin({ kind: 'delete', node: nodeId, name: plan.name, life });
@@ -93,6 +93,7 @@ export function issueOp(
         const now = engine.describe(plan.name);
         const mine = now?.deleted === true && now.version.slice(22) === nodeId;
         history.settle(op, 'ok', mine ? { version: now.version } : {});
+        onAcknowledged(target);
       }, fail(op));
     }
     case 'read': {
