@@ -9,6 +9,8 @@ import type { SimNode } from './sim-node.js';
 export async function collectFinalState(
   nodes: readonly SimNode[],
   names: readonly string[],
+  /** Names not to read (a hostile peer's made-up names, which nobody can serve). */
+  unreadable: ReadonlySet<string>,
   drive: <T>(promise: Promise<T>) => Promise<T | undefined>,
   pause: (ms: number) => Promise<void>,
 ): Promise<FinalState & { failedFirstTry: number }> {
@@ -50,6 +52,7 @@ export async function collectFinalState(
         .map(([name]) => name),
     ]);
     for (const name of toRead) {
+      if (unreadable.has(name)) continue;
       const read = async (): Promise<ReadResult> => {
         try {
           const { info, stream } = await engine.read(name);
@@ -61,7 +64,7 @@ export async function collectFinalState(
         }
       };
       let result = (await drive(read())) ?? { code: 'hung (no answer within 10 s)' };
-      if ('code' in result) {
+      if ('code' in result && lists.get(node.id)?.includes(name) === true) {
         // One retry after a pause, as a client would: a copy found damaged by this very read is
         // dropped and pulled again meanwhile. The first failure is counted, not a violation.
         failedFirstTry++;

@@ -55,6 +55,10 @@ export async function runFaultSim(options: FaultSimOptions): Promise<FaultSimRes
     random: seededRandom(mix(seed, 2)),
     latencyMs: 1,
     jitterMs: 3,
+    // Receivers get the sender's value, not a decoded copy: the engine never mutates a message
+    // (every one is parsed by zod into a fresh object first), and decoding is most of the cost.
+    shareValues: true,
+    measureBytes: false,
   });
   const hostileModes = {
     holders: options.faults.has('hostile-holders'),
@@ -140,15 +144,24 @@ export async function runFaultSim(options: FaultSimOptions): Promise<FaultSimRes
   while (history.elapsed() - quiesceStart < QUIESCE_DEADLINE_MS) {
     await clock.advance(500);
     if (
-      settled(nodes, universe()) &&
+      settled(nodes, universe(), hostile?.madeUpNames ?? new Set()) &&
       history.ops.every((op) => op.outcome !== 'pending' || !op.life.alive)
     )
       break;
   }
   history.note(`quiesced after ${history.elapsed() - quiesceStart} ms`);
+  for (const node of nodes) {
+    const stats = node.engine?.stats();
+    if (stats === undefined) continue;
+    history.note(
+      `${node.id}: transfers active ${stats.activeTransfers} queued ${stats.queuedTransfers}, ` +
+        `failed ${stats.transfersFailed}, integrity failures ${stats.integrityFailures}, corrupt found ${stats.corruptDetected}`,
+    );
+  }
   const final = await collectFinalState(
     nodes,
     universe(),
+    hostile?.madeUpNames ?? new Set(),
     (p) => drive(clock, p, 10_000),
     (ms) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms)),
   );
@@ -170,19 +183,25 @@ export async function runFaultSim(options: FaultSimOptions): Promise<FaultSimRes
       ...countOps(history),
       ...injector.counts(),
       'final reads that failed once, then served': final.failedFirstTry,
+      'messages delivered': network.stats().delivered,
+      'messages dropped': network.stats().dropped,
     },
   };
 }
 
 /** Every up node agrees on every name and holds the bytes of every live entry. */
-function settled(nodes: readonly SimNode[], names: readonly string[]): boolean {
+function settled(
+  nodes: readonly SimNode[],
+  names: readonly string[],
+  phantoms: ReadonlySet<string>,
+): boolean {
   const engines = nodes.map((n) => n.engine);
   if (engines.some((e) => e === undefined)) return false;
   for (const name of names) {
     let reference: string | undefined;
     for (const engine of engines) {
       const view = engine?.describe(name);
-      if (view !== undefined && !view.deleted && !view.local) return false;
+      if (view !== undefined && !view.deleted && !view.local && !phantoms.has(name)) return false;
       const key = view === undefined ? '-' : `${view.version}/${view.deleted}`;
       if (reference === undefined) reference = key;
       else if (reference !== key) return false;
