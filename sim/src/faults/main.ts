@@ -60,7 +60,7 @@ try {
 }
 
 const replay = (seed: number): string =>
-  `pnpm sim:faults --seed ${seed} --nodes ${nodes} --ops ${ops} --faults ${[...faults].join(',') || 'none'} --verbose`;
+  `pnpm sim:faults --seed ${seed} --nodes ${nodes} --ops ${ops} --faults ${faultSpec} --verbose`;
 
 process.stdout.write(
   `fault simulation: seeds ${from}..${from + seeds - 1}, ${nodes} nodes, ${ops} ops, faults ${[...faults].join(',') || 'none'}\n`,
