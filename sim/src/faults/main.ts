@@ -67,6 +67,7 @@ process.stdout.write(
 );
 const started = performance.now();
 const byInvariant = new Map<string, number[]>();
+const totals = new Map<string, number>();
 let failed = 0;
 for (let seed = from; seed < from + seeds; seed++) {
   const result = await runFaultSim({
@@ -76,6 +77,9 @@ for (let seed = from; seed < from + seeds; seed++) {
     faults,
     ...(verbose ? { echo: (line: string) => process.stdout.write(`${line}\n`) } : {}),
   });
+  for (const [key, value] of Object.entries(result.counts)) {
+    totals.set(key, (totals.get(key) ?? 0) + value);
+  }
   if (result.violations.length === 0) {
     if (single !== undefined)
       process.stdout.write(`seed ${seed}: ok (trace ${result.traceHash.slice(0, 12)})\n`);
@@ -101,6 +105,8 @@ const seconds = (performance.now() - started) / 1000;
 process.stdout.write(
   `\n${seeds} seeds, ${failed} failed, ${seconds.toFixed(1)} s wall, ${(seeds / seconds).toFixed(2)} seeds/s\n`,
 );
+const shown = [...totals].filter(([, value]) => value > 0);
+process.stdout.write(`totals: ${shown.map(([key, value]) => `${key} ${value}`).join(', ')}\n`);
 for (const [invariant, list] of byInvariant) {
   process.stdout.write(
     `  ${invariant}: ${list.length} seed(s), e.g. ${list.slice(0, 5).join(', ')}\n`,

@@ -132,6 +132,10 @@ export async function runFaultSim(options: FaultSimOptions): Promise<FaultSimRes
   history.note('heal');
   injector.healAll();
   await drive(clock, injector.restartDownNodes(), 20_000);
+  // A node may still be opening (a retry started before the heal): wait for it too.
+  await clock
+    .runUntil(() => nodes.every((n) => n.state !== 'starting'), { timeoutMs: 20_000 })
+    .catch(() => undefined);
   const down = nodes.filter((n) => n.state !== 'up');
   const extra: Violation[] = down.map((n) => ({
     invariant: 'restart',
