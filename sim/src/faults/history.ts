@@ -85,4 +85,11 @@ export class History {
     if (op.readSha256 !== undefined) parts.push(`read=${op.readSha256.slice(0, 8)}`);
     this.note(parts.join(' '));
   }
+
+  /** Operations still unanswered whose node died: the caller can never know their outcome. */
+  closeDeadOps(): void {
+    for (const op of this.ops) {
+      if (op.outcome === 'pending' && !op.life.alive) this.settle(op, 'unknown', {});
+    }
+  }
 }

@@ -89,13 +89,15 @@ for (let seed = from; seed < from + seeds; seed++) {
   process.stdout.write(
     `\nseed ${seed}: ${result.violations.length} violation(s) (trace ${result.traceHash.slice(0, 12)})\n`,
   );
+  for (const v of result.violations) {
+    const list = byInvariant.get(v.invariant) ?? [];
+    if (list.at(-1) !== seed) list.push(seed);
+    byInvariant.set(v.invariant, list);
+  }
   for (const v of result.violations.slice(0, 6)) {
     process.stdout.write(
       `  ${v.invariant}${v.name === undefined ? '' : ` [${v.name}]`}: ${v.detail}\n`,
     );
-    const list = byInvariant.get(v.invariant) ?? [];
-    if (list.at(-1) !== seed) list.push(seed);
-    byInvariant.set(v.invariant, list);
   }
   if (result.violations.length > 6)
     process.stdout.write(`  … ${result.violations.length - 6} more\n`);

@@ -162,6 +162,7 @@ export async function runFaultSim(options: FaultSimOptions): Promise<FaultSimRes
         `failed ${stats.transfersFailed}, integrity failures ${stats.integrityFailures}, corrupt found ${stats.corruptDetected}`,
     );
   }
+  history.closeDeadOps();
   const final = await collectFinalState(
     nodes,
     universe(),
