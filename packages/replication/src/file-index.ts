@@ -256,9 +256,10 @@ export class FileIndex {
     await this.#handle.close();
   }
 
+  /** A broken log is not refused here: the writer tries to rewrite it first (see `#repair`). */
   #refusal(): ReplicationError | undefined {
     if (this.#closing) return new ReplicationError('ERR_UNAVAILABLE', 'file index is closed');
-    return this.#broken;
+    return undefined;
   }
 
   #append(record: IndexRecord): Promise<void> {
@@ -297,7 +298,7 @@ export class FileIndex {
   async #flush(): Promise<void> {
     const batch = this.#queue;
     this.#queue = [];
-    if (this.#broken !== undefined) {
+    if (this.#broken !== undefined && !(await this.#repair())) {
       this.#pending.clear();
       for (const w of batch) w.reject(this.#broken);
       return;
@@ -341,11 +342,28 @@ export class FileIndex {
       this.#broken = new ReplicationError(
         'ERR_IO',
         `the index log could not be cut back to its last durable record after a failed write ` +
-          `(${indexWriteError(undoCause, 'truncate').message}); it accepts no writes until the node restarts`,
+          `(${indexWriteError(undoCause, 'truncate').message}); writes are refused until the log is rewritten`,
         { cause: undoCause },
       );
     }
     for (const w of failed) w.reject(error);
+  }
+
+  /**
+   * The log could not be cut back (or a compacted log not installed): after such a failure the
+   * file's contents and the page cache cannot be trusted, so rather than appending to it, write the
+   * whole durable view as a fresh log (temp, fsync, rename, directory fsync). Tried before each
+   * write while broken, so a disk that recovers from a transient fault heals the index without a
+   * restart; until then every write is refused.
+   */
+  async #repair(): Promise<boolean> {
+    try {
+      await this.#compactNow();
+    } catch {
+      return false;
+    }
+    this.#broken = undefined;
+    return true;
   }
 
   async #compactIfDue(requests: PendingWrite[]): Promise<void> {
@@ -372,7 +390,7 @@ export class FileIndex {
     if (!installed.ok) {
       if (installed.renamed) {
         // The directory now names the new log but this handle writes the old one: stop writing.
-        const what = 'compacted log not installed; no writes until the node restarts';
+        const what = 'compacted log not installed; writes are refused until the log is rewritten';
         this.#broken = indexWriteError(installed.error, what);
       }
       throw installed.error;

@@ -102,7 +102,7 @@ describe('index faults: failed and short writes', () => {
     await reopened.close();
   });
 
-  it('when the log cannot be cut back either, every later write is refused until reopen', async () => {
+  it('when the log cannot be cut back either, writes are refused until a rewrite of the whole log succeeds', async () => {
     const fs = new FaultyIndexFs();
     const index = await FileIndex.open({ dir, fs });
     await index.set(entry('kept', 1));
@@ -110,14 +110,20 @@ describe('index faults: failed and short writes', () => {
     fs.failNextTruncate();
     await expect(index.set(entry('torn', 2))).rejects.toMatchObject({ code: 'ERR_IO' });
     expect(index.broken).toBe(true);
-    await expect(index.set(entry('refused', 3))).rejects.toThrow(/until the node restarts/);
+    // The disk still fails: the rewrite (a fresh log from the durable view) fails, the write is refused.
+    fs.failNextWrite('EIO');
+    await expect(index.set(entry('refused', 3))).rejects.toThrow(
+      /refused until the log is rewritten/,
+    );
+    expect(index.broken).toBe(true);
     expect(index.get('refused')).toBeUndefined();
+    // The disk recovered: the next write rewrites the log first, then lands, without a restart.
+    await index.set(entry('healed', 4));
+    expect(index.broken).toBe(false);
     await index.close();
-    // The half-written record is a torn tail at the end of the log: cut at reopen.
     const reopened = await FileIndex.open({ dir });
-    expect(names(reopened.entries())).toEqual(['kept']);
-    await reopened.set(entry('later', 4));
-    expect(reopened.broken).toBe(false);
+    expect(names(reopened.entries())).toEqual(['healed', 'kept']);
+    expect(reopened.recovery).toMatchObject({ damagedRegions: 0, tornTailBytes: 0 });
     await reopened.close();
   });
 });
