@@ -86,7 +86,10 @@ export function bodyMissing(entry: IndexEntry | undefined): entry is IndexEntry 
 }
 
 export type EntryDecision =
-  | { readonly kind: 'ignore'; readonly reason: 'stale' | 'expired-tombstone' }
+  | {
+      readonly kind: 'ignore';
+      readonly reason: 'stale' | 'expired-tombstone' | 'conflicting-content';
+    }
   /** Same version, new holders: merged, this node's `local` kept. */
   | { readonly kind: 'adopt-holders'; readonly effects: readonly [WriteEffect] }
   /** Unknown name or a newer version: adopted as not held here (its body is pulled). */
@@ -96,11 +99,24 @@ export type EntryDecision =
  * An entry from a peer (announcement, anti-entropy or lookup answer) that incoming.ts admitted
  * (version within the skew bound, holders known, tombstone expiry local), against the working view.
  */
+function sameContent(a: ReplicatedEntry, b: ReplicatedEntry): boolean {
+  return a.deleted === b.deleted && a.size === b.size && a.sha256 === b.sha256;
+}
+
 export function decideEntry(
   current: IndexEntry | undefined,
   incoming: ReplicatedEntry,
   now: number,
 ): EntryDecision {
+  if (
+    current !== undefined &&
+    current.version === incoming.version &&
+    !sameContent(current, incoming)
+  ) {
+    // One version names one body: different bytes or a tombstone under the same version is forged or
+    // corrupt. Keep ours (and our claim to hold its bytes); honest peers only ever add holders.
+    return { kind: 'ignore', reason: 'conflicting-content' };
+  }
   const outcome = classifyIncoming(current, incoming);
   if (outcome === 'stale') return { kind: 'ignore', reason: 'stale' };
   if (outcome === 'holders' && current !== undefined) {

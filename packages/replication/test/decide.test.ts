@@ -119,7 +119,7 @@ describe('decideEntry (announcements, anti-entropy, lookup answers)', () => {
         (current, incoming, now) => {
           const decision = decideEntry(current, incoming, now);
           if (decision.kind === 'ignore') {
-            expect(decision.reason).toBe('stale');
+            expect(['stale', 'conflicting-content']).toContain(decision.reason);
             return;
           }
           const written = decision.effects[0].entry;
@@ -128,11 +128,11 @@ describe('decideEntry (announcements, anti-entropy, lookup answers)', () => {
           if (order === 0) {
             expect(decision.kind).toBe('adopt-holders');
             expect(written.local).toBe(current.local);
-            // Same write (honest peers): holders only grow. (A dishonest peer's different content
-            // under one version is settled by merge.ts's content order; `local` is kept either way.)
-            const sameWrite =
-              written.deleted === current.deleted && written.sha256 === current.sha256;
-            if (sameWrite) for (const h of current.holders) expect(written.holders).toContain(h);
+            // Only holders can change under one version: the content is ours, holders only grow.
+            expect(written.deleted).toBe(current.deleted);
+            expect(written.sha256).toBe(current.sha256);
+            expect(written.size).toBe(current.size);
+            for (const h of current.holders) expect(written.holders).toContain(h);
           } else {
             expect(decision.kind).toBe('adopt');
             expect(written.local).toBe(false);
@@ -140,6 +140,36 @@ describe('decideEntry (announcements, anti-entropy, lookup answers)', () => {
         },
       ),
     );
+  });
+
+  it('refuses different content under a version it holds (a forged tombstone or body), keeping its copy', () => {
+    const ours: IndexEntry = {
+      name: 'f',
+      version: '000000000001.00000000.node-a',
+      size: 5,
+      sha256: 'aa',
+      deleted: false,
+      expiresAt: 0,
+      holders: [],
+      local: true,
+    };
+    const forgedTombstone = {
+      ...ours,
+      size: 0,
+      sha256: '',
+      deleted: true,
+      expiresAt: 9,
+      holders: [],
+    };
+    expect(decideEntry(ours, forgedTombstone, 0)).toEqual({
+      kind: 'ignore',
+      reason: 'conflicting-content',
+    });
+    const otherBytes = { ...ours, sha256: 'bb', holders: ['node-b', 'node-c'] };
+    expect(decideEntry(ours, otherBytes, 0)).toEqual({
+      kind: 'ignore',
+      reason: 'conflicting-content',
+    });
   });
 
   it('ignores an expired tombstone for a name it does not know, and adopts an unexpired one', () => {
