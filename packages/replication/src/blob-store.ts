@@ -21,7 +21,9 @@ export interface BlobPutOptions {
 /**
  * What the engine records with every body it stores, so a body can be explained (and the index
  * rebuilt) from the store alone: which name and version it is, and how it arrived (`put` = a local
- * upload, `pull` = fetched from a holder, `push` = streamed by the origin during its upload).
+ * upload, `pull` = fetched from a holder, `push` = streamed by the origin during its upload,
+ * `failed-put` = a local upload whose index write failed and could not be undone: kept in case its
+ * record comes back at restart, never salvaged on its own).
  */
 export type BlobMetadata = Readonly<Record<string, string | number | boolean | null>>;
 
@@ -38,6 +40,11 @@ export interface BlobStore {
   stat(key: string): Promise<{ size: number; sha256: string; metadata?: BlobMetadata } | undefined>;
   /** True when removed, false when absent. */
   delete(key: string): Promise<boolean>;
+  /**
+   * Replaces a stored body's metadata atomically (optional: without it, the bytes of a put whose
+   * index write failed without being undone can be salvaged after a later index repair).
+   */
+  setMetadata?(key: string, metadata: BlobMetadata): Promise<unknown>;
   /** Every stored key (optional: without it, orphaned bodies are never collected). */
   list?(): AsyncIterable<{ key: string; size?: number; sha256?: string; metadata?: BlobMetadata }>;
   /** Re-reads the bytes; rejects with ERR_INTEGRITY (or ERR_NOT_FOUND) when they are damaged. */

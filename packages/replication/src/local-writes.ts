@@ -100,8 +100,10 @@ export class LocalWrites {
     } catch (error) {
       tee.abort();
       // Not acknowledged, so the body must not stay claimed. (When the index could not even undo
-      // the failed record, it may come back at restart: keep the body it would refer to.)
+      // the failed record, it may come back at restart: keep the body it would refer to, marked so
+      // that a later salvage never adopts it on its own.)
       if (!index.broken) await store.delete(key).catch(() => false);
+      else await store.setMetadata?.(key, { name, version, origin: 'failed-put' }).catch(() => 0);
       throw toReplicationError(error);
     }
     // Peers see a clean end only now that the version is durable here (see push.ts).

@@ -3,9 +3,11 @@
  * pushes, so nothing in flight can be mistaken for one). A body is never deleted just because the
  * index lost track of it:
  *
- * - salvage (the index was recovered with damage, or was missing while the store has bodies): the
- *   body is adopted as a local entry with the name, version, size and sha256 its store metadata and
- *   the store record; last-writer-wins then settles it with the peers through anti-entropy;
+ * - salvage (the index was recovered with damage, or was missing while the store has bodies): a
+ *   body this node stored from a local put or a pull is adopted as a local entry with the name,
+ *   version, size and sha256 its store metadata and the store record; last-writer-wins then settles
+ *   it with the peers through anti-entropy. A *pushed* body, or one marked `failed-put`, is
+ *   quarantined instead: that write may have failed, so only an entry of its version may claim it;
  * - quarantine (the index is intact, so the body is a failed write or an unclaimed push): kept,
  *   claimable by an announcement of exactly its version, deleted only after the unclaimed timeout;
  * - superseded (the index has its name at a newer version or tombstone): deleted.
@@ -79,7 +81,11 @@ export async function sortUnreferencedBodies(options: {
       stored.size !== undefined && stored.sha256 !== undefined
         ? { size: stored.size, sha256: stored.sha256 }
         : await store.stat(stored.key).catch(() => undefined);
-    if (!options.salvage || described === undefined) {
+    // A pushed body was never acknowledged by this node (the origin may have failed its write after
+    // streaming it), nor was a failed put's: only an entry of exactly that version may claim them.
+    const bodyFrom = stored.metadata?.['origin'];
+    const unacknowledged = bodyFrom === 'push' || bodyFrom === 'failed-put';
+    if (!options.salvage || described === undefined || unacknowledged) {
       options.quarantine(stored.key, origin);
       outcome.quarantined++;
       continue;

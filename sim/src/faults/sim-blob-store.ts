@@ -211,6 +211,14 @@ class SimBlobStoreView implements BlobStore {
     return this.#store.delete(key);
   }
 
+  /** Replaces a body's metadata atomically (durable when it resolves, like a put). */
+  async setMetadata(key: string, metadata: BlobMetadata): Promise<void> {
+    await this.#step();
+    const blob = this.#store.get(key);
+    if (blob === undefined) throw new SimStoreError('ERR_NOT_FOUND', `no body ${key}`);
+    blob.metadata = { ...metadata };
+  }
+
   async *list(): AsyncIterable<{
     key: string;
     size?: number;
