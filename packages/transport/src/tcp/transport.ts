@@ -8,7 +8,8 @@ import { HandlerRegistry } from '../handlers.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import type { CallOptions, MessageHandler, PeerInfo, StreamHandler, Transport } from '../types.js';
 import { formatAddress, parseAddress } from './address.js';
-import { PeerConnection, type ConnectionHost, type ConnectionLimits } from './connection.js';
+import { PeerConnection } from './connection.js';
+import type { ConnectionHost, ConnectionLimits } from './connection-host.js';
 import { newCounters, type TransportCounters, type TransportStats } from './counters.js';
 import { HandshakeSlots } from './handshake-slots.js';
 import { resolveTcpOptions, type ResolvedTcpOptions, type TcpTransportOptions } from './options.js';
@@ -28,7 +29,10 @@ const PERMANENT_DIAL_FAILURES = new Set([
  * `Transport` over TCP (optionally TLS): one authenticated, multiplexed connection per peer pair,
  * dialled on demand, deduplicated when both sides dial at once, closed when idle, drained on close.
  */
-export class TcpTransport extends TransportEventEmitter implements Transport, ConnectionHost {
+export class TcpTransport
+  extends TransportEventEmitter
+  implements Transport, ConnectionHost<PeerConnection>
+{
   readonly id: string;
   readonly clusterId: string;
   readonly secret: string | undefined;
