@@ -9,65 +9,25 @@
  * Sizes: 1 GiB and 10,000 small files (64 MiB and 1,000 with --quick). Peak RSS is each node's
  * VmHWM from /proc after all the large transfers (Linux only).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
-import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  listCount,
+  nodeMain,
+  peakRssMiB,
+  request,
+  startNode,
+  type BenchNode,
+} from '../dfs-nodes.js';
 import type { BenchRow } from '../report.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
 const SMALL = 4096;
-const nodeMain = fileURLToPath(new URL('../../../apps/node/dist/main.js', import.meta.url));
-
-interface BenchNode {
-  child: ChildProcess;
-  port: number;
-  url: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function startNode(dir: string, peers: string[]): Promise<BenchNode> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      // e.g. DFS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the nodes.
-      ...(process.env['DFS_BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
-      nodeMain,
-      `127.0.0.1:${port}`,
-      ...peers,
-      '--data',
-      join(dir, String(port)),
-      '--log-level',
-      'warn',
-      '--probe-interval',
-      '500ms',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (t: string) => {
-      out += t;
-      if (out.includes('ready')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`node exited with ${code} before ready`)));
-  });
-  return { child, port, url: `http://127.0.0.1:${port}` };
-}
 
 /** The same random MiB repeated: cheap to generate, incompressible enough for disks and TCP. */
 function* body(total: number, pattern: Buffer): Generator<Buffer> {
@@ -75,46 +35,6 @@ function* body(total: number, pattern: Buffer): Generator<Buffer> {
     const offset = sent % pattern.length;
     yield pattern.subarray(offset, offset + Math.min(CHUNK, total - sent));
   }
-}
-
-function request(
-  url: string,
-  method: string,
-  chunks?: Iterable<Buffer>,
-  length?: number,
-): Promise<{ status: number; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      { method, headers: length === undefined ? {} : { 'content-length': length } },
-      (res) => {
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (!chunks) {
-      req.end();
-      return;
-    }
-    const iterator = chunks[Symbol.iterator]();
-    const pump = (): void => {
-      for (;;) {
-        const next = iterator.next();
-        if (next.done) {
-          req.end();
-          return;
-        }
-        if (!req.write(next.value)) {
-          req.once('drain', pump);
-          return;
-        }
-      }
-    };
-    pump();
-  });
 }
 
 async function rawWrite(path: string, total: number, pattern: Buffer): Promise<number> {
@@ -181,20 +101,6 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   }
 }
 
-async function listCount(url: string, prefix: string): Promise<number> {
-  let count = 0;
-  let cursor = '';
-  for (;;) {
-    const res = await fetch(
-      `${url}/v1/files?prefix=${prefix}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-    );
-    const page = (await res.json()) as { files: unknown[]; next: string | null };
-    count += page.files.length;
-    if (!page.next) return count;
-    cursor = page.next;
-  }
-}
-
 async function inParallel(
   count: number,
   concurrency: number,
@@ -206,12 +112,6 @@ async function inParallel(
       while (next < count) await task(next++);
     }),
   );
-}
-
-function peakRssMiB(pid: number | undefined): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-  return kib / 1024;
 }
 
 export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {

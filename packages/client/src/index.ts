@@ -1,17 +1,19 @@
 export {
   DfsClient,
   createClient,
-  type DfsClientOptions,
   type Download,
-  type GetOptions,
-  type GetToFileOptions,
-  type ListOptions,
-  type PutOptions,
   type ByteRange,
-  type CallOptions,
   type Progress,
   type ProgressCallback,
 } from './client.js';
+export type {
+  DfsClientOptions,
+  GetOptions,
+  GetToFileOptions,
+  ListOptions,
+  PutOptions,
+  CallOptions,
+} from './client-options.js';
 export type { UploadBody } from './body.js';
 export {
   DfsClientError,

@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+import { DfsClientError } from '../src/index.js';
 
 /** A 127.0.0.1 port with nothing listening (bound, then released). */
 export async function closedPort(): Promise<number> {
@@ -19,4 +22,22 @@ export function recordingSleep(): { delays: number[]; sleep: (ms: number) => Pro
       delays.push(ms);
     },
   };
+}
+
+/** The sha256 of `body`, hex. */
+export const sha = (body: Buffer | string): string =>
+  createHash('sha256').update(body).digest('hex');
+/** `n` bytes of a fixed pattern. */
+export const bytes = (n: number): Buffer =>
+  Buffer.from(Array.from({ length: n }, (_, i) => (i * 7) % 256));
+
+/** The `DfsClientError` code `promise` rejects with (fails the test when it resolves). */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(DfsClientError);
+    return (error as DfsClientError).code;
+  }
+  throw new Error('expected a rejection');
 }

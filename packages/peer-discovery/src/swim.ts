@@ -1,8 +1,9 @@
 /**
- * SWIM wired to a Transport: the probe loop, the message handlers, gossip of membership news, and
- * the join / leave / reconnect procedures. Decisions live in members.ts (the merge), suspicion.ts
- * (timeouts), probe.ts (order and the probe itself) and broadcasts.ts (what to say next); this file
- * moves their inputs and outputs over the wire and owns every timer, all on the injected clock.
+ * SWIM wired to a Transport: the probe loop, gossip of membership news, and the join / leave /
+ * reconnect procedures. Decisions live in members.ts (the merge), suspicion.ts (timeouts), probe.ts
+ * (order and the probe itself) and broadcasts.ts (what to say next); the request and handler of
+ * each exchange live in exchanges.ts. This file drives them and owns every timer, all on the
+ * injected clock.
  */
 import {
   delay,
@@ -14,24 +15,12 @@ import {
   type Timer,
   type Transport,
 } from '@dfs/transport';
-import type { z } from 'zod';
 import { resolveConfig, type MembershipConfig } from './defaults.js';
 import { DiscoveryError } from './errors.js';
 import { TypedEmitter, type MembershipEvents, type MembershipLogger } from './events.js';
 import { isLive, type Member, type MemberTable, type MemberUpdate } from './members.js';
-import {
-  ackSchema,
-  gossipSchema,
-  manyFromWire,
-  manyToWire,
-  pingReqResponseSchema,
-  pingReqSchema,
-  pingSchema,
-  PROTOCOL,
-  syncResponseSchema,
-  syncSchema,
-  toWire,
-} from './messages.js';
+import { SwimExchanges } from './exchanges.js';
+import { PROTOCOL, toWire } from './messages.js';
 import { pickDistinct } from './pick.js';
 import { probeMember, ProbeOrder } from './probe.js';
 import { MembershipView } from './view.js';
@@ -73,6 +62,8 @@ export class Membership extends TypedEmitter<MembershipEvents> {
   /** The view's member table (read here for probing, gossip targets and the public lists). */
   readonly #table: MemberTable;
   readonly #order: ProbeOrder;
+  /** Both sides of ping, ping-req, sync and gossip over the transport. */
+  readonly #exchanges: SwimExchanges;
   readonly #timers = new Set<Timer>();
   /** Aborts a join in progress and a leave's wait when stop() is called. */
   readonly #abort = new AbortController();
@@ -112,6 +103,14 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       },
     });
     this.#table = this.#view.table;
+    this.#exchanges = new SwimExchanges({
+      transport: this.#transport,
+      clock: this.#clock,
+      config: this.#config,
+      log: this.#log,
+      view: this.#view,
+      signal: this.#abort.signal,
+    });
     const now = this.#clock.now();
     // Not gossiped: joining sends it in the member list, and known members already have it.
     this.#table.apply(this.#view.selfUpdate('alive'), now);
@@ -154,7 +153,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       throw new DiscoveryError('ERR_ALREADY_STARTED', `membership is ${this.#phase}`);
     }
     this.#phase = 'running';
-    this.#registerHandlers();
+    this.#exchanges.registerHandlers();
     this.#startTimers();
     await this.#join();
   }
@@ -198,7 +197,9 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     const { joinBackoffMs, joinBackoffMaxMs, joinTimeoutMs } = this.#config;
     for (let attempt = 0; ; attempt++) {
       if (this.#phase !== 'running') throw new DiscoveryError('ERR_STOPPED', 'membership stopped');
-      const answered = await Promise.all(this.#seeds.map((seed) => this.#syncWith(seed, true)));
+      const answered = await Promise.all(
+        this.#seeds.map((seed) => this.#exchanges.syncWith(seed, true)),
+      );
       const joined = answered.filter(Boolean).length;
       if (joined > 0) {
         // The seeds know us now; gossip it too, so the news does not depend on them alone.
@@ -273,7 +274,7 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       const ids = this.#table.livePeerIds();
       if (ids.length > 0) {
         const id = this.#pick(ids);
-        void this.#syncWith(this.#addressOf(id), false, id);
+        void this.#exchanges.syncWith(this.#addressOf(id), false, id);
       }
       this.#schedulePushPull();
     }, wait);
@@ -328,8 +329,8 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       const outcome = await probeMember<Member>(
         target,
         {
-          direct: (m) => this.#ping(m, this.#config.probeIntervalMs),
-          indirect: (helper, m) => this.#pingVia(helper, m),
+          direct: (m) => this.#exchanges.ping(m, this.#config.probeIntervalMs),
+          indirect: (helper, m) => this.#exchanges.pingVia(helper, m),
           helpers: (m) => this.#helpersFor(m),
         },
         { clock: this.#clock, probeTimeoutMs: this.#config.probeTimeoutMs },
@@ -337,43 +338,6 @@ export class Membership extends TypedEmitter<MembershipEvents> {
       if (outcome === 'failed' && this.#phase === 'running') this.#view.suspectAfterProbe(target);
     } finally {
       this.#probing = false;
-    }
-  }
-
-  async #ping(target: { id: string; address: string }, timeoutMs: number): Promise<boolean> {
-    try {
-      const reply = await this.#transport.request(
-        target.address,
-        PROTOCOL.ping,
-        { target: target.id, updates: this.#view.piggyback() },
-        { timeoutMs, signal: this.#abort.signal },
-      );
-      const ack = this.#parse(ackSchema, reply);
-      this.#table.touch(target.id, this.#clock.now());
-      this.#view.mergeAll(ack.updates, target.id);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  async #pingVia(helper: Member, target: Member): Promise<boolean> {
-    try {
-      const reply = await this.#transport.request(
-        helper.address,
-        PROTOCOL.pingReq,
-        { target: { id: target.id, address: target.address }, updates: this.#view.piggyback() },
-        {
-          timeoutMs: this.#config.probeIntervalMs - this.#config.probeTimeoutMs,
-          signal: this.#abort.signal,
-        },
-      );
-      const response = this.#parse(pingReqResponseSchema, reply);
-      this.#view.mergeAll(response.updates, helper.id);
-      if (response.ok) this.#table.touch(target.id, this.#clock.now());
-      return response.ok;
-    } catch {
-      return false;
     }
   }
 
@@ -390,60 +354,6 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     return helpers;
   }
 
-  // ---- handlers ------------------------------------------------------------------------------
-
-  #registerHandlers(): void {
-    this.#transport.handle(PROTOCOL.ping, (message, context) => {
-      const ping = this.#parse(pingSchema, message);
-      if (ping.target !== this.#table.selfId) {
-        throw new DiscoveryError(
-          'ERR_WRONG_NODE',
-          `this is ${this.#table.selfId}, not ${ping.target}`,
-        );
-      }
-      this.#table.touch(context.peer.id, this.#clock.now());
-      this.#view.mergeAll(ping.updates, context.peer.id);
-      return { updates: this.#view.piggyback() };
-    });
-    this.#transport.handle(PROTOCOL.pingReq, async (message, context) => {
-      const request = this.#parse(pingReqSchema, message);
-      this.#view.mergeAll(request.updates, context.peer.id);
-      const ok = await this.#ping(request.target, this.#config.probeTimeoutMs);
-      return { ok, updates: this.#view.piggyback() };
-    });
-    this.#transport.handle(PROTOCOL.sync, (message, context) => {
-      const sync = this.#parse(syncSchema, message);
-      this.#table.touch(context.peer.id, this.#clock.now());
-      this.#view.mergeState(manyFromWire(sync.members), context.peer.id);
-      if (sync.join) this.#log.debug({ peer: context.peer.id }, 'join request');
-      return { members: manyToWire(this.#table.updates()) };
-    });
-    this.#transport.handle(PROTOCOL.gossip, (message, context) => {
-      const gossip = this.#parse(gossipSchema, message);
-      this.#table.touch(context.peer.id, this.#clock.now());
-      this.#view.mergeAll(gossip.updates, context.peer.id);
-      return null;
-    });
-  }
-
-  /** Full-state exchange with `address`; true when it answered. */
-  async #syncWith(address: string, join: boolean, peerId?: string): Promise<boolean> {
-    try {
-      const reply = await this.#transport.request(
-        address,
-        PROTOCOL.sync,
-        { join, members: manyToWire(this.#table.updates()) },
-        { timeoutMs: this.#config.joinRequestTimeoutMs, signal: this.#abort.signal },
-      );
-      const response = this.#parse(syncResponseSchema, reply);
-      this.#view.mergeState(manyFromWire(response.members), peerId);
-      return true;
-    } catch (error) {
-      this.#log.debug({ address, err: error }, 'sync failed');
-      return false;
-    }
-  }
-
   /** Try one member believed dead: if it answers, the exchange heals a partition. */
   async #reconnect(): Promise<void> {
     if (this.#phase !== 'running') return;
@@ -451,8 +361,8 @@ export class Membership extends TypedEmitter<MembershipEvents> {
     if (dead.length === 0) return;
     const member = this.#table.get(this.#pick(dead)) as Member;
     // A ping first: most dead members are really dead, and a full member list is O(n) bytes.
-    if (!(await this.#ping(member, this.#config.probeTimeoutMs))) return;
-    if (await this.#syncWith(member.address, false, member.id)) {
+    if (!(await this.#exchanges.ping(member, this.#config.probeTimeoutMs))) return;
+    if (await this.#exchanges.syncWith(member.address, false, member.id)) {
       this.#log.info({ id: member.id }, 'reached a member believed dead');
     }
   }
@@ -465,17 +375,6 @@ export class Membership extends TypedEmitter<MembershipEvents> {
 
   #pick(ids: readonly string[]): string {
     return ids[randomInt(this.#random, ids.length)] as string;
-  }
-
-  #parse<S extends z.ZodType>(schema: S, message: unknown): z.infer<S> {
-    const parsed = schema.safeParse(message);
-    if (!parsed.success) {
-      this.#log.warn({ issues: parsed.error.issues.length }, 'malformed membership message');
-      throw new DiscoveryError('ERR_INVALID_MESSAGE', 'malformed membership message', {
-        cause: parsed.error,
-      });
-    }
-    return parsed.data;
   }
 }
 

@@ -2,8 +2,8 @@
  * What this node believes and is saying about the cluster: the member table, the gossip queue, the
  * running suspicions and this node's own incarnation, and the rules that connect them — merging
  * received claims, starting and confirming suspicions, declaring deaths, refuting claims about
- * ourselves, and queueing every change for gossip. No transport: swim.ts feeds it what arrives and
- * sends what `piggyback()` returns.
+ * ourselves, and queueing every change for gossip. No transport: exchanges.ts feeds it what arrives
+ * and sends what `piggyback()` returns.
  */
 import type { Clock } from '@dfs/transport';
 import { BroadcastQueue, type GossipUpdate } from './broadcasts.js';

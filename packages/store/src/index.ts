@@ -1,4 +1,5 @@
-export { MAX_METADATA_BYTES, openStore, type OpenStoreOptions } from './store.js';
+export { openStore, type OpenStoreOptions } from './store.js';
+export { MAX_METADATA_BYTES } from './argument-checks.js';
 export { StoreError, isStoreError, type StoreErrorCode } from './errors.js';
 export { sha256Layout, goCompatibleLayout, type PathLayout } from './layout.js';
 export { MAX_KEY_BYTES } from './keys.js';

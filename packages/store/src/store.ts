@@ -7,6 +7,12 @@ import { copyFile, constants, open, rename, truncate, type FileHandle } from 'no
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import {
+  checkMetadata,
+  checkPutOptions,
+  checkRange,
+  checkSha256Option,
+} from './argument-checks.js';
+import {
   createTempFile,
   ensureDirectory,
   fsyncDirectory,
@@ -16,15 +22,15 @@ import {
   writeAll,
 } from './durable-fs.js';
 import { StoreError, isStoreError, systemErrorCode, toStoreError } from './errors.js';
-import { encodeTrailer, isStoreMetadata, readEntry } from './format.js';
+import { encodeTrailer, readEntry } from './format.js';
 import { assertValidKey, assertWellFormed } from './keys.js';
 import { safeRelativePath, sha256Layout, type PathLayout } from './layout.js';
+import { collectEntries } from './list-entries.js';
 import { OperationTracker, type Operation } from './operations.js';
 import { PathLock } from './path-lock.js';
 import { EntryReadStream, READ_CHUNK_BYTES } from './read-stream.js';
 import { readStoreMarker } from './marker.js';
 import type {
-  ByteRange,
   ConditionalOptions,
   GetOptions,
   ListOptions,
@@ -49,12 +55,6 @@ export interface OpenStoreOptions {
    */
   fsync?: boolean;
 }
-
-/** Trailers are read with this many files open at once while listing. */
-const LIST_CONCURRENCY = 16;
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-/** Metadata is for small facts (a version, a content type); list holds all of it in memory. */
-export const MAX_METADATA_BYTES = 16 * 1024;
 
 /**
  * Opens (creating if needed) the store at `options.dir`, removing temp files left by a crash.
@@ -264,57 +264,13 @@ class FileStore implements Store {
     }
     assertWellFormed(prefix, 'ERR_INVALID_ARGUMENT', 'prefix');
     const collect = (): Promise<StoreEntry[]> =>
-      this.#run('list', options.signal, (op) => this.#collectEntries(prefix, op));
+      this.#run('list', options.signal, (op) => collectEntries(this.dir, this.layout, prefix, op));
     return {
       async *[Symbol.asyncIterator]() {
         // Entries are gathered and sorted up front, so a consumer that stops early holds nothing.
         yield* await collect();
       },
     };
-  }
-
-  async #collectEntries(prefix: string, op: Operation): Promise<StoreEntry[]> {
-    const files: { relative: string; absolute: string }[] = [];
-    for await (const file of walkFiles(this.dir)) {
-      op.check();
-      if (!file.temp) files.push(file);
-    }
-    const found: { sortKey: Buffer; entry: StoreEntry }[] = [];
-    for (let i = 0; i < files.length; i += LIST_CONCURRENCY) {
-      op.check();
-      const batch = files.slice(i, i + LIST_CONCURRENCY);
-      const entries = await Promise.all(batch.map((file) => this.#entryAt(file, prefix)));
-      for (const entry of entries) {
-        if (entry !== undefined) found.push({ sortKey: Buffer.from(entry.key, 'utf8'), entry });
-      }
-    }
-    found.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
-    return found.map((f) => f.entry);
-  }
-
-  /** The entry of a listed file, or undefined when damaged, vanished, or not where its key maps. */
-  async #entryAt(
-    file: { relative: string; absolute: string },
-    prefix: string,
-  ): Promise<StoreEntry | undefined> {
-    let handle: FileHandle;
-    try {
-      handle = await open(file.absolute, 'r');
-    } catch (error) {
-      if (systemErrorCode(error) === 'ENOENT') return undefined;
-      throw error;
-    }
-    try {
-      const entry = await readEntry(handle);
-      if (!entry.key.startsWith(prefix)) return undefined;
-      if (safeRelativePath(this.layout, entry.key) !== file.relative) return undefined;
-      return entry;
-    } catch (error) {
-      if (isStoreError(error, 'ERR_INTEGRITY')) return undefined;
-      throw error;
-    } finally {
-      await handle.close();
-    }
   }
 
   async verify(key: string, options?: SignalOptions): Promise<StoreEntry> {
@@ -401,71 +357,4 @@ function notFound(key: string): StoreError {
 
 function preconditionFailed(key: string): StoreError {
   return new StoreError('ERR_PRECONDITION', `entry ${JSON.stringify(key)} has a different sha256`);
-}
-
-function checkRange(range: ByteRange, size: number): void {
-  if (typeof range !== 'object' || range === null) {
-    throw new StoreError('ERR_RANGE', 'range must be an object { start, end }');
-  }
-  const { start, end } = range;
-  if (
-    !Number.isSafeInteger(start) ||
-    !Number.isSafeInteger(end) ||
-    start < 0 ||
-    start > end ||
-    end >= size
-  ) {
-    throw new StoreError(
-      'ERR_RANGE',
-      `range ${String(start)}-${String(end)} is not satisfiable for ${size} bytes`,
-    );
-  }
-}
-
-function checkSha256Option(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !SHA256_HEX.test(value)) {
-    throw new StoreError('ERR_INVALID_ARGUMENT', `${name} must be 64 lower-case hex characters`);
-  }
-  return value;
-}
-
-function checkMetadata(value: unknown): asserts value is StoreMetadata {
-  if (!isStoreMetadata(value)) {
-    throw new StoreError(
-      'ERR_INVALID_ARGUMENT',
-      'metadata must be an object of string, finite number, boolean or null values',
-    );
-  }
-  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
-  if (bytes > MAX_METADATA_BYTES) {
-    throw new StoreError(
-      'ERR_INVALID_ARGUMENT',
-      `metadata is ${bytes} bytes as JSON; the limit is ${MAX_METADATA_BYTES}`,
-    );
-  }
-}
-
-function checkByteCount(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new StoreError('ERR_INVALID_ARGUMENT', `${name} must be a non-negative integer`);
-  }
-  return value;
-}
-
-function checkPutOptions(options: PutOptions): {
-  metadata: StoreMetadata;
-  expectedSha256: string | undefined;
-  expectedSize: number | undefined;
-  maxBytes: number;
-} {
-  const metadata = options.metadata ?? {};
-  checkMetadata(metadata);
-  return {
-    metadata: { ...metadata },
-    expectedSha256: checkSha256Option(options.expectedSha256, 'expectedSha256'),
-    expectedSize: checkByteCount(options.expectedSize, 'expectedSize'),
-    maxBytes: checkByteCount(options.maxBytes, 'maxBytes') ?? Number.MAX_SAFE_INTEGER,
-  };
 }

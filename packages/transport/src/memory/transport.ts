@@ -10,8 +10,11 @@ import {
   type WireError,
 } from '../handlers.js';
 import type { CallOptions, MessageHandler, PeerInfo, StreamHandler, Transport } from '../types.js';
-import type { MemoryWire } from './wire.js';
+import { PeerStreams } from './peer-streams.js';
+import { RunningHandlers } from './running-handlers.js';
 import { MemoryStream } from './stream.js';
+import type { MemoryWire } from './wire.js';
+import { SharedValue, UNMEASURED, received } from './wire-values.js';
 
 export interface MemoryTransportOptions {
   /** This node's id. */
@@ -31,9 +34,6 @@ interface PendingCall {
   settle(error: TransportError | undefined, answer: unknown): void;
 }
 
-/** Contexts of handlers still running for one remote peer, by call id. */
-type RunningHandlers = Map<number, CallContext>;
-
 /**
  * A `Transport` whose "wire" is a `MemoryNetwork`. Values are encoded with the same codec as TCP
  * (so unencodable messages fail the same way and receivers get fresh copies), and every delivery
@@ -49,8 +49,8 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
   readonly #handlers = new HandlerRegistry();
   readonly #peers = new Map<string, PeerInfo>();
   readonly #pending = new Map<number, PendingCall>();
-  readonly #running = new Map<string, RunningHandlers>();
-  readonly #streams = new Map<string, Set<MemoryStream>>();
+  readonly #running = new RunningHandlers();
+  readonly #streams = new PeerStreams();
   #nextCallId = 0;
   #listening = false;
   #closed = false;
@@ -170,16 +170,8 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
         call.settle(failure(), undefined);
       }
     }
-    const streams = this.#streams.get(address);
-    if (streams !== undefined) {
-      for (const stream of streams) stream.abortLocally(failure());
-      this.#streams.delete(address);
-    }
-    const running = this.#running.get(address);
-    if (running !== undefined) {
-      for (const context of running.values()) context.abort(failure());
-      this.#running.delete(address);
-    }
+    this.#streams.abortAll(address, failure);
+    this.#running.abortAll(address, failure);
     const peer = this.#peers.get(address);
     if (peer !== undefined) {
       this.#peers.delete(address);
@@ -190,20 +182,15 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
   /** Drops every connection and fails every pending call (crash or close). */
   dropAllConnections(reason?: TransportError): void {
     const error = reason ?? new TransportError('ERR_CONNECTION_CLOSED', 'node crashed');
-    const addresses = new Set([...this.#peers.keys(), ...this.#streams.keys()]);
+    const addresses = new Set([...this.#peers.keys(), ...this.#streams.addresses()]);
     for (const call of this.#pending.values()) addresses.add(call.target);
-    for (const address of this.#running.keys()) addresses.add(address);
+    for (const address of this.#running.addresses()) addresses.add(address);
     for (const address of addresses) this.dropConnection(address, error);
   }
 
   /** Resets streams whose remote end is now unreachable (partition); both ends do this. */
   resetStreamsWhere(separated: (remoteAddress: string) => boolean): void {
-    for (const [address, streams] of this.#streams) {
-      if (!separated(address)) continue;
-      const error = new TransportError('ERR_CONNECTION_CLOSED', `lost the link to ${address}`);
-      for (const stream of streams) stream.abortLocally(error);
-      this.#streams.delete(address);
-    }
+    this.#streams.resetWhere(separated);
   }
 
   #assertOpen(options: CallOptions | undefined): void {
@@ -321,14 +308,14 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
     bytes: Buffer | SharedValue,
   ): void {
     this.#arrivedFrom(from);
-    const context = this.#trackHandler(from, callId);
+    const context = this.#running.track(from.#self, callId);
     this.#handlers.invoke(protocol, received(bytes), context).then(
       (answer) => {
-        this.#untrackHandler(from.address, callId);
+        this.#running.untrack(from.address, callId);
         this.#reply(from, callId, undefined, answer);
       },
       (error: unknown) => {
-        this.#untrackHandler(from.address, callId);
+        this.#running.untrack(from.address, callId);
         this.#reply(from, callId, toWireError(error), undefined);
       },
     );
@@ -351,10 +338,7 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
   }
 
   #receiveCancel(fromAddress: string, callId: number): void {
-    this.#running
-      .get(fromAddress)
-      ?.get(callId)
-      ?.abort(new TransportError('ERR_ABORTED', 'the caller cancelled'));
+    this.#running.cancel(fromAddress, callId);
   }
 
   #receiveStreamOpen(
@@ -392,44 +376,11 @@ export class MemoryTransport extends TransportEventEmitter implements Transport 
       localAddress: this.address,
       remoteAddress,
       windowBytes: this.#streamWindowBytes,
-      onClose: (closed) => this.#streams.get(remoteAddress)?.delete(closed),
+      onClose: (closed) => this.#streams.remove(remoteAddress, closed),
     });
-    let set = this.#streams.get(remoteAddress);
-    if (set === undefined) {
-      set = new Set();
-      this.#streams.set(remoteAddress, set);
-    }
-    set.add(stream);
+    this.#streams.add(remoteAddress, stream);
     return stream;
   }
-
-  #trackHandler(from: MemoryTransport, callId: number): CallContext {
-    const context = new CallContext(from.#self);
-    let running = this.#running.get(from.address);
-    if (running === undefined) {
-      running = new Map();
-      this.#running.set(from.address, running);
-    }
-    running.set(callId, context);
-    return context;
-  }
-
-  /** Per-peer maps stay allocated (bounded by the peer count) to spare churn on every call. */
-  #untrackHandler(address: string, callId: number): void {
-    this.#running.get(address)?.delete(callId);
-  }
-}
-
-/** Stands for a message not encoded (`measureBytes: false`): never decoded, counted as 0 bytes. */
-const UNMEASURED = Buffer.alloc(0);
-
-/** A value delivered as it was sent (`shareValues`); wrapped so it is never mistaken for bytes. */
-class SharedValue {
-  constructor(readonly value: unknown) {}
-}
-
-function received(bytes: Buffer | SharedValue): unknown {
-  return bytes instanceof SharedValue ? bytes.value : decodeValue(bytes);
 }
 
 function unreachable(address: string): TransportError {

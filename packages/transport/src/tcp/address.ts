@@ -1,3 +1,5 @@
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { TransportError } from '../errors.js';
 
 /** Splits `host:port` (IPv6 as `[::1]:4001`) into its parts; throws ERR_UNREACHABLE when malformed. */
@@ -15,4 +17,12 @@ export function parseAddress(address: string): { host: string; port: number } {
 
 export function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** `host:port` of a socket's remote end, for logs and reject events; 'unknown' when it has none. */
+export function remoteOf(socket: Duplex): string {
+  if (socket instanceof net.Socket && socket.remoteAddress !== undefined) {
+    return formatAddress(socket.remoteAddress, socket.remotePort ?? 0);
+  }
+  return 'unknown';
 }

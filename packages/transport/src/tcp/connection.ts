@@ -1,9 +1,9 @@
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
-import type { Clock, Timer } from '../clock.js';
+import type { Timer } from '../clock.js';
 import { TransportError } from '../errors.js';
-import { CallContext, fromWireError, toWireError, type HandlerRegistry } from '../handlers.js';
 import type { CallOptions, PeerInfo } from '../types.js';
+import type { ConnectionHost } from './connection-host.js';
 import { FrameVerifier } from './frame-auth.js';
 import { FrameDecoder, FrameType, type Frame } from './frame.js';
 import { FrameWriter } from './frame-writer.js';
@@ -17,38 +17,8 @@ import {
   type HandshakeMessage,
   type SessionMessage,
 } from './messages.js';
-import { PendingCalls } from './pending-calls.js';
-import { TcpStream, type StreamLink } from './stream.js';
-import type { TransportCounters } from './counters.js';
-
-export interface ConnectionLimits {
-  maxFrameBytes: number;
-  handshakeTimeoutMs: number;
-  drainTimeoutMs: number;
-  streamWindowBytes: number;
-  maxStreamsPerConnection: number;
-  maxConcurrentRequestsPerConnection: number;
-}
-
-/** The transport as seen by one of its connections. */
-export interface ConnectionHost {
-  readonly id: string;
-  readonly address: string;
-  readonly clusterId: string;
-  readonly secret: string | undefined;
-  readonly clock: Clock;
-  readonly handlers: HandlerRegistry;
-  readonly limits: ConnectionLimits;
-  readonly counters: TransportCounters;
-  /** Whether one more connection may finish its handshake (the established-connection limit). */
-  mayEstablish(connection: PeerConnection): boolean;
-  connectionReady(connection: PeerConnection): void;
-  /** The peer announced it will start nothing new here: route new calls elsewhere. */
-  connectionDraining(connection: PeerConnection): void;
-  connectionClosed(connection: PeerConnection): void;
-  /** Count and log one refused or broken connection, once, with its reason. */
-  connectionRejected(connection: PeerConnection, code: string, message: string): void;
-}
+import { Multiplexer } from './multiplexer.js';
+import type { StreamLink, TcpStream } from './stream.js';
 
 type State = 'magic' | 'handshake' | 'ready' | 'closed';
 
@@ -67,7 +37,7 @@ export class PeerConnection implements StreamLink {
   readonly remoteAddress: string;
   /** The address this connection was dialled on (dialer side only). */
   readonly dialAddress: string | undefined;
-  readonly #host: ConnectionHost;
+  readonly #host: ConnectionHost<PeerConnection>;
   readonly #decoder: FrameDecoder;
   readonly #writer: FrameWriter;
   readonly #handshake: HandshakeState;
@@ -79,19 +49,14 @@ export class PeerConnection implements StreamLink {
   #ready: { resolve: () => void; reject: (error: TransportError) => void } | undefined;
   readonly readyPromise: Promise<void>;
   #closeError: TransportError | undefined;
-  #nextCallId = 1;
-  #nextStreamId: number;
-  readonly #pending: PendingCalls;
-  readonly #opens: PendingCalls;
-  readonly #incoming = new Map<number, CallContext>();
-  readonly #streams = new Map<number, TcpStream>();
-  #runningOneWay = 0;
+  /** The calls and streams carried once the handshake is done. */
+  readonly #mux: Multiplexer;
   #sentGoaway = false;
   #receivedGoaway = false;
   #lastActivity: number;
 
   constructor(options: {
-    host: ConnectionHost;
+    host: ConnectionHost<PeerConnection>;
     socket: Duplex;
     role: HandshakeRole;
     remoteAddress: string;
@@ -103,14 +68,10 @@ export class PeerConnection implements StreamLink {
     this.remoteAddress = options.remoteAddress;
     this.dialAddress = options.dialAddress;
     this.#handshake = new HandshakeState(options.role, options.host);
-    this.#pending = new PendingCalls(options.host.clock, () => this.#maybeFinishDrain());
-    this.#opens = new PendingCalls(options.host.clock, () => this.#maybeFinishDrain());
     // Until the peer has authenticated, it may not make us buffer more than a handshake needs.
     this.#decoder = new FrameDecoder(HANDSHAKE_MAX_FRAME_BYTES, (streamId, piece, start) =>
       this.#onStreamData(streamId, piece, start),
     );
-    // Dialers use odd stream ids and acceptors even ones, so both may open streams without clashing.
-    this.#nextStreamId = this.role === 'dialer' ? 1 : 2;
     this.#lastActivity = options.host.clock.now();
     this.#writer = new FrameWriter({
       socket: this.socket,
@@ -119,6 +80,20 @@ export class PeerConnection implements StreamLink {
       onActivity: () => {
         this.#lastActivity = this.#host.clock.now();
       },
+    });
+    this.#mux = new Multiplexer({
+      role: options.role,
+      clock: options.host.clock,
+      handlers: options.host.handlers,
+      limits: options.host.limits,
+      streamLink: this,
+      peer: () => this.#peer as PeerInfo,
+      isReady: () => this.#state === 'ready',
+      sentGoaway: () => this.#sentGoaway,
+      encodeControl: (message) => this.#writer.encodeControl(message),
+      writeFrame: (frame) => this.#writeFrame(frame),
+      sendControl: (message) => this.sendControl(message),
+      callSettled: () => this.#maybeFinishDrain(),
     });
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.#ready = { resolve, reject };
@@ -144,7 +119,7 @@ export class PeerConnection implements StreamLink {
   }
 
   get inFlight(): number {
-    return this.#pending.size + this.#opens.size + this.#incoming.size + this.#streams.size;
+    return this.#mux.inFlight;
   }
 
   get lastActivity(): number {
@@ -185,17 +160,7 @@ export class PeerConnection implements StreamLink {
     timeoutMs: number,
   ): Promise<unknown> {
     this.#assertUsable();
-    const id = this.#nextCallId++;
-    const frame = this.#writer.encodeControl({ t: 'req', id, p: protocol, b: message });
-    return this.#pending.track(
-      id,
-      options,
-      timeoutMs,
-      () => {
-        this.#writeFrame(frame);
-      },
-      () => this.sendControl({ t: 'cancel', id }),
-    );
+    return this.#mux.outgoing.request(protocol, message, options, timeoutMs);
   }
 
   async openStream(
@@ -205,35 +170,7 @@ export class PeerConnection implements StreamLink {
     timeoutMs: number,
   ): Promise<TcpStream> {
     this.#assertUsable();
-    if (this.#streams.size >= this.#host.limits.maxStreamsPerConnection) {
-      throw new TransportError('ERR_TOO_MANY_STREAMS', 'too many open streams on this connection');
-    }
-    const id = this.#nextStreamId;
-    this.#nextStreamId += 2;
-    const frame = this.#writer.encodeControl({ t: 'open', s: id, p: protocol, h: header });
-    const stream = this.#newStream(id);
-    try {
-      await this.#opens.track(
-        id,
-        options,
-        timeoutMs,
-        () => this.#writeFrame(frame),
-        () => {
-          // We gave up: if the peer accepted meanwhile, the reset tears its end down.
-          this.sendControl({ t: 'reset', s: id, code: 'ERR_ABORTED' });
-        },
-      );
-    } catch (error) {
-      stream.abortLocally(null);
-      throw error;
-    }
-    // Reset (or cut off) between the accept and now: nobody could have heard it, so say it here.
-    if (stream.destroyed) {
-      throw (
-        stream.remoteError ?? new TransportError('ERR_STREAM_RESET', 'the stream closed at once')
-      );
-    }
-    return stream;
+    return await this.#mux.outgoing.openStream(protocol, header, options, timeoutMs);
   }
 
   /** Starts a graceful close: no new calls, in-flight ones finish, then the socket closes. */
@@ -297,13 +234,11 @@ export class PeerConnection implements StreamLink {
 
   /** Resets every stream that made no progress for `idleMs` (see TcpStream.resetIfIdle); how many. */
   resetIdleStreams(idleMs: number): number {
-    let reset = 0;
-    for (const stream of [...this.#streams.values()]) if (stream.resetIfIdle(idleMs)) reset++;
-    return reset;
+    return this.#mux.streams.resetIdle(idleMs);
   }
 
   streamClosed(streamId: number): void {
-    this.#streams.delete(streamId);
+    this.#mux.streams.forget(streamId);
     this.#maybeFinishDrain();
   }
 
@@ -388,142 +323,14 @@ export class PeerConnection implements StreamLink {
   }
 
   #onSession(message: SessionMessage): void {
-    switch (message.t) {
-      case 'msg':
-        this.#onOneWay(message.p, message.b);
-        return;
-      case 'req':
-        this.#onRequest(message.id, message.p, message.b);
-        return;
-      case 'res':
-        this.#pending.settle(message.id, undefined, message.b);
-        return;
-      case 'err':
-        this.#pending.settle(
-          message.id,
-          fromWireError({ code: message.code, message: message.m }),
-          undefined,
-        );
-        return;
-      case 'cancel':
-        this.#incoming
-          .get(message.id)
-          ?.abort(new TransportError('ERR_ABORTED', 'the caller cancelled'));
-        return;
-      case 'open':
-        this.#onOpen(message.s, message.p, message.h);
-        return;
-      case 'accept':
-        this.#opens.settle(message.s, undefined, undefined);
-        return;
-      case 'refuse': {
-        this.#opens.settle(
-          message.s,
-          fromWireError({ code: message.code, message: message.m }),
-          undefined,
-        );
-        return;
-      }
-      case 'credit':
-        this.#streams.get(message.s)?.receiveCredit(message.n);
-        return;
-      case 'end':
-        this.#streams.get(message.s)?.receiveEnd();
-        return;
-      case 'reset':
-        this.#streams.get(message.s)?.receiveReset(message.code);
-        return;
-      case 'goaway':
-        this.#receivedGoaway = true;
-        this.#host.connectionDraining(this);
-        this.goAway();
-        this.#maybeFinishDrain();
-        return;
-    }
-  }
-
-  /**
-   * One-way messages share the request limit: past it they are dropped (they promise no delivery),
-   * so a flood of them cannot pile up unfinished handlers.
-   */
-  #onOneWay(protocol: string, body: unknown): void {
-    if (this.#runningOneWay >= this.#host.limits.maxConcurrentRequestsPerConnection) return;
-    this.#runningOneWay++;
-    const done = (): void => {
-      this.#runningOneWay--;
-    };
-    this.#host.handlers
-      .invoke(protocol, body, new CallContext(this.#peer as PeerInfo))
-      .then(done, done);
-  }
-
-  #onRequest(id: number, protocol: string, body: unknown): void {
-    if (this.#incoming.has(id))
-      throw new TransportError('ERR_MALFORMED_FRAME', `duplicate call id ${id}`);
-    if (this.#incoming.size >= this.#host.limits.maxConcurrentRequestsPerConnection) {
-      this.sendControl({
-        t: 'err',
-        id,
-        code: 'ERR_TOO_MANY_REQUESTS',
-        m: 'too many concurrent requests',
-      });
+    if (message.t !== 'goaway') {
+      this.#mux.route(message);
       return;
     }
-    const context = new CallContext(this.#peer as PeerInfo);
-    this.#incoming.set(id, context);
-    this.#host.handlers.invoke(protocol, body, context).then(
-      (answer) => this.#reply(id, answer),
-      (error: unknown) => this.#replyError(id, error),
-    );
-  }
-
-  #reply(id: number, answer: unknown): void {
-    if (!this.#incoming.delete(id) || this.#state !== 'ready') return;
-    let frame: Buffer;
-    try {
-      frame = this.#writer.encodeControl({ t: 'res', id, b: answer });
-    } catch (error) {
-      this.#incoming.set(id, new CallContext(this.#peer as PeerInfo));
-      this.#replyError(id, error);
-      return;
-    }
-    this.#writeFrame(frame);
+    this.#receivedGoaway = true;
+    this.#host.connectionDraining(this);
+    this.goAway();
     this.#maybeFinishDrain();
-  }
-
-  #replyError(id: number, error: unknown): void {
-    if (!this.#incoming.delete(id) || this.#state !== 'ready') return;
-    const wire = toWireError(error);
-    this.sendControl({
-      t: 'err',
-      id,
-      code: wire.code.slice(0, 128),
-      m: wire.message.slice(0, 4096),
-    });
-    this.#maybeFinishDrain();
-  }
-
-  #onOpen(id: number, protocol: string, header: unknown): void {
-    const peerParity = this.role === 'dialer' ? 0 : 1;
-    if (id % 2 !== peerParity || this.#streams.has(id)) {
-      throw new TransportError('ERR_MALFORMED_FRAME', `bad stream id ${id}`);
-    }
-    const refuse = (code: string, m: string): void =>
-      this.sendControl({ t: 'refuse', s: id, code, m });
-    if (this.#sentGoaway) return refuse('ERR_CONNECTION_CLOSED', 'connection is draining');
-    if (!this.#host.handlers.hasStreamHandler(protocol)) {
-      return refuse('ERR_NO_HANDLER', `no stream handler for "${protocol}"`);
-    }
-    if (this.#streams.size >= this.#host.limits.maxStreamsPerConnection) {
-      return refuse('ERR_TOO_MANY_STREAMS', 'too many open streams on this connection');
-    }
-    const stream = this.#newStream(id);
-    const context = new CallContext(this.#peer as PeerInfo);
-    stream.once('close', () =>
-      context.abort(new TransportError('ERR_CONNECTION_CLOSED', 'stream closed')),
-    );
-    this.sendControl({ t: 'accept', s: id });
-    this.#host.handlers.invokeStream(protocol, stream, header, context);
   }
 
   #onStreamData(streamId: number, piece: Buffer, frameStart: boolean): void {
@@ -532,21 +339,10 @@ export class PeerConnection implements StreamLink {
     }
     if (frameStart) this.#host.counters.framesIn++;
     if (piece.length === 0) return;
-    // Data for a stream we already closed is a normal race (it was in flight): drop it.
-    this.#streams.get(streamId)?.receiveData(piece);
+    this.#mux.streams.onData(streamId, piece);
   }
 
   // ---- helpers --------------------------------------------------------------------------------
-
-  #newStream(id: number): TcpStream {
-    const maxChunkBytes = Math.max(1, Math.min(64 * 1024, this.#host.limits.maxFrameBytes - 4));
-    const stream = new TcpStream(this, id, {
-      windowBytes: this.#host.limits.streamWindowBytes,
-      maxChunkBytes,
-    });
-    this.#streams.set(id, stream);
-    return stream;
-  }
 
   #maybeFinishDrain(): void {
     if (
@@ -573,13 +369,7 @@ export class PeerConnection implements StreamLink {
       error ??
       new TransportError('ERR_CONNECTION_CLOSED', `connection to ${this.remoteAddress} closed`);
     this.#ready?.reject(reason);
-    this.#pending.failAll(reason);
-    this.#opens.failAll(reason);
-    for (const context of this.#incoming.values()) context.abort(reason);
-    this.#incoming.clear();
-    const streams = [...this.#streams.values()];
-    this.#streams.clear();
-    for (const stream of streams) stream.abortLocally(reason);
+    this.#mux.abortAll(reason);
     this.#host.connectionClosed(this);
   }
 

@@ -1,34 +1,29 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { delay, type Timer } from '../clock.js';
+import type { Timer } from '../clock.js';
 import { TransportEventEmitter } from '../emitter.js';
 import { TransportError } from '../errors.js';
 import { HandlerRegistry } from '../handlers.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import type { CallOptions, MessageHandler, PeerInfo, StreamHandler, Transport } from '../types.js';
-import { formatAddress, parseAddress } from './address.js';
-import { PeerConnection, type ConnectionHost, type ConnectionLimits } from './connection.js';
+import { formatAddress, remoteOf } from './address.js';
+import { PeerConnection } from './connection.js';
+import type { ConnectionHost, ConnectionLimits } from './connection-host.js';
 import { newCounters, type TransportCounters, type TransportStats } from './counters.js';
+import { Dialer } from './dialer.js';
 import { HandshakeSlots } from './handshake-slots.js';
 import { resolveTcpOptions, type ResolvedTcpOptions, type TcpTransportOptions } from './options.js';
-
-/** Dial failures that retrying cannot fix. */
-const PERMANENT_DIAL_FAILURES = new Set([
-  'ERR_AUTH',
-  'ERR_CLUSTER_MISMATCH',
-  'ERR_PROTOCOL_VERSION',
-  'ERR_TLS',
-  'ERR_TRANSPORT_CLOSED',
-  'ERR_TOO_MANY_CONNECTIONS',
-  'ERR_TOO_MANY_HANDSHAKES',
-]);
+import { PeerRoutes } from './peer-routes.js';
 
 /**
  * `Transport` over TCP (optionally TLS): one authenticated, multiplexed connection per peer pair,
  * dialled on demand, deduplicated when both sides dial at once, closed when idle, drained on close.
  */
-export class TcpTransport extends TransportEventEmitter implements Transport, ConnectionHost {
+export class TcpTransport
+  extends TransportEventEmitter
+  implements Transport, ConnectionHost<PeerConnection>
+{
   readonly id: string;
   readonly clusterId: string;
   readonly secret: string | undefined;
@@ -44,12 +39,10 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
   readonly #handshakeSlots: HandshakeSlots<PeerConnection>;
   readonly #warnings: RateLimitedLog;
   /** Routing: the one usable connection per peer id, and the addresses that lead to it. */
-  readonly #byPeerId = new Map<string, PeerConnection>();
-  readonly #byAddress = new Map<string, PeerConnection>();
+  readonly #routes = new PeerRoutes();
   /** Ready connections per peer id, to emit connect on the first and disconnect after the last. */
   readonly #readyCount = new Map<string, number>();
-  readonly #dials = new Map<string, Promise<PeerConnection>>();
-  readonly #backoff = new Map<string, { failures: number; notBefore: number }>();
+  readonly #dialer: Dialer;
   readonly #lifetime = new AbortController();
   /** Sockets of finished connections still saying goodbye (reject frame, FIN). */
   readonly #lingering = new Set<Duplex>();
@@ -78,6 +71,19 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
       maxStreamsPerConnection: o.maxStreamsPerConnection,
       maxConcurrentRequestsPerConnection: o.maxConcurrentRequestsPerConnection,
     };
+    this.#dialer = new Dialer({
+      options: o,
+      clock: o.clock,
+      connectionHost: this,
+      routes: this.#routes,
+      lifetime: this.#lifetime.signal,
+      isClosed: () => this.#closed,
+      establishedCount: () => this.#establishedCount(),
+      startSweeper: () => this.#startSweeper(),
+      adopt: (connection) => this.#connections.add(connection),
+      countReject: (code, message, remoteAddress) =>
+        this.#countReject(code, message, remoteAddress),
+    });
   }
 
   /** The advertised address: `advertise`, else the bound listen address (known after `listen()`). */
@@ -183,11 +189,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
   }
 
   connectedPeers(): PeerInfo[] {
-    const peers: PeerInfo[] = [];
-    for (const connection of this.#byPeerId.values()) {
-      if (connection.peer !== undefined) peers.push(connection.peer);
-    }
-    return peers;
+    return this.#routes.peers();
   }
 
   /** Counters for metrics: frames and bytes each way, rejects by reason, connections. */
@@ -221,16 +223,16 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
       this.#options.logger.debug({ peer: peer.id, address: peer.address }, 'peer connected');
       this.emitEvent('connect', peer);
     }
-    const existing = this.#byPeerId.get(peer.id);
+    const existing = this.#routes.forPeer(peer.id);
     if (existing === undefined || existing === connection) {
-      this.#route(connection);
+      this.#routes.route(connection);
       return;
     }
     // Both sides dialled at once. Both ends apply the same rule, so they agree on the survivor:
     // keep the connection dialled by the node with the smaller id; drain the other gracefully.
     const keepNew = (connection.role === 'dialer') === this.id < peer.id;
     if (keepNew) {
-      this.#route(connection);
+      this.#routes.route(connection);
       existing.goAway();
     } else {
       connection.goAway();
@@ -238,7 +240,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
   }
 
   connectionDraining(connection: PeerConnection): void {
-    this.#unroute(connection);
+    this.#routes.unroute(connection);
   }
 
   connectionClosed(connection: PeerConnection): void {
@@ -249,7 +251,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
       this.#lingering.add(socket);
       socket.once('close', () => this.#lingering.delete(socket));
     }
-    this.#unroute(connection);
+    this.#routes.unroute(connection);
     const peer = connection.peer;
     if (peer !== undefined && this.#readyCount.has(peer.id) && connection.isClosed) {
       const count = (this.#readyCount.get(peer.id) ?? 1) - 1;
@@ -339,177 +341,9 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
         cause: options.signal.reason,
       });
     }
-    const routed = this.#byAddress.get(address);
-    if (routed !== undefined && routed.isReady && !routed.isDraining) return routed;
-    let dial = this.#dials.get(address);
-    if (dial === undefined) {
-      dial = this.#dialWithBackoff(address);
-      this.#dials.set(address, dial);
-      const started = dial;
-      void started.then(
-        () => this.#dials.delete(address),
-        () => this.#dials.delete(address),
-      );
-    }
-    return await this.#withDeadline(dial, timeoutMs, options.signal);
-  }
-
-  /** Races `work` against the call's deadline and signal, on the injected clock. */
-  #withDeadline<T>(work: Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => {
-        done();
-        reject(
-          new TransportError('ERR_ABORTED', 'the call was aborted', { cause: signal?.reason }),
-        );
-      };
-      const timer = this.clock.setTimeout(() => {
-        done();
-        reject(new TransportError('ERR_TIMEOUT', `no connection within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = (): void => {
-        timer.cancel();
-        signal?.removeEventListener('abort', onAbort);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      work.then(
-        (value) => {
-          done();
-          resolve(value);
-        },
-        (error: unknown) => {
-          done();
-          reject(error);
-        },
-      );
-    });
-  }
-
-  /**
-   * Dials with capped exponential backoff and full jitter between attempts. Failures are
-   * remembered per address, so calls to a dead peer fail fast until its next attempt is due
-   * instead of each paying for a connect timeout.
-   */
-  async #dialWithBackoff(address: string): Promise<PeerConnection> {
-    const { reconnectBaseMs, reconnectMaxMs, dialAttempts, random } = this.#options;
-    const state = this.#backoff.get(address);
-    if (state !== undefined && this.clock.now() < state.notBefore) {
-      throw new TransportError(
-        'ERR_UNREACHABLE',
-        `${address} failed recently; next attempt in ${state.notBefore - this.clock.now()} ms`,
-      );
-    }
-    let failures = state?.failures ?? 0;
-    let lastError: TransportError | undefined;
-    for (let attempt = 0; attempt < dialAttempts; attempt++) {
-      if (attempt > 0) {
-        const backoff = random.next() * Math.min(reconnectMaxMs, reconnectBaseMs * 2 ** failures);
-        await delay(this.clock, backoff, this.#lifetime.signal).catch(() => undefined);
-        if (this.#closed) break;
-      }
-      try {
-        const connection = await this.#dialOnce(address);
-        this.#backoff.delete(address);
-        return this.#preferred(connection);
-      } catch (error) {
-        lastError = error as TransportError;
-        failures++;
-        if (PERMANENT_DIAL_FAILURES.has(lastError.code)) break;
-      }
-    }
-    const wait = random.next() * Math.min(reconnectMaxMs, reconnectBaseMs * 2 ** failures);
-    this.#backoff.set(address, { failures, notBefore: this.clock.now() + wait });
-    if (this.#closed) throw new TransportError('ERR_TRANSPORT_CLOSED', 'transport is closed');
-    if (lastError !== undefined && PERMANENT_DIAL_FAILURES.has(lastError.code)) throw lastError;
-    throw new TransportError('ERR_UNREACHABLE', `cannot reach ${address}: ${lastError?.message}`, {
-      cause: lastError,
-    });
-  }
-
-  async #dialOnce(address: string): Promise<PeerConnection> {
-    if (this.#closed) throw new TransportError('ERR_TRANSPORT_CLOSED', 'transport is closed');
-    if (this.#establishedCount() >= this.#options.maxConnections) {
-      throw new TransportError('ERR_TOO_MANY_CONNECTIONS', 'connection limit reached');
-    }
-    const { host, port } = parseAddress(address);
-    this.#startSweeper(); // a dial-only transport (never listened) still closes idle connections
-    const tlsOptions = this.#options.tls;
-    let socketError: (Error & { code?: string; syscall?: string }) | undefined;
-    let secured = tlsOptions === undefined;
-    const socket =
-      tlsOptions === undefined
-        ? net.connect({ host, port, noDelay: true })
-        : tls.connect({
-            host,
-            port,
-            cert: tlsOptions.cert,
-            key: tlsOptions.key,
-            ca: tlsOptions.ca,
-            // Trust comes from the cluster CA (and the HMAC handshake), not from hostnames:
-            // peers are addressed by IP and their certificates need not name it.
-            checkServerIdentity: () => undefined,
-          });
-    socket.once('secureConnect', () => (secured = true));
-    socket.on('error', (error: Error & { code?: string; syscall?: string }) => {
-      socketError ??= error;
-    });
-    const connection = new PeerConnection({
-      host: this,
-      socket,
-      role: 'dialer',
-      remoteAddress: address,
-      dialAddress: address,
-    });
-    this.#connections.add(connection);
-    connection.start();
-    try {
-      await connection.readyPromise;
-    } catch (error) {
-      if (!secured && socketError !== undefined && socketError.syscall === undefined) {
-        const message = `TLS handshake with ${address} failed: ${socketError.message}`;
-        this.#countReject('ERR_TLS', message, address);
-        throw new TransportError('ERR_TLS', message, { cause: socketError });
-      }
-      if (socketError !== undefined) {
-        throw new TransportError('ERR_UNREACHABLE', socketError.message, { cause: socketError });
-      }
-      throw error;
-    }
-    return connection;
-  }
-
-  /** After a dial, the connection calls should use (a simultaneous dial may have won). */
-  #preferred(connection: PeerConnection): PeerConnection {
-    const peer = connection.peer as PeerInfo;
-    const routed = this.#byPeerId.get(peer.id);
-    return routed !== undefined && routed.isReady && !routed.isDraining ? routed : connection;
-  }
-
-  #route(connection: PeerConnection): void {
-    const peer = connection.peer as PeerInfo;
-    this.#byPeerId.set(peer.id, connection);
-    // An advertised address is only a claim: it never takes over an address already served by
-    // another live peer (addresses we dialled ourselves are facts and always route).
-    const current = this.#byAddress.get(peer.address);
-    if (
-      current === undefined ||
-      current.peer?.id === peer.id ||
-      !current.isReady ||
-      current.isDraining
-    ) {
-      this.#byAddress.set(peer.address, connection);
-    }
-    if (connection.dialAddress !== undefined)
-      this.#byAddress.set(connection.dialAddress, connection);
-  }
-
-  #unroute(connection: PeerConnection): void {
-    const peer = connection.peer;
-    if (peer === undefined) return;
-    if (this.#byPeerId.get(peer.id) === connection) this.#byPeerId.delete(peer.id);
-    for (const key of [peer.address, connection.dialAddress]) {
-      if (key !== undefined && this.#byAddress.get(key) === connection) this.#byAddress.delete(key);
-    }
+    const routed = this.#routes.usableFor(address);
+    if (routed !== undefined) return routed;
+    return await this.#dialer.dial(address, timeoutMs, options.signal);
   }
 
   #establishedCount(): number {
@@ -557,11 +391,4 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
   #checkAllClosed(): void {
     if (this.#closed && this.#connections.size === 0) this.#allClosed?.();
   }
-}
-
-function remoteOf(socket: Duplex): string {
-  if (socket instanceof net.Socket && socket.remoteAddress !== undefined) {
-    return formatAddress(socket.remoteAddress, socket.remotePort ?? 0);
-  }
-  return 'unknown';
 }
