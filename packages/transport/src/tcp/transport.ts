@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { backoffDelay } from '@dfs/base';
 import { delay, type Timer } from '../clock.js';
 import { TransportEventEmitter } from '../emitter.js';
 import { TransportError } from '../errors.js';
@@ -392,6 +393,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
    */
   async #dialWithBackoff(address: string): Promise<PeerConnection> {
     const { reconnectBaseMs, reconnectMaxMs, dialAttempts, random } = this.#options;
+    const redial = { baseMs: reconnectBaseMs, maxMs: reconnectMaxMs, jitter: 'full' } as const;
     const state = this.#backoff.get(address);
     if (state !== undefined && this.clock.now() < state.notBefore) {
       throw new TransportError(
@@ -403,7 +405,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
     let lastError: TransportError | undefined;
     for (let attempt = 0; attempt < dialAttempts; attempt++) {
       if (attempt > 0) {
-        const backoff = random.next() * Math.min(reconnectMaxMs, reconnectBaseMs * 2 ** failures);
+        const backoff = backoffDelay(failures, { ...redial, random: () => random.next() });
         await delay(this.clock, backoff, this.#lifetime.signal).catch(() => undefined);
         if (this.#closed) break;
       }
@@ -417,7 +419,7 @@ export class TcpTransport extends TransportEventEmitter implements Transport, Co
         if (PERMANENT_DIAL_FAILURES.has(lastError.code)) break;
       }
     }
-    const wait = random.next() * Math.min(reconnectMaxMs, reconnectBaseMs * 2 ** failures);
+    const wait = backoffDelay(failures, { ...redial, random: () => random.next() });
     this.#backoff.set(address, { failures, notBefore: this.clock.now() + wait });
     if (this.#closed) throw new TransportError('ERR_TRANSPORT_CLOSED', 'transport is closed');
     if (lastError !== undefined && PERMANENT_DIAL_FAILURES.has(lastError.code)) throw lastError;
