@@ -5,8 +5,9 @@
  * — so a crash mid-write leaves the old file or the new one, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureDirectoryDurably, writeFileDurably } from '@dfs/base';
 import { NodeError } from './errors.js';
 
 export interface NodeIdentity {
@@ -25,7 +26,7 @@ export function generateNodeId(): string {
 
 /** Read the identity (creating it on first start), bump the incarnation, persist, return it. */
 export async function loadIdentity(dataDir: string): Promise<NodeIdentity> {
-  await mkdir(dataDir, { recursive: true });
+  await ensureDirectoryDurably(dataDir);
   const file = path.join(dataDir, FILE);
   let previous: NodeIdentity | undefined;
   try {
@@ -36,7 +37,7 @@ export async function loadIdentity(dataDir: string): Promise<NodeIdentity> {
   const next: NodeIdentity = previous
     ? { id: previous.id, incarnation: previous.incarnation + 1 }
     : { id: generateNodeId(), incarnation: 1 };
-  await writeFileAtomic(file, JSON.stringify(next) + '\n');
+  await writeFileDurably(file, JSON.stringify(next) + '\n', { mode: 0o600 });
   return next;
 }
 
@@ -55,22 +56,4 @@ function parseIdentity(text: string, file: string): NodeIdentity {
     throw new NodeError('ERR_STARTUP', `${file} has no valid "incarnation"`);
   }
   return { id, incarnation };
-}
-
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file);
-  const dir = await open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }

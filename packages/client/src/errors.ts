@@ -5,6 +5,8 @@ import { isApiErrorCode, type ApiErrorCode } from '@dfs/api';
  * codes, never on message text. Server errors (`{"error":{"code":"NOT_FOUND",…}}`) arrive with the
  * server's code in `ERR_` form (`ERR_NOT_FOUND`), the raw code in `serverCode` and the HTTP `status`.
  */
+import { CodedError } from '@dfs/base';
+
 export type DfsClientErrorCode =
   /** No node answered: every address refused the connection or could not be resolved. */
   | 'ERR_UNREACHABLE'
@@ -68,10 +70,9 @@ const codeByStatus: Record<number, DfsClientErrorCode> = {
   507: 'ERR_INSUFFICIENT_STORAGE',
 };
 
-export class DfsClientError extends Error {
+/** `code` is one of `DfsClientErrorCode`, or a server code in `ERR_` form the client does not know. */
+export class DfsClientError extends CodedError<DfsClientErrorCode | (string & {})> {
   override readonly name = 'DfsClientError';
-  /** Stable code: one of `DfsClientErrorCode`, or a server code in `ERR_` form the client does not know. */
-  readonly code: DfsClientErrorCode | (string & {});
   /** HTTP status when a server answered. */
   readonly status: number | undefined;
   /** The server's own error code, verbatim (e.g. `NOT_FOUND`). */
@@ -91,8 +92,7 @@ export class DfsClientError extends Error {
       cause?: unknown;
     } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = options.status;
     this.serverCode = options.serverCode;
     this.node = options.node;

@@ -11,6 +11,7 @@
  *   or DELETE that may have been applied is reported, never silently repeated.
  */
 import { setTimeout as wait } from 'node:timers/promises';
+import { backoffDelay } from '@dfs/base';
 import { DfsClientError } from './errors.js';
 import type { PreparedBody } from './body.js';
 import { toFetchStream } from './body.js';
@@ -167,10 +168,16 @@ export class NodeCaller {
   }
 
   private async backoff(round: number, signal: AbortSignal | undefined): Promise<void> {
-    const ceiling = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (round - 1));
     // Equal jitter: at least half the ceiling, so retries from many clients spread out but never
     // collapse to zero.
-    const ms = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+    const ms = Math.round(
+      backoffDelay(round - 1, {
+        baseMs: this.policy.baseDelayMs,
+        maxMs: this.policy.maxDelayMs,
+        random: () => this.random(),
+        jitter: 'equal',
+      }),
+    );
     try {
       await this.sleep(ms, signal);
     } catch (error) {

@@ -8,6 +8,7 @@ import { link, lstat, open, rename, unlink, type FileHandle } from 'node:fs/prom
 import { basename, dirname, join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { fsyncDirectory } from '@dfs/base';
 import { DfsClientError } from './errors.js';
 import type { Download } from './types.js';
 import { messageOf } from './body.js';
@@ -57,9 +58,7 @@ async function publish(temp: string, path: string, overwrite: boolean): Promise<
 
 async function syncDirectory(path: string): Promise<void> {
   // Makes the rename durable; not every platform can open a directory, so this is best effort.
-  const handle = await open(path, 'r').catch(() => undefined);
-  await handle?.sync().catch(() => undefined);
-  await handle?.close();
+  await fsyncDirectory(path).catch(() => undefined);
 }
 
 /** Writes every chunk to `handle` and fsyncs it before finishing; the caller closes the handle. */

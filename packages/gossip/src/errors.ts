@@ -2,6 +2,8 @@
  * Errors carry a stable `code` so callers branch on codes, never on message text. A request handler
  * that throws a `GossipError` sends its code back to the requesting peer through the transport.
  */
+import { CodedError } from '@dfs/base';
+
 export type GossipErrorCode =
   /** A received message failed validation; it touched no state. */
   | 'ERR_INVALID_MESSAGE'
@@ -14,14 +16,8 @@ export type GossipErrorCode =
   /** A peer answered with a digest tree of a different shape than ours. */
   | 'ERR_DIGEST_MISMATCH';
 
-export class GossipError extends Error {
+export class GossipError extends CodedError<GossipErrorCode> {
   override readonly name = 'GossipError';
-  readonly code: GossipErrorCode;
-
-  constructor(code: GossipErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
 }
 
 export function isGossipError(error: unknown, code?: GossipErrorCode): error is GossipError {

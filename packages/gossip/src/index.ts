@@ -17,7 +17,7 @@ export { RumorMonger } from './rumor-monger.js';
 export type { Rumor } from './wire.js';
 export { rumorBytes } from './wire.js';
 export { DedupCache } from './dedup-cache.js';
-export type { QueuedItem } from './retransmit-queue.js';
+export type { QueuedItem, RetransmitOrder, RetransmitQueueOptions } from './retransmit-queue.js';
 export { RetransmitQueue, retransmitLimit } from './retransmit-queue.js';
 export { selectPeers, randomMessageId } from './peer-selection.js';
 export type { BucketRef, BucketDigest } from './digest-tree.js';

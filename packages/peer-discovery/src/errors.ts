@@ -1,3 +1,5 @@
+import { CodedError } from '@dfs/base';
+
 /** Stable codes callers branch on; the message text may change between versions. */
 export type DiscoveryErrorCode =
   | 'ERR_INVALID_CONFIG'
@@ -9,14 +11,8 @@ export type DiscoveryErrorCode =
   | 'ERR_WRONG_NODE'
   | 'ERR_PROBE_FAILED';
 
-export class DiscoveryError extends Error {
+export class DiscoveryError extends CodedError<DiscoveryErrorCode> {
   override readonly name = 'DiscoveryError';
-  readonly code: DiscoveryErrorCode;
-
-  constructor(code: DiscoveryErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
 }
 
 export function isDiscoveryError(

@@ -5,6 +5,7 @@
  * each exchange live in exchanges.ts. This file drives them and owns every timer, all on the
  * injected clock.
  */
+import { backoffDelay } from '@dfs/base';
 import {
   delay,
   randomInt,
@@ -208,8 +209,8 @@ export class Membership extends TypedEmitter<MembershipEvents> {
         this.#log.info({ seeds: this.#seeds.length, joined, attempt }, 'joined the cluster');
         return;
       }
-      const backoff = Math.min(joinBackoffMaxMs, joinBackoffMs * 2 ** attempt);
-      const wait = backoff / 2 + this.#random.next() * (backoff / 2); // jitter spreads a storm
+      const retry = { baseMs: joinBackoffMs, maxMs: joinBackoffMaxMs, jitter: 'equal' } as const;
+      const wait = backoffDelay(attempt, { ...retry, random: () => this.#random.next() });
       if (joinTimeoutMs > 0 && this.#clock.now() - startedAt + wait > joinTimeoutMs) {
         throw new DiscoveryError('ERR_JOIN_TIMEOUT', `no seed answered within ${joinTimeoutMs} ms`);
       }

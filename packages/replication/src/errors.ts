@@ -5,6 +5,8 @@
  * ERR_IO is a local disk failure other than a full disk (the index log could not be written); it
  * maps to 500.
  */
+import { CodedError, errorCode } from '@dfs/base';
+
 export type ReplicationErrorCode =
   | 'ERR_NOT_FOUND'
   | 'ERR_RANGE'
@@ -17,14 +19,8 @@ export type ReplicationErrorCode =
   | 'ERR_UNAVAILABLE'
   | 'ERR_IO';
 
-export class ReplicationError extends Error {
+export class ReplicationError extends CodedError<ReplicationErrorCode> {
   override readonly name = 'ReplicationError';
-  readonly code: ReplicationErrorCode;
-
-  constructor(code: ReplicationErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
 }
 
 export function isReplicationError(
@@ -35,11 +31,7 @@ export function isReplicationError(
 }
 
 /** The string `code` of any error-like value (store, transport and Node errors all carry one). */
-export function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const code = (error as { code: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}
+export { errorCode };
 
 const PASSED_THROUGH = new Set<string>([
   'ERR_NOT_FOUND',

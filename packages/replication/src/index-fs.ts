@@ -7,9 +7,9 @@
  * must check); data is durable only after `datasync`; a new or renamed directory entry is durable
  * only after `syncDir` of its parent.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { ensureDirectoryDurably, fsyncDirectory } from '@dfs/base';
 
 export interface IndexFileHandle {
   /** Writes `data` at `position`; resolves with the number of bytes written (may be short). */
@@ -55,25 +55,9 @@ class NodeIndexFile implements IndexFileHandle {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 export const nodeIndexFs: IndexFs = {
-  async ensureDir(dir) {
-    const firstCreated = await mkdir(dir, { recursive: true });
-    if (firstCreated === undefined) return;
-    const created: string[] = [];
-    for (let d = dir; ; d = dirname(d)) {
-      created.push(d);
-      if (d === firstCreated || dirname(d) === d) break;
-    }
-    for (const d of created.reverse()) await syncDir(dirname(d));
+  ensureDir(dir) {
+    return ensureDirectoryDurably(dir);
   },
   async readFile(path) {
     try {
@@ -99,5 +83,5 @@ export const nodeIndexFs: IndexFs = {
   remove(path) {
     return rm(path, { force: true });
   },
-  syncDir,
+  syncDir: fsyncDirectory,
 };

@@ -10,6 +10,7 @@
  * SHA-256 of the name and one 64-bit mix per member. Use it (or `PlacementCache`) on hot paths; the
  * free functions `rankMembers` and `placementTargets` hash every id on each call.
  */
+import { CodedError } from '@dfs/base';
 import {
   compareIds,
   keyOfMixed,
@@ -36,14 +37,8 @@ export interface PlacementMember {
 export type PlacementErrorCode = 'ERR_INVALID_MEMBER' | 'ERR_DUPLICATE_MEMBER' | 'ERR_NOT_MEMBER';
 
 /** Invalid input to placement: a bad weight or replica count, a duplicate or unknown member. */
-export class PlacementError extends Error {
+export class PlacementError extends CodedError<PlacementErrorCode> {
   override readonly name = 'PlacementError';
-  readonly code: PlacementErrorCode;
-
-  constructor(code: PlacementErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /** Throws unless `weight` is a finite number in [0, MAX_PLACEMENT_WEIGHT]. */

@@ -4,8 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ensureDirectoryDurably, fsyncDirectory } from '@dfs/base';
 import { systemErrorCode } from './errors.js';
 
 /** Temp files live beside their final name (same filesystem, so rename is atomic). */
@@ -23,28 +24,14 @@ export async function createTempFile(
   return { handle: await open(path, 'wx', 0o644), path };
 }
 
-export async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export { fsyncDirectory };
 
 /**
  * mkdir -p, then (when `durable`) fsync the parent of every directory it created, top-down, so the
  * new directories themselves survive a crash.
  */
 export async function ensureDirectory(directory: string, durable: boolean): Promise<void> {
-  const firstCreated = await mkdir(directory, { recursive: true });
-  if (firstCreated === undefined || !durable) return;
-  const created: string[] = [];
-  for (let d = directory; ; d = dirname(d)) {
-    created.push(d);
-    if (d === firstCreated || dirname(d) === d) break;
-  }
-  for (const d of created.reverse()) await fsyncDirectory(dirname(d));
+  await ensureDirectoryDurably(directory, { fsync: durable });
 }
 
 /** Writes every byte of `chunks` at the handle's current offset (writev may write partially). */

@@ -2,6 +2,8 @@
  * Every failure the store reports is a `StoreError` with a stable `code`, so callers (the node's HTTP
  * layer maps codes to statuses in one table) branch on codes, never on message text.
  */
+import { CodedError, errorCode } from '@dfs/base';
+
 export type StoreErrorCode =
   /** No entry for the key (get, verify, setMetadata). */
   | 'ERR_NOT_FOUND'
@@ -28,26 +30,16 @@ export type StoreErrorCode =
   /** Any other filesystem failure (the original error is the `cause`). */
   | 'ERR_IO';
 
-export class StoreError extends Error {
+export class StoreError extends CodedError<StoreErrorCode> {
   override readonly name = 'StoreError';
-  readonly code: StoreErrorCode;
-
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
 }
 
 export function isStoreError(error: unknown, code?: StoreErrorCode): error is StoreError {
   return error instanceof StoreError && (code === undefined || error.code === code);
 }
 
-/** The errno-style code of a Node system error, if it has one. */
-export function systemErrorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const { code } = error;
-  return typeof code === 'string' ? code : undefined;
-}
+/** The errno-style code of a Node system error, if it has one: `errorCode` of @dfs/base. */
+export const systemErrorCode = errorCode;
 
 /** Wraps anything thrown by `fs` (or elsewhere) into a StoreError; StoreErrors pass through. */
 export function toStoreError(error: unknown, context: string): StoreError {

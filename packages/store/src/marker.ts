@@ -2,9 +2,10 @@
  * `<dir>/.dfs-store.json` records the format and layout a store directory was created with, so that
  * reopening it with another layout fails loudly instead of making every entry invisible.
  */
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDirectory, tempPathIn, unlinkIfPresent } from './durable-fs.js';
+import { writeFileDurably } from '@dfs/base';
+import { tempPathIn } from './durable-fs.js';
 import { StoreError, systemErrorCode } from './errors.js';
 
 export const MARKER_FILE = '.dfs-store.json';
@@ -40,19 +41,10 @@ export async function readStoreMarker(
 }
 
 async function writeMarker(dir: string, path: string, layoutName: string, fsync: boolean) {
-  const temp = tempPathIn(dir);
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(`${JSON.stringify({ format: 1, layout: layoutName })}\n`);
-      if (fsync) await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-    if (fsync) await fsyncDirectory(dir);
-  } catch (error) {
-    await unlinkIfPresent(temp).catch(() => undefined);
-    throw error;
-  }
+  // The store's temp name, so a leftover from a crash here is found and removed like any other.
+  await writeFileDurably(path, `${JSON.stringify({ format: 1, layout: layoutName })}\n`, {
+    fsync,
+    mode: 0o666,
+    tempPath: tempPathIn(dir),
+  });
 }

@@ -3,6 +3,8 @@
  * remote request handler cross the wire with their code and arrive as a `TransportError` with the
  * same code and `remote: true`.
  */
+import { CodedError, type CodedErrorOptions } from '@dfs/base';
+
 export type TransportErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_ABORTED'
@@ -31,20 +33,18 @@ export type TransportErrorCode =
   /** A stream made no progress for `streamIdleTimeoutMs` and was reset on both sides. */
   | 'ERR_STREAM_IDLE';
 
-export class TransportError extends Error {
+/** `code` is stable; for remote errors it is the code the remote handler threw (any string). */
+export class TransportError extends CodedError<string> {
   override readonly name = 'TransportError';
-  /** A stable code; for remote errors, the code the remote handler threw (any string). */
-  readonly code: string;
   /** True when the error was thrown by the remote peer's handler and carried back. */
   readonly remote: boolean;
 
   constructor(
     code: TransportErrorCode | string,
     message: string,
-    options?: { cause?: unknown; remote?: boolean },
+    options?: CodedErrorOptions & { remote?: boolean },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message, options);
     this.remote = options?.remote ?? false;
   }
 }

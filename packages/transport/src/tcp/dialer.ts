@@ -3,6 +3,7 @@
  * it), retried with capped exponential backoff and full jitter, and failures remembered per address
  * so calls to a dead peer fail fast. Every wait runs against the caller's deadline and signal.
  */
+import { backoffDelay } from '@dfs/base';
 import net from 'node:net';
 import tls from 'node:tls';
 import { delay, type Clock } from '../clock.js';
@@ -73,6 +74,7 @@ export class Dialer {
    */
   async #dialWithBackoff(address: string): Promise<PeerConnection> {
     const { reconnectBaseMs, reconnectMaxMs, dialAttempts, random } = this.#host.options;
+    const redial = { baseMs: reconnectBaseMs, maxMs: reconnectMaxMs, jitter: 'full' } as const;
     const { clock } = this.#host;
     const state = this.#backoff.get(address);
     if (state !== undefined && clock.now() < state.notBefore) {
@@ -85,7 +87,7 @@ export class Dialer {
     let lastError: TransportError | undefined;
     for (let attempt = 0; attempt < dialAttempts; attempt++) {
       if (attempt > 0) {
-        const backoff = random.next() * Math.min(reconnectMaxMs, reconnectBaseMs * 2 ** failures);
+        const backoff = backoffDelay(failures, { ...redial, random: () => random.next() });
         await delay(clock, backoff, this.#host.lifetime).catch(() => undefined);
         if (this.#host.isClosed()) break;
       }
@@ -99,7 +101,7 @@ export class Dialer {
         if (PERMANENT_DIAL_FAILURES.has(lastError.code)) break;
       }
     }
-    const wait = random.next() * Math.min(reconnectMaxMs, reconnectBaseMs * 2 ** failures);
+    const wait = backoffDelay(failures, { ...redial, random: () => random.next() });
     this.#backoff.set(address, { failures, notBefore: clock.now() + wait });
     if (this.#host.isClosed()) {
       throw new TransportError('ERR_TRANSPORT_CLOSED', 'transport is closed');
