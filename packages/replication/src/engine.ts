@@ -208,7 +208,10 @@ export class ReplicationEngine implements FileService {
       if (local !== undefined) return { info: views.info(entry), stream: local };
     }
     const stream = await reads.readRemote(entry, range, options?.signal);
-    return { info: views.info(this.#index.committed(name) ?? entry), stream };
+    // Describe the version being streamed: a newer write or a delete may have landed meanwhile
+    // (found by sim:faults, seed 55 with crashes: a tombstone's info beside the old bytes).
+    const latest = this.#index.committed(name);
+    return { info: views.info(latest?.version === entry.version ? latest : entry), stream };
   }
 
   async delete(name: string, options?: { signal?: AbortSignal }): Promise<boolean> {
