@@ -13,8 +13,8 @@
  * and fsynced (`fsync: 'always'`), and only then enters the durable view. When a write fails or comes
  * up short, the log is cut back to its last durable record and every mutation not yet durable (the
  * failed batch and what was queued behind it, decided on a view that included it) is dropped from
- * the working view and rejected with ERR_NO_SPACE or ERR_IO. If even cutting back fails, the index
- * refuses every later write with ERR_IO until the node restarts and recovers the log.
+ * the working view and rejected with ERR_NO_SPACE or ERR_IO. If even cutting back fails, the next
+ * write first rewrites the whole durable view as a fresh log; writes are refused until that works.
  *
  * At open every record is decoded; damaged regions are skipped and every valid record after them is
  * kept. When anything was skipped, the damaged log is kept aside as `index.log.damaged-<n>` and a
@@ -37,6 +37,7 @@ import {
   installTempLog,
   keepDamagedCopy,
   logPath,
+  recoveryReport,
   tmpPath,
   writeAll,
   writeTempLog,
@@ -48,7 +49,6 @@ import { IndexState } from './index-state.js';
 
 export { MAX_RECORD_BYTES, decodeLog, encodeRecord } from './index-log.js';
 export type { IndexRecovery } from './index-files.js';
-
 export type { IndexEntry } from './index-entry.js';
 
 export interface FileIndexOptions {
@@ -121,14 +121,7 @@ export class FileIndex {
     const decoded = decodeLog(data ?? Buffer.alloc(0));
     const state = new IndexState();
     for (const record of decoded.records) state.apply(record, encodeRecord(record).length);
-    const recovery: IndexRecovery = {
-      created: data === undefined,
-      recordsRecovered: decoded.records.length,
-      damagedRegions: decoded.damaged.length,
-      recordsSkipped: decoded.damaged.reduce((n, d) => n + d.records, 0),
-      bytesSkipped: decoded.damaged.reduce((n, d) => n + d.end - d.start, 0),
-      tornTailBytes: decoded.tornTailBytes,
-    };
+    const recovery = recoveryReport(decoded, data === undefined);
     let handle: IndexFileHandle;
     let logBytes: number;
     if (data !== undefined && decoded.damaged.length > 0) {

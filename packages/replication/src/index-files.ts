@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ReplicationError, errorCode } from './errors.js';
 import type { IndexFileHandle, IndexFs } from './index-fs.js';
 import { MAGIC } from './index-log.js';
+import type { decodeLog } from './index-log.js';
 
 /** What opening the log found. */
 export interface IndexRecovery {
@@ -144,4 +145,19 @@ export async function keepDamagedCopy(fs: IndexFs, dir: string, data: Buffer): P
   }
   await fs.syncDir(dir);
   return path;
+}
+
+/** What an open found in the log, for the log line, stats and tests. */
+export function recoveryReport(
+  decoded: ReturnType<typeof decodeLog>,
+  created: boolean,
+): IndexRecovery {
+  return {
+    created,
+    recordsRecovered: decoded.records.length,
+    damagedRegions: decoded.damaged.length,
+    recordsSkipped: decoded.damaged.reduce((n, d) => n + d.records, 0),
+    bytesSkipped: decoded.damaged.reduce((n, d) => n + d.end - d.start, 0),
+    tornTailBytes: decoded.tornTailBytes,
+  };
 }
