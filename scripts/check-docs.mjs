@@ -7,14 +7,24 @@
 // - each relative link ([api.md](api.md)) points at a file that exists, and no link leaves the
 //   repository (http, https);
 // - in docs/architecture.md's walk of one PUT, each backticked call (`putFile()`,
-//   `FileIndex.set()`, `SharedListener.#sniff()`) is found in a file named in the same step.
-// Usage: node scripts/check-doc-paths.mjs [root]   (run by `pnpm lint`; takes well under a second)
+//   `FileIndex.set()`, `SharedListener.#sniff()`) is found in a file named in the same step;
+// - docs/architecture.md's package graph lists every workspace package with exactly the @dfs
+//   packages its package.json depends on (and, in parentheses, those only its tests use).
+// Usage: node scripts/check-docs.mjs [root]   (run by `pnpm lint`; takes well under a second)
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
-const SKIP = new Set(['node_modules', 'dist', '.turbo', 'coverage', 'results', '.git']);
+const SKIP = new Set([
+  'node_modules',
+  'dist',
+  '.turbo',
+  'coverage',
+  'results',
+  '.git',
+  '.dfs-data',
+]);
 /** Names the docs mention that exist only once something ran or the reader made them. */
 const GENERATED = new Set(['test-results.json', 'example.mjs']);
 /** The section whose calls are checked against the files named beside them. */
@@ -130,6 +140,62 @@ if (start < 0) {
     }
   }
   if (steps.length === 0) problems.push(`${WALK.file}: the walk has no numbered steps`);
+}
+
+// The package graph: `    <package>   -> a, b (c in its tests): what it is`, or `leaf:`.
+const GRAPH = { file: 'docs/architecture.md', heading: '## Package graph' };
+// The workspace, as pnpm-workspace.yaml lists it.
+const manifests = files.filter((f) =>
+  /^((packages|apps)\/[^/]+|e2e|bench|sim)\/package\.json$/.test(f),
+);
+const workspace = new Map(
+  manifests.map((f) => [dirname(f), JSON.parse(readFileSync(join(root, f), 'utf8'))]),
+);
+const byName = new Map([...workspace].map(([dir, manifest]) => [manifest.name, dir]));
+const graphText = readFileSync(join(root, GRAPH.file), 'utf8');
+const graphAt = graphText.indexOf(`${GRAPH.heading}\n`);
+const listed = new Set();
+const dfsDeps = (deps) =>
+  Object.keys(deps ?? {})
+    .filter((d) => d.startsWith('@dfs/'))
+    .sort();
+const graphLines = graphText
+  .slice(graphAt)
+  .split('\n')
+  .map((text, i) => ({ text, line: graphText.slice(0, graphAt).split('\n').length + i }))
+  .filter(({ text }) => /^ {4}\S+\s{2,}(leaf|->|no package imports)/.test(text));
+if (graphAt < 0 || graphLines.length === 0) problems.push(`${GRAPH.file}: no package graph found`);
+for (const { text, line } of graphLines) {
+  const [, label, rest] = /^ {4}(\S+)\s+(.*)$/.exec(text);
+  const dir = byName.get(label) ?? (workspace.has(label) ? label : undefined);
+  if (dir === undefined) {
+    problems.push(`${GRAPH.file}:${line}: \`${label}\` is no workspace package`);
+    continue;
+  }
+  listed.add(dir);
+  const arrow = /^->\s*([^:(]*)(?:\(([^)]*) in its tests\))?/.exec(rest);
+  const names = (list) =>
+    (list ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== '')
+      .map((n) => `@dfs/${n}`)
+      .sort();
+  const claimed = arrow ? names(arrow[1]) : [];
+  const claimedDev = arrow ? names(arrow[2]) : [];
+  const manifest = workspace.get(dir);
+  const actual = dfsDeps(manifest.dependencies);
+  const actualDev = dfsDeps(manifest.devDependencies);
+  if (claimed.join() !== actual.join() || claimedDev.join() !== actualDev.join()) {
+    problems.push(
+      `${GRAPH.file}:${line}: ${label} depends on ${actual.join(', ') || 'nothing'}` +
+        (actualDev.length > 0 ? ` (tests: ${actualDev.join(', ')})` : '') +
+        `, not what the graph says`,
+    );
+  }
+}
+for (const dir of workspace.keys()) {
+  if (!listed.has(dir)) problems.push(`${GRAPH.file}: package graph lacks ${dir}`);
 }
 
 if (problems.length > 0) {
