@@ -79,12 +79,14 @@ function pathExists(code, mdFile) {
 }
 
 const problems = [];
+const checked = { paths: 0, calls: 0 };
 
 for (const mdFile of markdown) {
   const text = readFileSync(join(root, mdFile), 'utf8');
   for (const { code, line } of codeSpans(text)) {
     const where = `${mdFile}:${line}`;
     if (PATH.test(code) && (FILE_EXT.test(code) || code.endsWith('/'))) {
+      checked.paths++;
       if (!pathExists(code, mdFile)) problems.push(`${where}: no such path \`${code}\``);
     } else if (BARE_FILE.test(code) && !GENERATED.has(code) && !names.has(code)) {
       problems.push(`${where}: no file named \`${code}\``);
@@ -127,6 +129,7 @@ if (start < 0) {
     const sources = named.map((f) => readFileSync(join(root, f), 'utf8'));
     for (const call of spans.filter((c) => CALL.test(c))) {
       // `Owner.member()`: one named file must mention both the owner and the member.
+      checked.calls++;
       const parts = call.slice(0, -2).split('.');
       const words = parts.map((part) => {
         const escaped = part.replace(/[$#]/g, '\\$&');
@@ -174,15 +177,15 @@ for (const { text, line } of graphLines) {
   }
   listed.add(dir);
   const arrow = /^->\s*([^:(]*)(?:\(([^)]*) in its tests\))?/.exec(rest);
-  const names = (list) =>
+  const dfsNames = (list) =>
     (list ?? '')
       .split(',')
       .map((n) => n.trim())
       .filter((n) => n !== '')
       .map((n) => `@dfs/${n}`)
       .sort();
-  const claimed = arrow ? names(arrow[1]) : [];
-  const claimedDev = arrow ? names(arrow[2]) : [];
+  const claimed = arrow ? dfsNames(arrow[1]) : [];
+  const claimedDev = arrow ? dfsNames(arrow[2]) : [];
   const manifest = workspace.get(dir);
   const actual = dfsDeps(manifest.dependencies);
   const actualDev = dfsDeps(manifest.devDependencies);
@@ -203,3 +206,6 @@ if (problems.length > 0) {
   for (const problem of problems) console.error(`  ${problem}`);
   process.exit(1);
 }
+console.log(
+  `check-docs: ${checked.paths} paths in ${markdown.length} docs, ${checked.calls} calls in the PUT walk, ${listed.size} packages in the graph`,
+);
