@@ -1,6 +1,6 @@
 /**
  * Replication that overlaps the upload. While a put streams into the local store, the origin tees
- * the same bytes to up to `fanout` live peers over `push` streams; each peer stores them under the
+ * the same bytes to up to `pushPeers` live peers over `push` streams; each peer stores them under the
  * version's key as they arrive. The origin ends the push streams only after its own store committed
  * (and destroys them if the upload fails or is aborted, so peers keep nothing). A peer records the
  * copy as local only once it knows the version's entry and the sha256 it computed while storing

@@ -21,7 +21,7 @@ const bytes32 = (what: string) =>
 
 export const helloSchema = z.object({
   t: z.literal('hello'),
-  /** Protocol version (1). */
+  /** Protocol version (2). */
   v: z.number().int().min(0),
   /** Cluster id: peers of different clusters never talk. */
   c: z.string().max(256),
