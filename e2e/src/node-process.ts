@@ -97,7 +97,7 @@ export class NodeProcess {
   }
 
   /** Resolves with the ready line; rejects if the process exits first or after `timeoutMs`. */
-  async ready(timeoutMs = 15_000): Promise<string> {
+  async ready(timeoutMs = 30_000): Promise<string> {
     const line = await new Promise<string>((resolve, reject) => {
       const check = (): void => {
         const found = this.stdout.split('\n').find((l) => l.includes('ready'));
