@@ -37,6 +37,7 @@ import {
   installTempLog,
   keepDamagedCopy,
   logPath,
+  markSalvagePending,
   recoveryReport,
   tmpPath,
   writeAll,
@@ -121,7 +122,9 @@ export class FileIndex {
     const decoded = decodeLog(data ?? Buffer.alloc(0));
     const state = new IndexState();
     for (const record of decoded.records) state.apply(record, encodeRecord(record).length);
-    const recovery = recoveryReport(decoded, data === undefined);
+    const lost = data === undefined || decoded.damaged.length > 0;
+    const pending = await markSalvagePending(fs, dir, lost);
+    const recovery = recoveryReport(decoded, data === undefined, pending);
     let handle: IndexFileHandle;
     let logBytes: number;
     if (data !== undefined && decoded.damaged.length > 0) {

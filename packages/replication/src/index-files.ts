@@ -25,6 +25,12 @@ export interface IndexRecovery {
   damagedCopy?: string;
   /** Bytes of an incomplete last record (a crash mid-append) that were cut. */
   tornTailBytes: number;
+  /**
+   * The index lost records (now, or at an earlier open that did not finish sorting the stored
+   * bodies): bodies it does not know must be salvaged, not quarantined. Cleared by
+   * `clearSalvagePending` once the salvage is durable.
+   */
+  salvagePending: boolean;
 }
 
 export const LOG_NAME = 'index.log';
@@ -151,13 +157,46 @@ export async function keepDamagedCopy(fs: IndexFs, dir: string, data: Buffer): P
 export function recoveryReport(
   decoded: ReturnType<typeof decodeLog>,
   created: boolean,
+  salvagePending: boolean,
 ): IndexRecovery {
   return {
     created,
+    salvagePending,
     recordsRecovered: decoded.records.length,
     damagedRegions: decoded.damaged.length,
     recordsSkipped: decoded.damaged.reduce((n, d) => n + d.records, 0),
     bytesSkipped: decoded.damaged.reduce((n, d) => n + d.end - d.start, 0),
     tornTailBytes: decoded.tornTailBytes,
   };
+}
+
+const SALVAGE_MARKER = 'salvage-pending';
+
+/**
+ * Records, durably and before the lost records' evidence is replaced by a clean log, that the index
+ * must be rebuilt from the store: a crash before the salvage finished must not leave a clean-looking
+ * log that would quarantine (and later delete) the bodies it lost. Returns true when already pending.
+ */
+export async function markSalvagePending(
+  fs: IndexFs,
+  dir: string,
+  lost: boolean,
+): Promise<boolean> {
+  const path = join(dir, SALVAGE_MARKER);
+  if ((await fs.readFile(path)) !== undefined) return true;
+  if (!lost) return false;
+  const handle = await fs.open(path, { create: true });
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await fs.syncDir(dir);
+  return true;
+}
+
+/** The salvage is durable in the index: a later open may quarantine unknown bodies again. */
+export async function clearSalvagePending(fs: IndexFs, dir: string): Promise<void> {
+  await fs.remove(join(dir, SALVAGE_MARKER));
+  await fs.syncDir(dir);
 }

@@ -8,7 +8,9 @@ import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
 import { FileIndex } from './file-index.js';
 import type { IndexRecovery } from './file-index.js';
+import { nodeIndexFs } from './index-fs.js';
 import type { IndexFs } from './index-fs.js';
+import { clearSalvagePending } from './index-files.js';
 import { sortUnreferencedBodies } from './orphans.js';
 import type { UnreferencedBodies } from './orphans.js';
 import { UnclaimedBodies } from './unclaimed-bodies.js';
@@ -41,10 +43,15 @@ export async function openIndexAndBodies(options: {
   const sorted = await sortUnreferencedBodies({
     store: options.store,
     index,
-    // The index lost records (or all of them): bodies it does not know are rebuilt into it.
-    salvage: recovery.created || recovery.damagedRegions > 0,
+    // The index lost records (or all of them), now or at an open that did not finish: bodies it
+    // does not know are rebuilt into it.
+    salvage: recovery.salvagePending,
     quarantine: (key, body) => void unclaimed.hold(key, body),
   });
+  if (recovery.salvagePending) {
+    await index.settled();
+    await clearSalvagePending(options.fs ?? nodeIndexFs, options.dir);
+  }
   if (sorted.salvaged + sorted.quarantined + sorted.superseded > 0) {
     const level = sorted.salvaged > 0 ? 'warn' : 'info';
     log[level]({ ...sorted }, 'sorted stored bodies the index did not refer to');
