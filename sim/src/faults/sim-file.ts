@@ -7,8 +7,8 @@
  * since the last sync, so an append-only log costs O(bytes appended) per append and per fsync,
  * not O(file size): the index log of a node in a 1,000-node cluster is appended to and fsynced
  * thousands of times (every holder the cluster learns of), which the first, copy-everything model
- * made quadratic. Invariant: bytes past `size` (and past `durableSize`) are zero, so a write past
- * the end leaves a zero-filled gap, as a sparse file reads.
+ * made quadratic. Bytes past `size` (and past `durableSize`) are spare capacity, never read: a
+ * write past the end or a truncate that extends zero-fills the gap, as a sparse file reads.
  */
 export class SimFile {
   #data: Buffer = Buffer.alloc(0);
@@ -46,14 +46,16 @@ export class SimFile {
   write(data: Buffer, position: number, length: number): void {
     const end = position + length;
     this.#data = ensureCapacity(this.#data, end, this.#size);
+    if (position > this.#size) this.#data.fill(0, this.#size, position);
     data.copy(this.#data, position, 0, length);
-    this.#size = Math.max(this.#size, end);
+    // From the old end when writing past it: the zero-filled gap is new too.
     this.#dirtyFrom = Math.min(this.#dirtyFrom, position, this.#size);
+    this.#size = Math.max(this.#size, end);
   }
 
   truncate(length: number): void {
-    if (length < this.#size) this.#data.fill(0, length, this.#size);
-    else this.#data = ensureCapacity(this.#data, length, this.#size);
+    this.#data = ensureCapacity(this.#data, length, this.#size);
+    if (length > this.#size) this.#data.fill(0, this.#size, length);
     this.#dirtyFrom = Math.min(this.#dirtyFrom, length, this.#size);
     this.#size = length;
   }
@@ -64,14 +66,13 @@ export class SimFile {
     const from = Math.min(this.#dirtyFrom, this.#size);
     this.#durable = ensureCapacity(this.#durable, this.#size, this.#durableSize);
     this.#data.copy(this.#durable, from, from, this.#size);
-    if (this.#size < this.#durableSize) this.#durable.fill(0, this.#size, this.#durableSize);
     this.#durableSize = this.#size;
     this.#dirtyFrom = Number.POSITIVE_INFINITY;
   }
 
   /** A crash: the cached bytes become the durable ones. */
   revert(): void {
-    this.#data = Buffer.from(this.#durable);
+    this.#data = Buffer.from(this.#durable.subarray(0, this.#durableSize));
     this.#size = this.#durableSize;
     this.#dirtyFrom = Number.POSITIVE_INFINITY;
   }
@@ -86,7 +87,8 @@ export class SimFile {
 /** `buffer` if it holds `needed` bytes, else a copy (of its first `used` bytes) twice as large. */
 function ensureCapacity(buffer: Buffer, needed: number, used: number): Buffer {
   if (needed <= buffer.length) return buffer;
-  const grown = Buffer.alloc(Math.max(needed, 2 * buffer.length, 256));
+  // Not zero-filled: what lies past the used bytes is never read before it is written.
+  const grown = Buffer.allocUnsafe(Math.max(needed, 2 * buffer.length, 256));
   buffer.copy(grown, 0, 0, used);
   return grown;
 }
