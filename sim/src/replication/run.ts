@@ -128,6 +128,7 @@ export async function runReplication(
   const log = new WriteLog();
   const random = seededRandom(mix(seed, 1));
   const body = { minBytes: options.minBytes, maxBytes: options.maxBytes };
+  const written = new Set<string>();
 
   /** Issues `writes` writes at random times in the window, each at a random node of `pick`. */
   const writePhase = async (writes: number, pick: (r: number) => number): Promise<void> => {
@@ -138,7 +139,12 @@ export async function runReplication(
       const wait = start + at - clock.now();
       if (wait > 0) await clock.advance(wait);
       const index = pick(randomInt(random, 1 << 30));
-      issueWrite(engines[index]!, nodes[index]!.id, planWrite(random, options.names, body), log);
+      issueWrite(
+        engines[index]!,
+        nodes[index]!.id,
+        planWrite(random, options.names, body, written),
+        log,
+      );
     }
   };
   const measure = async (condition: () => boolean): Promise<number | undefined> => {

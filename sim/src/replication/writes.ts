@@ -36,19 +36,31 @@ export class WriteLog {
   }
 }
 
-/** One write: a put (80 %) of a body of `minBytes`..`maxBytes` random bytes, or a delete. */
+/**
+ * One write: a put (80 %) of a body of `minBytes`..`maxBytes` random bytes to one of `names` names,
+ * or a delete of a name already written (`written`; a put when none is), so deletes delete.
+ */
 export function planWrite(
   random: Random,
   names: number,
   body: { minBytes: number; maxBytes: number },
+  written: Set<string>,
 ): PlannedWrite {
-  const kind = random.next() < 0.8 ? 'put' : 'delete';
-  const name = `file-${randomInt(random, names)}`;
-  const size =
-    kind === 'put' ? body.minBytes + randomInt(random, body.maxBytes - body.minBytes + 1) : 0;
+  const roll = random.next();
+  const pick = randomInt(random, 1 << 30);
+  if (roll >= 0.8 && written.size > 0) {
+    return {
+      kind: 'delete',
+      name: [...written][pick % written.size] as string,
+      body: Buffer.alloc(0),
+    };
+  }
+  const name = `file-${pick % names}`;
+  written.add(name);
+  const size = body.minBytes + randomInt(random, body.maxBytes - body.minBytes + 1);
   const bytes = Buffer.alloc(size);
   for (let i = 0; i < size; i++) bytes[i] = randomInt(random, 256);
-  return { kind, name, body: bytes };
+  return { kind: 'put', name, body: bytes };
 }
 
 const sha256Of = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');

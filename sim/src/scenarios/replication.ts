@@ -21,14 +21,14 @@ const TARGET_AFTER_HEAL_MS = 30_000;
 export function workloadFor(nodes: number): Omit<ReplicationRunOptions, 'seed' | 'nodes'> {
   const large = nodes > 300;
   return {
-    names: large ? 4 : 20,
-    writesBefore: large ? 2 : 40,
-    writesDuring: large ? 2 : 40,
-    writeWindowMs: 5_000,
+    names: large ? 2 : 20,
+    writesBefore: large ? 2 : 30,
+    writesDuring: large ? 4 : 30,
+    writeWindowMs: 4_000,
     minBytes: 16,
     maxBytes: 256,
-    splitMs: 20_000,
-    detectMs: 5_000,
+    splitMs: 12_000,
+    detectMs: 4_000,
     timeoutMs: 120_000,
     readBackNodes: large ? 5 : 10,
     measureBytes: !large,
