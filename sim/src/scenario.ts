@@ -13,6 +13,10 @@ export interface ScenarioResult {
   /** Whether the scenario met its targets. */
   passed: boolean;
   wallSeconds?: number;
+  /** User + system CPU seconds of the scenario's process while it ran (`process.cpuUsage`). */
+  cpuSeconds?: number;
+  /** Peak resident set of the scenario's process (its own: each scenario runs in a fresh one). */
+  peakRssMiB?: number;
 }
 
 /** A scenario lives in src/scenarios/<file>.ts and exports `scenario`. */

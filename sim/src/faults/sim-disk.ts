@@ -2,8 +2,8 @@
  * A simulated disk for the index log: implements `IndexFs` (@dfs/replication) in memory, with the
  * page cache and the platter kept apart so a crash can lose exactly what a real one would.
  *
- * Model: a file is an inode with `data` (what processes read and write) and `durable` (what is on
- * the platter). `datasync` copies one to the other. Directory entries are kept twice as well: `live`
+ * Model: a file is an inode (`SimFile`) with the bytes processes read and write and the bytes on
+ * the platter. `datasync` copies one to the other. Directory entries are kept twice as well: `live`
  * (what processes see) and `durable` (what survives); a create, rename or remove changes `live` and
  * reaches `durable` only through `syncDir` of its parent. A crash rebuilds `live` from `durable`
  * and every inode's data from its durable bytes; inodes no durable entry names are gone.
@@ -19,6 +19,7 @@ import { randomInt } from '@dfs/transport';
 import type { IndexFileHandle, IndexFs } from '@dfs/replication';
 import type { Incarnation } from './incarnation.js';
 import { never } from './incarnation.js';
+import { SimFile } from './sim-file.js';
 
 export interface DiskFaultSwitches {
   /** Every write fails with ENOSPC while set. */
@@ -29,10 +30,7 @@ export interface DiskFaultSwitches {
   shortWriteRate: number;
 }
 
-interface Inode {
-  data: Buffer;
-  durable: Buffer;
-}
+type Inode = SimFile;
 
 export class DiskFault extends Error {
   readonly code: 'ENOSPC' | 'EIO' | 'ENOENT';
@@ -62,26 +60,25 @@ export class SimDisk {
   /** Power loss: everything not fsynced (data and directory entries) is gone. */
   crash(): void {
     for (const [path, inode] of this.#live) {
-      if (this.#durable.get(path) !== inode || !inode.data.equals(inode.durable)) {
+      if (this.#durable.get(path) !== inode || inode.differs) {
         this.injected.lostOnCrash++;
       }
     }
     this.#live = new Map(this.#durable);
-    for (const inode of this.#live.values()) inode.data = Buffer.from(inode.durable);
+    for (const inode of this.#live.values()) inode.revert();
   }
 
   /** Flips one random bit of one random durable file (at rest: the cached copy too). */
   flipBit(): string | undefined {
     const paths = [...this.#durable.keys()].filter(
-      (p) => (this.#durable.get(p) as Inode).durable.length > 0,
+      (p) => (this.#durable.get(p) as Inode).durableSize > 0,
     );
     if (paths.length === 0) return undefined;
     const path = paths[randomInt(this.#random, paths.length)] as string;
     const inode = this.#durable.get(path) as Inode;
-    const offset = randomInt(this.#random, inode.durable.length);
+    const offset = randomInt(this.#random, inode.durableSize);
     const bit = 1 << randomInt(this.#random, 8);
-    inode.durable[offset] = (inode.durable[offset] as number) ^ bit;
-    if (offset < inode.data.length) inode.data[offset] = (inode.data[offset] as number) ^ bit;
+    inode.flipBit(offset, bit);
     this.injected.bitFlips++;
     return `${path}@${offset}`;
   }
@@ -94,14 +91,14 @@ export class SimDisk {
 
   readFile(path: string): Buffer | undefined {
     const inode = this.#live.get(path);
-    return inode === undefined ? undefined : Buffer.from(inode.data);
+    return inode === undefined ? undefined : inode.read();
   }
 
   open(path: string, create: boolean): Inode {
     let inode = this.#live.get(path);
     if (inode === undefined) {
       if (!create) throw new DiskFault('ENOENT', `no such file ${path}`);
-      inode = { data: Buffer.alloc(0), durable: Buffer.alloc(0) };
+      inode = new SimFile();
       this.#live.set(path, inode);
     }
     return inode;
@@ -121,13 +118,7 @@ export class SimDisk {
       length = 1 + randomInt(this.#random, length - 1);
       this.injected.shortWrites++;
     }
-    const end = position + length;
-    if (end > inode.data.length) {
-      const grown = Buffer.alloc(end);
-      inode.data.copy(grown);
-      inode.data = grown;
-    }
-    data.copy(inode.data, position, 0, length);
+    inode.write(data, position, length);
     return length;
   }
 
@@ -136,13 +127,11 @@ export class SimDisk {
       this.injected.eio++;
       throw new DiskFault('EIO', 'fsync failed');
     }
-    inode.durable = Buffer.from(inode.data);
+    inode.sync();
   }
 
   truncate(inode: Inode, length: number): void {
-    const resized = Buffer.alloc(length);
-    inode.data.copy(resized, 0, 0, Math.min(length, inode.data.length));
-    inode.data = resized;
+    inode.truncate(length);
   }
 
   rename(from: string, to: string): void {

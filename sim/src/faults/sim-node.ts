@@ -40,6 +40,7 @@ export class SimNode {
   readonly #clock: VirtualClock;
   readonly #seed: number;
   readonly #peers: () => PeerInfo[];
+  readonly #config: Partial<ReplicationConfig>;
   #life: Incarnation | undefined;
   #facade: IncarnationTransport | undefined;
   #engine: ReplicationEngine | undefined;
@@ -52,6 +53,8 @@ export class SimNode {
     network: MemoryNetwork;
     clock: VirtualClock;
     peers: () => PeerInfo[];
+    /** Engine tunables (default SIM_ENGINE_CONFIG, the fault simulation's short intervals). */
+    config?: Partial<ReplicationConfig>;
   }) {
     this.id = `node-${options.index}`;
     this.address = `mem-${options.index}`;
@@ -59,6 +62,7 @@ export class SimNode {
     this.#network = options.network;
     this.#clock = options.clock;
     this.#peers = options.peers;
+    this.#config = options.config ?? SIM_ENGINE_CONFIG;
     this.disk = new SimDisk(seededRandom(mix(options.seed, 100 + options.index)));
     this.store = new SimBlobStore(seededRandom(mix(options.seed, 200 + options.index)));
     this.#transport = options.network.createTransport({ id: this.id, address: this.address });
@@ -109,7 +113,7 @@ export class SimNode {
         peers: this.#peers,
         clock: life,
         random: seededRandom(mix(this.#seed, 1000 * (this.#incarnations + 1) + hash(this.id))),
-        config: SIM_ENGINE_CONFIG,
+        config: this.#config,
         indexFsync: 'always',
       });
       if (!life.alive) return { ok: false, error: new Error('crashed while opening') };
