@@ -57,6 +57,8 @@ export function deriveFrameKeys(params: {
     : { send: fromAcceptor, receive: fromDialer };
 }
 
+const EMPTY_PLAINTEXT = { plaintextLength: 0 } as const;
+
 /** One direction's tags: the key and the sequence number of the next frame. */
 class FrameTagger {
   readonly #key: Buffer;
@@ -77,8 +79,9 @@ class FrameTagger {
     const cipher = createCipheriv('chacha20-poly1305', this.#key, this.#nonce, {
       authTagLength: FRAME_TAG_BYTES,
     });
-    cipher.setAAD(this.#type);
-    for (const piece of pieces) cipher.setAAD(piece);
+    // Node types chacha20-poly1305 with the CCM ciphers; the plaintext length only matters to CCM.
+    cipher.setAAD(this.#type, EMPTY_PLAINTEXT);
+    for (const piece of pieces) cipher.setAAD(piece, EMPTY_PLAINTEXT);
     cipher.final();
     return cipher.getAuthTag();
   }
