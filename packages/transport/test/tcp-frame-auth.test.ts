@@ -75,7 +75,7 @@ describe('frame tags (docs/protocol.md §2.1)', () => {
       expect(tag.length).toBe(FRAME_TAG_BYTES);
       expect(isSpecTag(key, seq, frame[4] as number, payload, tag)).toBe(true);
       expect(isSpecTag(key, seq + 1, frame[4] as number, payload, tag)).toBe(false);
-      expect(verifier.verify(frame[4] as number, payload, tag)).toBe(true);
+      expect(verifier.verify(frame[4] as number, [payload], tag)).toBe(true);
     }
   });
 });

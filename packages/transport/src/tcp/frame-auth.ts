@@ -104,9 +104,12 @@ export class FrameSealer extends FrameTagger {
 }
 
 export class FrameVerifier extends FrameTagger {
-  /** True when `tag` is the next frame's; a mismatch must close the connection. */
-  verify(type: number, payload: Uint8Array, tag: Uint8Array): boolean {
-    const expected = this.tagNext(type, [payload]);
+  /**
+   * True when `tag` is the next frame's, over its type and its payload (`payload`'s pieces in
+   * order); a mismatch must close the connection.
+   */
+  verify(type: number, payload: readonly Uint8Array[], tag: Uint8Array): boolean {
+    const expected = this.tagNext(type, payload);
     return tag.length === FRAME_TAG_BYTES && timingSafeEqual(expected, tag);
   }
 }
