@@ -118,3 +118,20 @@ export function peakRssMiB(pid: number | undefined): number {
   const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
   return kib / 1024;
 }
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ: 100 on Linux everywhere). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (Linux only). */
+export function cpuSeconds(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start at its closing parenthesis;
+  // utime and stime are fields 14 and 15, i.e. the 12th and 13th after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** The CPU seconds all `nodes` used together so far. */
+export function clusterCpuSeconds(nodes: readonly BenchNode[]): number {
+  return nodes.reduce((sum, node) => sum + cpuSeconds(node.child.pid), 0);
+}

@@ -7,7 +7,8 @@
  * - raw fsynced 4 KiB writes: create, write, fsync one file after another.
  *
  * Sizes: 1 GiB and 10,000 small files (64 MiB and 1,000 with --quick). Peak RSS is each node's
- * VmHWM from /proc after all the large transfers (Linux only).
+ * VmHWM from /proc after all the large transfers, and CPU time is the nodes' utime + stime from
+ * /proc summed over a phase (Linux only): on a shared machine it is far steadier than wall time.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -16,6 +17,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  clusterCpuSeconds,
   listCount,
   nodeMain,
   peakRssMiB,
@@ -149,12 +151,14 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
     );
 
     // 1. Upload to one node.
+    let cpu = clusterCpuSeconds(nodes);
     let started = performance.now();
     const put = await request(`${a.url}/v1/files/large-1`, 'PUT', body(size, pattern), size);
     const uploadS = (performance.now() - started) / 1000;
     if (put.status !== 201) throw new Error(`upload answered ${put.status}`);
 
-    // 2. Upload until all three hold it.
+    // 2. Upload until all three hold it. The CPU row covers phases 1 and 2: each moves the body to
+    //    3 nodes (phase 1 pushes while it uploads; what is left after its 201 runs during phase 2).
     started = performance.now();
     const spread = await request(
       `${a.url}/v1/files/large-2?w=3&timeout=600s`,
@@ -164,6 +168,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
     );
     const spreadS = (performance.now() - started) / 1000;
     if (spread.status !== 201) throw new Error(`w=3 upload answered ${spread.status}`);
+    const uploadCpuS = clusterCpuSeconds(nodes) - cpu;
 
     // 3. GET from a node that does not hold it: a fourth node joins after the upload and is read
     //    from at once, so the body streams from a holder while it is served.
@@ -177,9 +182,11 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
       };
       return view.members.filter((m) => m.state === 'alive').length === 4;
     }, 30_000);
+    cpu = clusterCpuSeconds(nodes);
     started = performance.now();
     const get = await request(`${d.url}/v1/files/large-3`, 'GET');
     const getS = (performance.now() - started) / 1000;
+    const getCpuS = clusterCpuSeconds(nodes) - cpu;
     if (get.status !== 200 || get.bytes !== size) {
       throw new Error(`GET answered ${get.status}, ${get.bytes} bytes`);
     }
@@ -187,6 +194,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
 
     // 4. 1,000 small files until all three hold them.
     const small = randomBytes(SMALL);
+    cpu = clusterCpuSeconds(nodes);
     started = performance.now();
     await inParallel(spreadCount, 16, async (i) => {
       const res = await request(`${a.url}/v1/files/spread/${i}`, 'PUT', [small], SMALL);
@@ -199,6 +207,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
       120_000,
     );
     const smallSpreadS = (performance.now() - started) / 1000;
+    const smallSpreadCpuS = clusterCpuSeconds(nodes) - cpu;
 
     // 5. Small PUTs at c=16 on one node.
     started = performance.now();
@@ -258,6 +267,24 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
         unit: 's',
         better: 'lower',
         target: '<= 1 s',
+      },
+      {
+        name: `cluster CPU per MiB, 2 uploads of ${label} to 3 nodes`,
+        value: (uploadCpuS * 1000) / ((2 * size) / MiB),
+        unit: 'ms/MiB',
+        better: 'lower',
+      },
+      {
+        name: `cluster CPU per MiB, GET that must fetch`,
+        value: (getCpuS * 1000) / (size / MiB),
+        unit: 'ms/MiB',
+        better: 'lower',
+      },
+      {
+        name: `cluster CPU per small file until 3 nodes hold it`,
+        value: (smallSpreadCpuS * 1000) / spreadCount,
+        unit: 'ms/file',
+        better: 'lower',
       },
       {
         name: `${smallCount} x 4 KiB PUTs, c=16, one node`,

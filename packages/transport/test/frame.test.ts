@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder, FrameType, encodeFrame, type TransportError } from '../src/index.js';
+import { FRAME_TAG_BYTES, FrameSealer, FrameVerifier } from '../src/tcp/frame-auth.js';
+import { dataFrameHeader } from '../src/tcp/frame.js';
 
 type Decoded = { type: number; payload: Buffer };
 
@@ -147,5 +149,74 @@ describe('frame codec', () => {
     const out = decodeAll(decoder, [encodeFrame(FrameType.Data, Buffer.alloc(100, 7))]);
     expect(out).toHaveLength(1);
     expect(out[0]?.payload.length).toBe(100);
+  });
+});
+
+describe('FrameDecoder with frame authentication', () => {
+  const key = Buffer.alloc(32, 9);
+  /** A control frame and a data frame for stream 7, each sealed as the next frame, then joined. */
+  function sealedWire(control: Buffer, data: Buffer): Buffer {
+    const sealer = new FrameSealer(key);
+    const frame = encodeFrame(FrameType.Control, control);
+    const controlTag = sealer.sealEncoded(frame);
+    const header = dataFrameHeader(7, data.length, FRAME_TAG_BYTES);
+    return Buffer.concat([frame, controlTag, header, data, sealer.sealData(header, data)]);
+  }
+
+  function decodeSealed(chunks: Buffer[]): { control: Buffer[]; data: Map<number, Buffer[]> } {
+    const control: Buffer[] = [];
+    const data = new Map<number, Buffer[]>();
+    const decoder = new FrameDecoder(1024 * 1024, (streamId, piece) => {
+      data.set(streamId, [...(data.get(streamId) ?? []), Buffer.from(piece)]);
+    });
+    decoder.setFrameVerifier(new FrameVerifier(key));
+    for (const chunk of chunks) {
+      decoder.push(chunk, (frame) => void control.push(Buffer.from(frame.payload)));
+    }
+    return { control, data };
+  }
+
+  it('delivers sealed control and data frames intact however the bytes are split', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 40 }),
+        fc.uint8Array({ minLength: 0, maxLength: 300 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (control, data, cuts) => {
+          const wire = sealedWire(Buffer.from(control), Buffer.from(data));
+          const out = decodeSealed(split(wire, cuts));
+          expect(out.control).toEqual([Buffer.from(control)]);
+          expect(Buffer.concat(out.data.get(7) ?? [])).toEqual(Buffer.from(data));
+          expect([...out.data.keys()].every((id) => id === 7)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('throws ERR_FRAME_AUTH for an altered data byte, split anywhere, before delivering any of it', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 300 }),
+        fc.nat(),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (data, at, cuts) => {
+          const wire = sealedWire(Buffer.from('ok'), Buffer.from(data));
+          const dataStart = wire.length - FRAME_TAG_BYTES - data.length;
+          const altered = dataStart + (at % data.length);
+          wire[altered] = (wire[altered] as number) ^ 0x80;
+          const delivered: Buffer[] = [];
+          const decoder = new FrameDecoder(1024 * 1024, (_id, piece) => void delivered.push(piece));
+          decoder.setFrameVerifier(new FrameVerifier(key));
+          let error: unknown;
+          try {
+            for (const chunk of split(wire, cuts)) decoder.push(chunk, () => undefined);
+          } catch (e) {
+            error = e;
+          }
+          expect((error as TransportError).code).toBe('ERR_FRAME_AUTH');
+          expect(Buffer.concat(delivered).length).toBe(0);
+        },
+      ),
+    );
   });
 });

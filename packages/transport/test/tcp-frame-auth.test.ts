@@ -1,9 +1,10 @@
+import { createDecipheriv, randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TcpTransport, type TcpTransportOptions } from '../src/index.js';
-import { FrameSealer } from '../src/tcp/frame-auth.js';
+import { FRAME_TAG_BYTES, FrameSealer, FrameVerifier } from '../src/tcp/frame-auth.js';
 import { controlFrame } from '../src/tcp/messages.js';
 import { pollUntil } from './compliance/real-time.js';
 import { closed, rawHandshakeWithKeys, recordingLogger } from './tcp/raw-peer.js';
@@ -45,6 +46,39 @@ async function serverAndRawPeer() {
   };
   return { server, logger, connect, sealed, handled: () => handled };
 }
+
+/** Whether `tag` is the protocol.md §2.1 tag of frame number `seq` — checked by decrypting. */
+function isSpecTag(key: Buffer, seq: number, type: number, payload: Buffer, tag: Buffer): boolean {
+  const nonce = Buffer.alloc(12);
+  nonce.writeBigUInt64BE(BigInt(seq), 4);
+  const decipher = createDecipheriv('chacha20-poly1305', key, nonce, {
+    authTagLength: FRAME_TAG_BYTES,
+  });
+  decipher.setAAD(Buffer.concat([Buffer.from([type]), payload]), { plaintextLength: 0 });
+  decipher.setAuthTag(tag);
+  try {
+    return decipher.final().length === 0;
+  } catch {
+    return false;
+  }
+}
+
+describe('frame tags (docs/protocol.md §2.1)', () => {
+  it('are ChaCha20-Poly1305 tags of an empty plaintext: nonce 0x00000000 ‖ u64be seq, aad type ‖ payload', () => {
+    const key = randomBytes(32);
+    const sealer = new FrameSealer(key);
+    const verifier = new FrameVerifier(key);
+    for (let seq = 0; seq < 3; seq++) {
+      const frame = controlFrame({ t: 'msg', p: 'count', b: seq });
+      const tag = sealer.sealEncoded(frame);
+      const payload = frame.subarray(5);
+      expect(tag.length).toBe(FRAME_TAG_BYTES);
+      expect(isSpecTag(key, seq, frame[4] as number, payload, tag)).toBe(true);
+      expect(isSpecTag(key, seq + 1, frame[4] as number, payload, tag)).toBe(false);
+      expect(verifier.verify(frame[4] as number, [payload], tag)).toBe(true);
+    }
+  });
+});
 
 describe('frame authentication on plain TCP with a cluster secret', () => {
   it('a frame without a tag after the handshake closes the connection with ERR_FRAME_AUTH and is not handled', async () => {

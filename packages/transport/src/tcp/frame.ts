@@ -47,6 +47,29 @@ export function dataFrameHeader(streamId: number, dataLength: number, tagBytes =
 
 const EMPTY = Buffer.alloc(0);
 
+/** A data frame's payload pieces (at least 4 bytes): its stream id, and its data as slices. */
+function splitStreamId(pieces: readonly Buffer[]): [number, Buffer[]] {
+  const data: Buffer[] = [];
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  for (const piece of pieces) {
+    const wanted = 4 - headBytes;
+    if (wanted <= 0) {
+      data.push(piece);
+      continue;
+    }
+    head.push(piece.subarray(0, wanted));
+    headBytes += Math.min(wanted, piece.length);
+    if (piece.length > wanted) data.push(piece.subarray(wanted));
+  }
+  return [joined(head).readUInt32BE(0), data];
+}
+
+/** One buffer of `pieces`, copied only when there is more than one. */
+function joined(pieces: readonly Buffer[]): Buffer {
+  return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+}
+
 /** Receives the bytes of data frames piece by piece, without waiting for (or copying) whole frames. */
 export type DataSink = (streamId: number, piece: Buffer, frameStart: boolean) => void;
 
@@ -127,7 +150,7 @@ export class FrameDecoder {
           throw new TransportError('ERR_MALFORMED_FRAME', 'frame shorter than its tag');
         }
         if (this.#buffered < 4 + length) return;
-        if (this.#deliverVerified(type, this.#take(4 + length), onFrame) === false) return;
+        if (this.#deliverVerified(type, length - 1 - tagBytes, onFrame) === false) return;
         continue;
       }
       if (type === FrameType.Data && this.#dataSink !== undefined) {
@@ -146,25 +169,32 @@ export class FrameDecoder {
     }
   }
 
-  /** Checks a whole tagged frame and hands it on; throws ERR_FRAME_AUTH when its tag is wrong. */
+  /**
+   * Checks a whole tagged frame, buffered, of `payloadBytes` and hands it on; throws ERR_FRAME_AUTH
+   * when its tag is wrong. The payload is taken as the chunks it arrived in (never joined: a data
+   * frame's bytes are not copied), and nothing of it is delivered before the tag checks out.
+   */
   #deliverVerified(
     type: FrameType,
-    frame: Buffer,
+    payloadBytes: number,
     onFrame: (frame: Frame) => boolean | void,
   ): boolean | void {
-    const payload = frame.subarray(FRAME_HEADER_BYTES, frame.length - FRAME_TAG_BYTES);
-    const tag = frame.subarray(frame.length - FRAME_TAG_BYTES);
+    this.#takePieces(FRAME_HEADER_BYTES);
+    const payload = this.#takePieces(payloadBytes);
+    const tag = joined(this.#takePieces(FRAME_TAG_BYTES));
     if (!(this.#verifier as FrameVerifier).verify(type, payload, tag)) {
       throw new TransportError(
         'ERR_FRAME_AUTH',
         'a frame failed authentication (forged, altered, replayed or out of order)',
       );
     }
-    if (type !== FrameType.Data || this.#dataSink === undefined) return onFrame({ type, payload });
-    if (payload.length < 4) throw new TransportError('ERR_MALFORMED_FRAME', 'short data frame');
-    const streamId = payload.readUInt32BE(0);
+    if (type !== FrameType.Data || this.#dataSink === undefined) {
+      return onFrame({ type, payload: joined(payload) });
+    }
+    if (payloadBytes < 4) throw new TransportError('ERR_MALFORMED_FRAME', 'short data frame');
+    const [streamId, data] = splitStreamId(payload);
     this.#dataSink(streamId, EMPTY, true);
-    this.#dataSink(streamId, payload.subarray(4), false);
+    for (const piece of data) this.#dataSink(streamId, piece, false);
     return true;
   }
 
@@ -197,6 +227,17 @@ export class FrameDecoder {
     }
     this.#chunks[0] = first.subarray(bytes);
     return first.subarray(0, bytes);
+  }
+
+  /** Exactly `bytes` bytes as slices of the chunks they arrived in: never copies. */
+  #takePieces(bytes: number): Buffer[] {
+    const pieces: Buffer[] = [];
+    for (let left = bytes; left > 0;) {
+      const piece = this.#takeUpTo(left);
+      pieces.push(piece);
+      left -= piece.length;
+    }
+    return pieces;
   }
 
   /** Up to `bytes` bytes from the first chunk only: never copies. */
