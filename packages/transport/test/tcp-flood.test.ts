@@ -1,29 +1,16 @@
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  PEER_PROTOCOL_MAGIC,
-  TcpTransport,
-  VirtualClock,
-  type TcpTransportOptions,
-} from '../src/index.js';
+import { PEER_PROTOCOL_MAGIC, VirtualClock } from '../src/index.js';
 import { pollUntil } from './compliance/real-time.js';
 import { closed, connectRaw, recordingLogger } from './tcp/raw-peer.js';
+import { portOf, startedTransports } from './tcp/started.js';
 
 const SECRET = 's3cret';
-const open: TcpTransport[] = [];
-async function start(options: TcpTransportOptions): Promise<TcpTransport> {
-  const transport = new TcpTransport(options);
-  await transport.listen();
-  open.push(transport);
-  return transport;
-}
+const start = startedTransports();
 const sockets: net.Socket[] = [];
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(open.splice(0).map((t) => t.close()));
 });
-
-const portOf = (t: TcpTransport): number => Number(t.address.split(':').pop());
 
 /** A socket that sends the peer magic (or nothing) and then sits there: a half-open handshake. */
 async function halfOpen(port: number, from?: string, sendMagic = true): Promise<net.Socket> {

@@ -2,26 +2,15 @@ import { createDecipheriv, randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterEach, describe, expect, it } from 'vitest';
-import { TcpTransport, type TcpTransportOptions } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { FRAME_TAG_BYTES, FrameSealer, FrameVerifier } from '../src/tcp/frame-auth.js';
 import { controlFrame } from '../src/tcp/messages.js';
 import { pollUntil } from './compliance/real-time.js';
 import { closed, rawHandshakeWithKeys, recordingLogger } from './tcp/raw-peer.js';
+import { portOf, startedTransports } from './tcp/started.js';
 
 const SECRET = 'correct horse battery staple';
-const open: TcpTransport[] = [];
-async function start(options: TcpTransportOptions): Promise<TcpTransport> {
-  const transport = new TcpTransport(options);
-  await transport.listen();
-  open.push(transport);
-  return transport;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
-
-const portOf = (t: TcpTransport): number => Number(t.address.split(':').pop());
+const start = startedTransports();
 
 /** A server with the secret that counts one-way `count` messages, and a raw peer that knows it. */
 async function serverAndRawPeer() {

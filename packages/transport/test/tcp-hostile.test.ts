@@ -1,11 +1,10 @@
 import { Readable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   FrameType,
   PEER_PROTOCOL_MAGIC,
-  TcpTransport,
   VirtualClock,
   encodeFrame,
   type TcpTransportOptions,
@@ -13,19 +12,9 @@ import {
 import { controlFrame } from '../src/tcp/messages.js';
 import { pollUntil } from './compliance/real-time.js';
 import { closed, connectRaw, rawHandshake, recordingLogger } from './tcp/raw-peer.js';
+import { portOf, startedTransports } from './tcp/started.js';
 
-const open: TcpTransport[] = [];
-async function start(options: TcpTransportOptions): Promise<TcpTransport> {
-  const transport = new TcpTransport(options);
-  await transport.listen();
-  open.push(transport);
-  return transport;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
-
-const portOf = (t: TcpTransport): number => Number(t.address.split(':').pop());
+const start = startedTransports();
 
 /** A server on a virtual clock (so deadlines fire when the test says) and a well-behaved client. */
 async function serverAndClient(options: Partial<TcpTransportOptions> = {}) {

@@ -1,22 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  TcpTransport,
-  VirtualClock,
-  type TcpTransportOptions,
-  type TransportError,
-} from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { VirtualClock, type TransportError } from '../src/index.js';
 import { deadLoopbackAddress, pollUntil } from './compliance/real-time.js';
+import { startedTransports } from './tcp/started.js';
 
-const open: TcpTransport[] = [];
-async function start(options: TcpTransportOptions): Promise<TcpTransport> {
-  const transport = new TcpTransport(options);
-  await transport.listen();
-  open.push(transport);
-  return transport;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
+const start = startedTransports();
 
 async function failure(promise: Promise<unknown>): Promise<TransportError> {
   return promise.then(
@@ -83,7 +70,7 @@ describe('TcpTransport connection lifecycle', () => {
     stream.resume();
     stream.end('x');
     await new Promise((resolve) => stream.once('end', resolve));
-    await Promise.all(open.splice(0).map((t) => t.close()));
+    await Promise.all([a.close(), b.close()]);
     await pollUntil(() => clock.pendingTimers === 0);
     expect(clock.pendingTimers).toBe(0);
   });

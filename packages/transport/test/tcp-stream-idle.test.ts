@@ -1,28 +1,14 @@
 import { Readable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  TcpTransport,
-  VirtualClock,
-  type TcpTransportOptions,
-  type TransportError,
-} from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { VirtualClock, type TransportError } from '../src/index.js';
 import { controlFrame } from '../src/tcp/messages.js';
 import { pollUntil } from './compliance/real-time.js';
 import { rawHandshake, readControl, recordingLogger } from './tcp/raw-peer.js';
+import { portOf, startedTransports } from './tcp/started.js';
 
-const open: TcpTransport[] = [];
-async function start(options: TcpTransportOptions): Promise<TcpTransport> {
-  const transport = new TcpTransport(options);
-  await transport.listen();
-  open.push(transport);
-  return transport;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
+const start = startedTransports();
 
-const portOf = (t: TcpTransport): number => Number(t.address.split(':').pop());
 const IDLE_MS = 30_000;
 
 /**
