@@ -23,6 +23,7 @@ export interface IndexViewsOptions {
 }
 
 export class IndexViews {
+  #live: Set<string> | undefined;
   readonly order = new ListOrder();
   readonly #options: IndexViewsOptions;
 
@@ -52,8 +53,23 @@ export class IndexViews {
   /** This node (when it holds the bytes) plus the holders that are live now. */
   holderCount(entry: IndexEntry): number {
     if (entry.deleted) return 0;
-    const live = new Set(this.#options.livePeers().map((p) => p.id));
+    const live = this.#liveIds();
     return (entry.local ? 1 : 0) + entry.holders.filter((h) => live.has(h)).length;
+  }
+
+  /**
+   * The live peer ids, built once per synchronous run (a listing counts holders for every file of a
+   * page; building the set per file made that files × members), dropped at the next microtask so a
+   * membership change is seen at once.
+   */
+  #liveIds(): Set<string> {
+    if (this.#live === undefined) {
+      this.#live = new Set(this.#options.livePeers().map((p) => p.id));
+      queueMicrotask(() => {
+        this.#live = undefined;
+      });
+    }
+    return this.#live;
   }
 
   info(entry: IndexEntry): FileInfo {
