@@ -30,6 +30,7 @@ import { ReplicationError, errorCode } from './errors.js';
 import type { FileIndex, IndexEntry } from './file-index.js';
 import { openIndexAndBodies } from './index-open.js';
 import type { IndexFs } from './index-fs.js';
+import type { PlacementView } from './placement-view.js';
 import { silentLogger } from './lifecycle.js';
 import type { ReplicationLogger } from './lifecycle.js';
 import type { UnclaimedBodies } from './unclaimed-bodies.js';
@@ -61,6 +62,11 @@ export interface ReplicatedFileServiceOptions {
   indexFsync?: 'always' | 'never';
   /** The filesystem under the index log. Default `nodeIndexFs`; the simulator injects faults. */
   indexFs?: IndexFs;
+  /**
+   * Which nodes should hold each file (issue 12: `ClusterPlacement`). Default: every live node
+   * holds every file (`fullReplication`).
+   */
+  placement?: PlacementView;
 }
 
 export class ReplicationEngine implements FileService {

@@ -13,8 +13,14 @@ export function snapshotStats(sources: {
   pulls: PullQueue;
   index: FileIndex;
   antiEntropy: AntiEntropy;
+  placement?: { underReplicatedFiles: number; surplusCopies: number; rebalancePaused: number };
 }): ReplicationStats {
   const { counters, pulls, index, antiEntropy } = sources;
+  const placementGauges = sources.placement ?? {
+    underReplicatedFiles: 0,
+    surplusCopies: 0,
+    rebalancePaused: 0,
+  };
   const rounds = antiEntropy.stats();
   const snapshot = counters.snapshot({
     activeTransfers: pulls.activeTransfers,
@@ -22,6 +28,7 @@ export function snapshotStats(sources: {
     indexEntries: index.size,
     indexWriteFailures: index.writeFailures,
     indexRecordsSkipped: index.recovery.recordsSkipped,
+    ...placementGauges,
   });
   snapshot.antiEntropyRounds = rounds.rounds;
   snapshot.antiEntropyFailures = rounds.failedRounds;

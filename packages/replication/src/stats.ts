@@ -49,10 +49,22 @@ export interface ReplicationStats {
   unknownHoldersDropped: number;
   /** Announced entries dropped by a peer's quota (`announceRatePerPeer`). */
   announcedEntriesThrottled: number;
+  /** Body bytes pulled because placement wants them here (a target, or a stand-in for a down one). */
+  rebalanceBytesPulled: number;
+  /** Bytes of surplus copies deleted once every target confirmed its own (offload-then-drop). */
+  rebalanceBytesDropped: number;
+  /** Surplus copies deleted (offload-then-drop). */
+  surplusCopiesDropped: number;
   /** Gauges. */
   activeTransfers: number;
   queuedTransfers: number;
   indexEntries: number;
+  /** Live files with fewer than R confirmed copies on their targets, as this node's index knows. */
+  underReplicatedFiles: number;
+  /** Copies this node holds of files it is no longer wanted for (dropped after `dropDelayMs`). */
+  surplusCopies: number;
+  /** 1 while the placement brake holds (too few members up): nothing marked out or dropped. */
+  rebalancePaused: number;
 }
 
 type Gauges = Pick<
@@ -62,6 +74,9 @@ type Gauges = Pick<
   | 'indexEntries'
   | 'indexWriteFailures'
   | 'indexRecordsSkipped'
+  | 'underReplicatedFiles'
+  | 'surplusCopies'
+  | 'rebalancePaused'
 >;
 /** Filled in from @dfs/gossip's AntiEntropy at snapshot time. */
 const NOT_COUNTED_HERE = { antiEntropyRounds: 0, antiEntropyFailures: 0 };
@@ -96,6 +111,9 @@ export class ReplicationCounters {
   futureVersionsRejected = 0;
   unknownHoldersDropped = 0;
   announcedEntriesThrottled = 0;
+  rebalanceBytesPulled = 0;
+  rebalanceBytesDropped = 0;
+  surplusCopiesDropped = 0;
 
   snapshot(gauges: Gauges): ReplicationStats {
     return { ...this, ...NOT_COUNTED_HERE, ...gauges };
