@@ -95,6 +95,13 @@ export interface ReplicationConfig {
   announceRatePerPeer: number;
   /** Tokens the per-peer bucket holds: the burst one peer may announce at once. */
   announceBurstPerPeer: number;
+  /**
+   * How long a surplus copy (held by a node placement no longer wants) is kept after every target
+   * confirmed its own copy, before it is deleted (offload-then-drop, resync.ts). Garage waits 10 min
+   * (`BLOCK_GC_DELAY`): a membership change undone within it (a target that flaps) costs no
+   * second transfer. Shorter frees the disk sooner.
+   */
+  dropDelayMs: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -118,6 +125,7 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
   maxClockSkewMs: 60_000,
   announceRatePerPeer: 5_000,
   announceBurstPerPeer: 20_000,
+  dropDelayMs: 10 * 60 * 1000,
 };
 
 export function resolveConfig(partial: Partial<ReplicationConfig> | undefined): ReplicationConfig {
