@@ -79,7 +79,9 @@ export class ReplicationEngine implements FileService {
   readonly #index: FileIndex;
   readonly #unclaimed: UnclaimedBodies;
   readonly #parts: EngineParts;
+  readonly #placement: PlacementView | undefined;
   #timers: Timer[] = [];
+  #stopWatchingPlacement: (() => void) | undefined;
 
   private constructor(
     options: ReplicatedFileServiceOptions,
@@ -94,6 +96,7 @@ export class ReplicationEngine implements FileService {
     this.#log = options.logger ?? silentLogger;
     this.#index = index;
     this.#unclaimed = unclaimed;
+    this.#placement = options.placement;
     const peers = options.peers;
     this.#parts = assembleEngine(
       {
@@ -107,6 +110,7 @@ export class ReplicationEngine implements FileService {
         log: this.#log,
         livePeers: () => this.#livePeers(),
         members: options.members ?? (() => peers().map((p) => p.id)),
+        placement: options.placement,
       },
       unclaimed,
     );
@@ -132,9 +136,13 @@ export class ReplicationEngine implements FileService {
 
   /** Registers the peer protocols and starts anti-entropy, scrubbing and pending pulls. */
   start(): void {
-    const { lifecycle, handlers, antiEntropy, scrubber, runner } = this.#parts;
+    const { lifecycle, handlers, antiEntropy, scrubber, runner, resync } = this.#parts;
     lifecycle.start();
     handlers.register();
+    if (resync !== undefined) {
+      resync.register();
+      this.#stopWatchingPlacement = this.#placement?.onChange(() => this.#resyncNow());
+    }
     antiEntropy.start();
     this.#timers.push(
       this.#clock.setInterval(() => this.#housekeeping(), this.config.antiEntropyIntervalMs),
@@ -148,11 +156,14 @@ export class ReplicationEngine implements FileService {
 
   /** Stops timers and handlers, aborts transfers, flushes and closes the index. Idempotent. */
   async stop(): Promise<void> {
-    const { lifecycle, handlers, antiEntropy, waiters, announcer, runner, reads } = this.#parts;
+    const { lifecycle, handlers, antiEntropy, waiters, announcer, runner, reads, resync } =
+      this.#parts;
     if (!lifecycle.stop()) return;
     for (const timer of this.#timers) timer.cancel();
     this.#timers = [];
+    this.#stopWatchingPlacement?.();
     handlers.unregister();
+    resync?.unregister();
     await antiEntropy.stop();
     waiters.cancelAll();
     announcer.stop();
@@ -162,8 +173,14 @@ export class ReplicationEngine implements FileService {
   }
 
   stats(): ReplicationStats {
-    const { counters, runner, antiEntropy } = this.#parts;
-    return snapshotStats({ counters, pulls: runner.pulls, index: this.#index, antiEntropy });
+    const { counters, runner, antiEntropy, resync } = this.#parts;
+    return snapshotStats({
+      counters,
+      pulls: runner.pulls,
+      index: this.#index,
+      antiEntropy,
+      placement: resync?.gauges,
+    });
   }
 
   // ---------------------------------------------------------------- FileService
@@ -213,7 +230,10 @@ export class ReplicationEngine implements FileService {
       const local = await reads.readLocal(entry, range, options?.signal);
       if (local !== undefined) return { info: views.info(entry), stream: local };
     }
-    const stream = await reads.readRemote(entry, range, options?.signal);
+    // A body placement wants here is pulled (the reader rides on it); any other is proxied.
+    const stream = this.#parts.wantedHere(name)
+      ? await reads.readRemote(entry, range, options?.signal)
+      : await reads.readProxied(entry, range, options?.signal);
     // Describe the version being streamed: a newer write or a delete may have landed meanwhile
     // (found by sim:faults, seed 55 with crashes: a tombstone's info beside the old bytes).
     const latest = this.#index.committed(name);
@@ -301,6 +321,7 @@ export class ReplicationEngine implements FileService {
       ttlMs: this.config.tombstoneTtlMs,
     });
     runner.pulls.pullMissing();
+    this.#resyncNow();
     waiters.check();
     lifecycle.inBackground(
       this.#unclaimed.sweep().then((removed) => {
@@ -333,6 +354,17 @@ export class ReplicationEngine implements FileService {
         }),
       apply: (entry) => handlers.applyAdmitted(entry),
     });
+  }
+
+  /** A resync scan in the background (placement changed, or a housekeeping round). */
+  #resyncNow(): void {
+    const { lifecycle, resync } = this.#parts;
+    if (resync !== undefined && lifecycle.running) lifecycle.inBackground(resync.requestScan());
+  }
+
+  /** Runs resync scans until none is pending (tests and the simulator). */
+  async resyncNow(): Promise<void> {
+    await this.#parts.resync?.requestScan();
   }
 
   #livePeers(): PeerInfo[] {
