@@ -12,6 +12,7 @@ import { Announcer } from './announcer.js';
 import type { BlobStore } from './blob-store.js';
 import { BodyReads } from './body-reads.js';
 import type { ReplicationConfig } from './config.js';
+import { DeleteQuorum } from './delete-quorum.js';
 import { EffectRunner } from './effect-runner.js';
 import type { FileIndex } from './file-index.js';
 import { HybridLogicalClock } from './hlc.js';
@@ -65,6 +66,7 @@ export interface EngineParts {
   readonly antiEntropy: AntiEntropy;
   /** Present when placement is configured. */
   readonly resync: Resync | undefined;
+  readonly deletes: DeleteQuorum;
   /** Whether placement wants `name`'s body on this node (always, without placement). */
   readonly wantedHere: (name: string) => boolean;
 }
@@ -206,8 +208,20 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
           dropDelayMs: config.dropDelayMs,
           confirmTimeoutMs: config.lookupTimeoutMs,
         });
+  const deletes = new DeleteQuorum({
+    nodeId,
+    transport,
+    index,
+    livePeers,
+    wanted: placement === undefined ? undefined : (name) => placement.holders(name),
+    apply: (entry, peer) => handlers.applyEntries([entry], peer),
+    onInvalid: () => {
+      counters.invalidMessages++;
+    },
+  });
   return {
     resync,
+    deletes,
     wantedHere,
     lifecycle,
     counters,
