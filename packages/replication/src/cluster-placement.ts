@@ -144,7 +144,8 @@ export class ClusterPlacement implements PlacementView {
     const h = placementNameHash(name);
     const targets = this.placement.rank(h, this.clusterReplicas);
     if (!targets.some((id) => this.downIn.has(id))) return targets;
-    const ranked = this.placement.rank(h);
+    // Every rank skipped past R is a down member, so R + (down members) ranks always suffice.
+    const ranked = this.placement.rank(h, this.clusterReplicas + this.downIn.size);
     const listed = new Set(targets);
     const holders: string[] = [];
     let next = targets.length;
