@@ -127,7 +127,9 @@ export class ClusterPlacement implements PlacementView {
   /** Own R differs from the cluster's: the node must not run (its copies would be misplaced). */
   get replicasConflict(): { clusterReplicas: number; ownReplicas: number } | undefined {
     const own = this.options.replicas;
-    return own === this.clusterReplicas ? undefined : { clusterReplicas: this.clusterReplicas, ownReplicas: own };
+    return own === this.clusterReplicas
+      ? undefined
+      : { clusterReplicas: this.clusterReplicas, ownReplicas: own };
   }
 
   /** Rows from peers refused so far (invalid, stamped too far ahead, or past MAX_NODE_ROWS). */
@@ -154,7 +156,10 @@ export class ClusterPlacement implements PlacementView {
         holders.push(id);
         continue;
       }
-      while (next < ranked.length && (this.downIn.has(ranked[next]!) || listed.has(ranked[next]!))) {
+      while (
+        next < ranked.length &&
+        (this.downIn.has(ranked[next]!) || listed.has(ranked[next]!))
+      ) {
         next++;
       }
       if (next < ranked.length) {
@@ -243,7 +248,10 @@ export class ClusterPlacement implements PlacementView {
   private async setStatus(id: string, status: NodeStatus): Promise<NodeRow> {
     const row = this.table.get(id);
     if (row === undefined) {
-      throw new PlacementError('ERR_NOT_MEMBER', `no node ${JSON.stringify(id)} in the nodes table`);
+      throw new PlacementError(
+        'ERR_NOT_MEMBER',
+        `no node ${JSON.stringify(id)} in the nodes table`,
+      );
     }
     const next = { ...row, status: laterStatus(row.status, status) };
     this.write(next);
@@ -264,7 +272,8 @@ export class ClusterPlacement implements PlacementView {
   private refreshOwnRow(): boolean {
     const { nodeId, capacity, replicas, api, clock } = this.options;
     const own = this.table.get(nodeId);
-    if (own && own.capacity === capacity && own.replicas === replicas && own.api === api) return false;
+    if (own && own.capacity === capacity && own.replicas === replicas && own.api === api)
+      return false;
     this.write({
       id: nodeId,
       capacity,

@@ -55,7 +55,11 @@ async function cluster(
 ): Promise<{ clock: VirtualClock; placement: ClusterPlacement }> {
   const clock = new VirtualClock();
   const placement = await openPlacement(clock, { nodeId: self, api: `http://${self}` });
-  placement.merge(ids(count).filter((id) => id !== self).map((id) => row(id)));
+  placement.merge(
+    ids(count)
+      .filter((id) => id !== self)
+      .map((id) => row(id)),
+  );
   placement.observe(ids(count).map((id) => ({ id, state: states[id] ?? 'alive' })));
   return { clock, placement };
 }
@@ -164,7 +168,11 @@ describe('ClusterPlacement', () => {
   });
 
   it('brake: a 50/50 split marks nothing out even after 2 × outAfterMs', async () => {
-    const dead = Object.fromEntries(ids(10).slice(5).map((id) => [id, 'dead' as const]));
+    const dead = Object.fromEntries(
+      ids(10)
+        .slice(5)
+        .map((id) => [id, 'dead' as const]),
+    );
     const { clock, placement } = await cluster(10, dead);
     expect(placement.paused).toBe(true);
     await clock.advance(2 * GRACE);
@@ -312,9 +320,7 @@ describe('ClusterPlacement', () => {
     const first = await openPlacement(clock, { dir });
     expect(first.rows().map((r) => r.id)).toEqual(['n0']);
     await first.close();
-    expect(await readFile(join(dir, 'nodes.json.damaged-1'), 'utf8')).toBe(
-      '{"v":1,"rows":[{"id":',
-    );
+    expect(await readFile(join(dir, 'nodes.json.damaged-1'), 'utf8')).toBe('{"v":1,"rows":[{"id":');
     await writeFile(join(dir, 'nodes.json'), JSON.stringify({ v: 1, rows: [{ id: 'bad' }] }));
     const second = await openPlacement(clock, { dir });
     await second.close();

@@ -13,7 +13,10 @@ interface SyncNode {
 
 const running: SyncNode[] = [];
 
-async function startCluster(size: number, seed = 7): Promise<{ clock: VirtualClock; nodes: SyncNode[] }> {
+async function startCluster(
+  size: number,
+  seed = 7,
+): Promise<{ clock: VirtualClock; nodes: SyncNode[] }> {
   const clock = new VirtualClock();
   const random = seededRandom(seed);
   const network = new MemoryNetwork({ clock, random, latencyMs: 5 });

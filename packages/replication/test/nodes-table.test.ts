@@ -125,8 +125,8 @@ describe('NodesTable', () => {
     for (let i = 0; i < MAX_NODE_ROWS; i++) table.merge(good(`n${i}`), now);
     expect(table.merge(good('one-too-many'), now)).toBe('full');
     expect(table.size).toBe(MAX_NODE_ROWS);
-    expect(table.merge(good('n7', { status: 'draining', stamp: now + 1 }), now + 1)).toMatchObject(
-      { status: 'draining' },
-    );
+    expect(table.merge(good('n7', { status: 'draining', stamp: now + 1 }), now + 1)).toMatchObject({
+      status: 'draining',
+    });
   });
 });
