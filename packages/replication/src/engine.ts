@@ -379,7 +379,7 @@ export class ReplicationEngine implements FileService {
       ask: (missing, askSignal) =>
         lookupFromPeers({
           transport: this.#transport,
-          peers: this.#livePeers(),
+          peers: this.#askedOnMiss(missing),
           name: missing,
           timeoutMs: this.config.lookupTimeoutMs,
           signal: askSignal,
@@ -390,6 +390,18 @@ export class ReplicationEngine implements FileService {
         }),
       apply: (entry) => handlers.applyAdmitted(entry),
     });
+  }
+
+  /**
+   * Whom a miss asks: every live peer, or with placement only the name's live targets (every node
+   * holds all metadata, so a miss is a 404 unless this node is behind; its targets learned of any
+   * write first). At 100 nodes that is 3 requests per miss instead of 99.
+   */
+  #askedOnMiss(name: string): PeerInfo[] {
+    const live = this.#livePeers();
+    if (this.#placement === undefined) return live;
+    const targets = this.#placement.holders(name);
+    return live.filter((p) => targets.includes(p.id));
   }
 
   /** A resync scan in the background (placement changed, or a housekeeping round). */

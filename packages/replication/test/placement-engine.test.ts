@@ -112,6 +112,27 @@ describe('replication with placement: each file on R nodes', () => {
   });
 });
 
+describe('a miss', () => {
+  it("asks only the name's targets, which know of every write to it", async () => {
+    const placed = await placedCluster(6, 2);
+    cluster = placed.cluster;
+    const name = 'asked-of-targets';
+    const targets = placed.placement.targets(name);
+    const [writer, late] = cluster.nodes.filter((n) => !targets.includes(n.id));
+    cluster.network.kill(late!.address);
+    const info = await cluster.drive(writer!.engine.put(name, body('ask the targets')));
+    await cluster.drive(writer!.engine.waitForHolders(name, info.version, 2, { timeoutMs: 5_000 }));
+    // Only the targets can answer: every other node forgets nothing but is unreachable.
+    for (const node of cluster.nodes) {
+      if (!targets.includes(node.id)) cluster.network.kill(node.address);
+    }
+    cluster.network.revive(late!.address);
+    expect(late!.engine.describe(name)).toBeUndefined();
+    const { stream } = await cluster.drive(late!.engine.read(name));
+    expect(await cluster.drive(text(stream))).toBe('ask the targets');
+  });
+});
+
 describe('a node going down', () => {
   it('moves no existing body: stand-ins take only new writes', async () => {
     const placed = await placedCluster(5, 2);
