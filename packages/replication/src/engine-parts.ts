@@ -101,6 +101,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
       : { version: entry.version, holders: views.holderCount(entry) };
   });
   const runner = new EffectRunner({
+    nodeId,
     index,
     store,
     views,
@@ -132,6 +133,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
     maxFileBytes: config.maxFileBytes,
   });
   const handlers = new PeerHandlers({
+    nodeId,
     transport,
     index,
     views,
@@ -154,6 +156,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
     runner,
     reads: new BodyReads({ index, store, runner, lifecycle, clock }),
     writes: new LocalWrites({
+      nodeId,
       index,
       store,
       views,

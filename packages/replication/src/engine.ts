@@ -114,6 +114,7 @@ export class ReplicationEngine implements FileService {
 
   static async open(options: ReplicatedFileServiceOptions): Promise<ReplicationEngine> {
     const { index, unclaimed, sorted } = await openIndexAndBodies({
+      nodeId: options.nodeId,
       dir: options.dataDir,
       fsync: options.indexFsync,
       fs: options.indexFs,
