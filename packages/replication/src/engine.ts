@@ -287,6 +287,16 @@ export class ReplicationEngine implements FileService {
     return this.#parts.scrubber.step();
   }
 
+  /**
+   * Stops keeping this node's copy of `name`'s current version (a surplus copy; what the resync
+   * loop drops): its holder slot, announced, says it no longer holds it, then the bytes are deleted.
+   * Nothing re-pulls it by this call. False when this node holds no copy of it.
+   */
+  async dropLocalCopy(name: string): Promise<boolean> {
+    const entry = this.#index.committed(name);
+    return entry !== undefined && (await this.#parts.runner.dropCopy(entry));
+  }
+
   // ---------------------------------------------------------------- internals
 
   /** Periodic upkeep beside anti-entropy: expire tombstones, retry missing bodies, recheck waiters. */

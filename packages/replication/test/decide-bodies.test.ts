@@ -34,7 +34,7 @@ describe('decideClaim (stored bytes: pushed, or found before a pull)', () => {
             expect(written.sha256).toBe(stored.sha256);
             expect(written.size).toBe(stored.size);
             // The sender is a holder unless it said otherwise itself; this node now holds.
-            if (from !== undefined && from !== NODE) {
+            if (from !== undefined) {
               const said = latest === undefined ? undefined : slotOf(latest, from);
               expect(slotOf(written, from)).toEqual(said ?? { node: from, seq: 0, holds: true });
             }

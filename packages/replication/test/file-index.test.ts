@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileIndex, decodeLog, encodeRecord } from '../src/file-index.js';
 import type { IndexEntry } from '../src/file-index.js';
 import { encodeVersion } from '../src/hlc.js';
+import { holding } from './slots.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -23,7 +24,7 @@ function entry(name: string, wall: number, extra: Partial<IndexEntry> = {}): Ind
     sha256: 'ab'.repeat(32),
     deleted: false,
     expiresAt: 0,
-    holders: ['node-b'],
+    holders: holding('node-b'),
     local: true,
     ...extra,
   };
@@ -36,7 +37,7 @@ describe('FileIndex', () => {
   it('a restart restores every entry, tombstone and the HLC high-water mark exactly', async () => {
     const index = await FileIndex.open({ dir });
     await index.set(entry('a', 100));
-    await index.set(entry('b/c', 101, { holders: ['x', 'y'], local: false }));
+    await index.set(entry('b/c', 101, { holders: holding('x', 'y'), local: false }));
     await index.set(
       entry('a', 102, { deleted: true, size: 0, sha256: '', holders: [], expiresAt: 9 }),
     );
