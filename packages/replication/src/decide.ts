@@ -163,8 +163,7 @@ export function decideEntry(
     return slot === undefined || entry.deleted ? undefined : withSlot(entry, slot);
   };
   if (outcome === 'stale') {
-    const reissued =
-      current?.version === incoming.version ? reissue(current) : undefined;
+    const reissued = current?.version === incoming.version ? reissue(current) : undefined;
     if (reissued === undefined) return { kind: 'ignore', reason: 'stale' };
     return { kind: 'reissue-own-slot', effects: [write(reissued, { pull: false })] };
   }

@@ -218,7 +218,10 @@ export class FileIndex {
 
   /** Replace `entry.name`'s entry. In the working view at once; durable when the promise resolves. */
   set(entry: IndexEntry): Promise<void> {
-    return this.#append({ t: 'put', e: { ...entry, holders: entry.holders.map((s) => ({ ...s })) } });
+    return this.#append({
+      t: 'put',
+      e: { ...entry, holders: entry.holders.map((s) => ({ ...s })) },
+    });
   }
 
   /** Forget a name entirely (an expired tombstone). */

@@ -59,7 +59,11 @@ export function admitEntry(incoming: ReplicatedEntry, context: AdmissionContext)
     else unknown.add(slot.node);
   }
   const holders = normaliseSlots(known);
-  return { accepted: true, entry: { ...incoming, expiresAt: 0, holders }, unknownHolders: unknown.size };
+  return {
+    accepted: true,
+    entry: { ...incoming, expiresAt: 0, holders },
+    unknownHolders: unknown.size,
+  };
 }
 
 /** The same bound as `HybridLogicalClock.isTooFarAhead` (exclusive: `maxSkewMs` ahead is refused). */

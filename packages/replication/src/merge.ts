@@ -112,7 +112,11 @@ export function withSlot<E extends ReplicatedEntry>(entry: E, slot: HolderSlot):
  * `entry` with this node's own slot saying `holds`, at one seq above its previous slot (seq 1 when
  * it had none). Unchanged when the slot already says `holds`, or for a tombstone (no slots).
  */
-export function withOwnSlot<E extends ReplicatedEntry>(entry: E, nodeId: string, holds: boolean): E {
+export function withOwnSlot<E extends ReplicatedEntry>(
+  entry: E,
+  nodeId: string,
+  holds: boolean,
+): E {
   if (entry.deleted) return entry;
   const previous = slotOf(entry, nodeId);
   if (previous?.holds === holds) return entry;

@@ -244,7 +244,7 @@ describe("a peer's slot for this node (only this node writes it)", () => {
     expect(again).toEqual({ kind: 'ignore', reason: 'stale' });
   });
 
-  it('a newer version learned from a peer that lists this node gets this node\'s own slot', () => {
+  it("a newer version learned from a peer that lists this node gets this node's own slot", () => {
     const newer = {
       ...held,
       version: encodeVersion({ wall: 2, counter: 0 }, 'a'),

@@ -22,7 +22,9 @@ async function wireEntry(
   of: TestNode,
   name: string,
 ): Promise<ReplicatedEntry> {
-  const answer = (await c.drive(asker.transport.request(of.address, PROTOCOLS.lookup, { name }))) as {
+  const answer = (await c.drive(
+    asker.transport.request(of.address, PROTOCOLS.lookup, { name }),
+  )) as {
     entry: ReplicatedEntry;
   };
   return answer.entry;
@@ -44,9 +46,7 @@ describe('holder slots', () => {
     expect(b.engine.describe('f')).toMatchObject({ version: info.version, local: false });
     expect(await cluster.drive(b.engine.dropLocalCopy('f'))).toBe(false);
 
-    await cluster.until(() =>
-      cluster!.nodes.every((n) => n.engine.describe('f')?.holders === 2),
-    );
+    await cluster.until(() => cluster!.nodes.every((n) => n.engine.describe('f')?.holders === 2));
     for (const node of cluster.nodes) {
       const entry = await wireEntry(cluster, a, node, 'f');
       expect(holdingNodes(entry)).toEqual([a.id, c.id]);

@@ -212,5 +212,4 @@ describe('classifyIncoming', () => {
     expect(classifyIncoming(base, newer)).toBe('newer');
     expect(classifyIncoming(newer, base)).toBe('stale');
   });
-
 });

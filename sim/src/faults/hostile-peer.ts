@@ -136,7 +136,12 @@ export class HostilePeer {
         entries =
           real === undefined
             ? []
-            : [{ ...real, holders: mergeOwn(real.holders, { node: HOSTILE_ID, seq: 1, holds: true }) }];
+            : [
+                {
+                  ...real,
+                  holders: mergeOwn(real.holders, { node: HOSTILE_ID, seq: 1, holds: true }),
+                },
+              ];
       }
     }
     for (const peer of to) {
@@ -157,7 +162,9 @@ export class HostilePeer {
   #snoop(message: unknown): void {
     if (!this.#modes.bytes && !this.#modes.stall) return;
     const entries = (message as { entries?: WireEntry[] }).entries ?? [];
-    const fresh = entries.filter((e) => !e.deleted && !e.holders.some((h) => h.node === HOSTILE_ID));
+    const fresh = entries.filter(
+      (e) => !e.deleted && !e.holders.some((h) => h.node === HOSTILE_ID),
+    );
     if (fresh.length === 0 || this.#random.next() < 0.5) return;
     const lies = fresh.map((e) => ({ ...e, holders: holding([HOSTILE_ID], 1) }));
     const to = sample(this.#random, this.#targets(), 2);
