@@ -118,6 +118,8 @@ function sameContent(a: ReplicatedEntry, b: ReplicatedEntry): boolean {
  * This node's own slot after a peer showed `theirs` for it, on an entry whose `local` is `local`:
  * undefined when ours already outbids it (a higher seq, or the same slot saying what `local` says);
  * else `{nodeId, theirs.seq + 1, holds: local}`, which every merge then prefers to the peer's.
+ * A slot at the largest seq the wire allows (forged: slots are not signed) cannot be outbid; it is
+ * left alone rather than answered with a slot every peer would refuse.
  */
 export function reissuedOwnSlot(
   ours: HolderSlot | undefined,
@@ -125,7 +127,7 @@ export function reissuedOwnSlot(
   nodeId: string,
   local: boolean,
 ): HolderSlot | undefined {
-  if (theirs === undefined) return undefined;
+  if (theirs === undefined || theirs.seq >= Number.MAX_SAFE_INTEGER) return undefined;
   if (ours !== undefined && ours.seq > theirs.seq) return undefined;
   if (ours?.seq === theirs.seq && ours.holds === local && theirs.holds === local) return undefined;
   return { node: nodeId, seq: theirs.seq + 1, holds: local };

@@ -186,6 +186,9 @@ describe("a peer's slot for this node (only this node writes it)", () => {
       holds: false,
     });
     expect(reissuedOwnSlot(mine, undefined, ME, false)).toBeUndefined();
+    // The wire's largest seq cannot be outbid without an entry every peer would refuse.
+    const top = { node: ME, seq: Number.MAX_SAFE_INTEGER, holds: false };
+    expect(reissuedOwnSlot(mine, top, ME, true)).toBeUndefined();
   });
 
   it('never adopts it; when it is as new as ours, re-issues ours above it and announces', () => {

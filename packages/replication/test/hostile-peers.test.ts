@@ -1,7 +1,7 @@
 /**
  * A peer is not trusted with anything it can make up: holder ids, versions from the future,
  * tombstone expiries, or the volume of its announcements. The hostile peer here is a raw transport
- * on the test network sending crafted `dfs/repl/announce/1` messages (or a real engine whose clock
+ * on the test network sending crafted `dfs/repl/announce/2` messages (or a real engine whose clock
  * runs a century ahead), against real engines on the virtual clock.
  */
 import { stat } from 'node:fs/promises';
