@@ -120,6 +120,7 @@ export class ReplicationEngine implements FileService {
 
   static async open(options: ReplicatedFileServiceOptions): Promise<ReplicationEngine> {
     const { index, unclaimed, sorted } = await openIndexAndBodies({
+      nodeId: options.nodeId,
       dir: options.dataDir,
       fsync: options.indexFsync,
       fs: options.indexFs,
@@ -333,6 +334,16 @@ export class ReplicationEngine implements FileService {
   /** Runs one scrub step now (tests and operators); resolves when it finished. */
   scrubNow(): Promise<void> {
     return this.#parts.scrubber.step();
+  }
+
+  /**
+   * Stops keeping this node's copy of `name`'s current version (a surplus copy; what the resync
+   * loop drops): its holder slot, announced, says it no longer holds it, then the bytes are deleted.
+   * Nothing re-pulls it by this call. False when this node holds no copy of it.
+   */
+  async dropLocalCopy(name: string): Promise<boolean> {
+    const entry = this.#index.committed(name);
+    return entry !== undefined && (await this.#parts.runner.dropCopy(entry));
   }
 
   // ---------------------------------------------------------------- internals

@@ -31,6 +31,8 @@ export interface EffectSink {
 }
 
 export interface PullQueueOptions {
+  /** This node (claims and completed pulls set its holder slot). */
+  nodeId: string;
   index: FileIndex;
   store: BlobStore;
   counters: ReplicationCounters;
@@ -164,7 +166,8 @@ export class PullQueue {
     stored: StoredBody,
     from: PeerInfo | undefined,
   ): Promise<boolean> {
-    const decision = decideClaim(this.#options.index.get(name), version, stored, from?.id);
+    const { index, nodeId } = this.#options;
+    const decision = decideClaim(index.get(name), version, stored, from?.id, nodeId);
     if (decision.kind === 'claim') this.#options.counters.transfersAvoided++;
     if ('effects' in decision) await this.#options.effects.run(decision.effects);
     return decision.claimed;
@@ -241,6 +244,7 @@ export class PullQueue {
       entry.version,
       outcome.from.id,
       lifecycle.running,
+      this.#options.nodeId,
     );
     await effects.run(completion.effects);
     return completion.kind === 'record';
