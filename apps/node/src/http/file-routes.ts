@@ -23,6 +23,7 @@ import type { FileInfo } from '@dfs/replication';
 import { DEFAULT_TUNABLES } from '../config.js';
 import { NodeError } from '../errors.js';
 import { parseDuration } from '../units.js';
+import { defaultWriteQuorum } from '../placement-control.js';
 import type { ApiOptions, RequestContext } from './context.js';
 import { decideRange } from './range.js';
 import { sendJson } from './respond.js';
@@ -71,7 +72,7 @@ export function createFileRoutes(options: ApiOptions): {
 
   async function putFile({ req, res, path, query, signal }: RequestContext): Promise<void> {
     const name = fileName(path);
-    const wanted = parseHolders(query.get('w'));
+    const wanted = writeQuorum(query.get('w'));
     const timeoutText = query.get('timeout');
     const askedMs = timeoutText === null ? limits.writeWaitDefaultMs : parseDuration(timeoutText);
     if (askedMs === undefined || askedMs <= 0) {
@@ -122,7 +123,46 @@ export function createFileRoutes(options: ApiOptions): {
     });
   }
 
-  async function getFile({ req, res, path, signal }: RequestContext): Promise<void> {
+  /**
+   * `?redirect=1`: true when it answered 307 to a holder that is up; false when this node holds
+   * the body and serves it as usual.
+   */
+  async function redirected({ res, path, query, signal }: RequestContext): Promise<boolean> {
+    const placement = options.placement;
+    if (query.get('redirect') !== '1' || placement === undefined) return false;
+    const name = fileName(path);
+    const info = await files.stat(name, { signal });
+    if (!info) throw new NodeError('ERR_NOT_FOUND', `no file named "${name}"`);
+    if (await placement.holdsLocally(name, info.version)) return false;
+    const [holder] = placement.holderApis(name);
+    if (holder === undefined) {
+      throw new NodeError('ERR_UNAVAILABLE', `no node that holds "${name}" is up`);
+    }
+    res.writeHead(307, { [HEADERS.location]: `${holder.replace(/\/+$/, '')}${path}` });
+    res.end();
+    return true;
+  }
+
+  /** `?w`: 1 ≤ N ≤ R; default a majority of the targets that can answer (1 without placement). */
+  function writeQuorum(text: string | null): number {
+    const placement = options.placement;
+    const max = placement ? Math.min(placement.replicas, MAX_WRITE_HOLDERS) : MAX_WRITE_HOLDERS;
+    if (text === null) {
+      return placement ? defaultWriteQuorum(placement.replicas, placement.upMembers()) : 1;
+    }
+    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) {
+      const bound = placement ? ` (the replication factor, --replicas)` : '';
+      throw new NodeError(
+        'ERR_BAD_REQUEST',
+        `w must be a whole number from 1 to ${max}${bound}, not "${text}"`,
+      );
+    }
+    return Number(text);
+  }
+
+  async function getFile(ctx: RequestContext): Promise<void> {
+    if (await redirected(ctx)) return;
+    const { req, res, path, signal } = ctx;
     const name = fileName(path);
     const rangeHeader = req.headers[HEADERS.range];
     const ifNoneMatch = req.headers[HEADERS.ifNoneMatch];
@@ -182,7 +222,9 @@ export function createFileRoutes(options: ApiOptions): {
     metrics.httpBytes.inc({ direction: 'out' }, Number(headers[HEADERS.contentLength]));
   }
 
-  async function headFile({ res, path, signal }: RequestContext): Promise<void> {
+  async function headFile(ctx: RequestContext): Promise<void> {
+    if (await redirected(ctx)) return;
+    const { res, path, signal } = ctx;
     const name = fileName(path);
     const info = await files.stat(name, { signal });
     if (!info) throw new NodeError('ERR_NOT_FOUND', `no file named "${name}"`);
@@ -213,17 +255,6 @@ export function fileName(path: string): string {
   const problem = nameProblem(name);
   if (problem) throw new NodeError('ERR_INVALID_NAME', problem);
   return name;
-}
-
-function parseHolders(text: string | null): number {
-  if (text === null) return 1;
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_WRITE_HOLDERS) {
-    throw new NodeError(
-      'ERR_BAD_REQUEST',
-      `w must be a whole number from 1 to ${MAX_WRITE_HOLDERS}, not "${text}"`,
-    );
-  }
-  return Number(text);
 }
 
 function etagMatches(header: string, sha256: string): boolean {
