@@ -72,7 +72,7 @@ export interface ClusterPlacementSource {
  * operator removed), and the placement counts.
  */
 export function clusterView(
-  membership: Membership,
+  membership: Pick<Membership, 'self' | 'members'>,
   clock: Clock,
   placement: ClusterPlacementSource,
   stats: () => { underReplicatedFiles: number; surplusCopies: number },
@@ -105,7 +105,10 @@ export function clusterView(
 }
 
 /** The members as SWIM knows them, this node's own entry seen now. */
-function swimView(membership: Membership, clock: Clock): Pick<ClusterView, 'self' | 'members'> {
+function swimView(
+  membership: Pick<Membership, 'self' | 'members'>,
+  clock: Clock,
+): Pick<ClusterView, 'self' | 'members'> {
   const toView = (m: {
     id: string;
     address: string;

@@ -219,7 +219,10 @@ describe('start command arguments', () => {
     [['127.0.0.1:4001', 'bad peer'], /peer "bad peer"/],
     [['127.0.0.1:4001', '--fanout', '0'], /fanout/],
     [['127.0.0.1:4001', '--fanout', 'many'], /fanout/],
-    [['127.0.0.1:4001', '--replicas', '0'], /--replicas.*"0" is not a whole number of copies from 1/],
+    [
+      ['127.0.0.1:4001', '--replicas', '0'],
+      /--replicas.*"0" is not a whole number of copies from 1/,
+    ],
     [['127.0.0.1:4001', '--replicas', '2.5'], /--replicas.*"2\.5" is not a whole number/],
     [['127.0.0.1:4001', '--replicas', 'three'], /--replicas/],
     [['127.0.0.1:4001', '--replicas', '1001'], /--replicas.*1000/],

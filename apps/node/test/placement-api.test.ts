@@ -92,7 +92,10 @@ describe('PUT ?w with placement', () => {
   it('keeps 504 meaning "stored here, the write stands"', async () => {
     api = await startTestApi({ placement: new FakePlacement() });
     api.files.holdersReached = false;
-    const res = await fetch(`${api.url}/v1/files/late?w=3&timeout=1s`, { method: 'PUT', body: 'x' });
+    const res = await fetch(`${api.url}/v1/files/late?w=3&timeout=1s`, {
+      method: 'PUT',
+      body: 'x',
+    });
     expect(res.status).toBe(504);
     expect((await errorOf(res)).message).toMatch(/the write stands/);
     expect(api.files.entries.has('late')).toBe(true);
@@ -123,7 +126,9 @@ describe('GET and HEAD ?redirect=1', () => {
       expect(res.headers.get('location')).toBe('http://10.0.0.2:4001/v1/files/dir/a%20b');
     }
     placement.holders = ['http://10.0.0.3:4001/'];
-    const trailing = await fetch(`${api.url}/v1/files/dir/a%20b?redirect=1`, { redirect: 'manual' });
+    const trailing = await fetch(`${api.url}/v1/files/dir/a%20b?redirect=1`, {
+      redirect: 'manual',
+    });
     expect(trailing.headers.get('location')).toBe('http://10.0.0.3:4001/v1/files/dir/a%20b');
     // Without the parameter the node serves it itself (through a peer in a real cluster).
     expect((await fetch(`${api.url}/v1/files/dir/a%20b`, { redirect: 'manual' })).status).toBe(200);
