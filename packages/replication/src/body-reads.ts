@@ -98,6 +98,24 @@ export class BodyReads {
     return this.#afterWait(entry, range, signal, result, late);
   }
 
+  /**
+   * A read of a version placement does not want on this node: a verified stream from a holder for
+   * this reader alone, keeping no copy (a proxy). Holders are tried best first, each within
+   * `pullOpenTimeoutMs`.
+   */
+  async readProxied(
+    entry: IndexEntry,
+    range: ByteRange | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Readable> {
+    const { runner, lifecycle, clock } = this.#options;
+    if (!lifecycle.running) throw readerStopped();
+    const plan = runner.pulls.planner.plan(entry);
+    if (plan.holders.length === 0) throw readFailure(entry.name, undefined);
+    const waitMs = runner.pulls.planner.openTimeoutMs * MAX_HOLDERS_PER_PULL;
+    return this.#direct.stream({ name: entry.name, plan, range, clock, waitMs, signal });
+  }
+
   async #afterWait(
     entry: IndexEntry,
     range: ByteRange | undefined,

@@ -7,10 +7,12 @@
  */
 import { AntiEntropy } from '@dfs/gossip';
 import type { Clock, PeerInfo, Random, Transport } from '@dfs/transport';
+import { sample } from '@dfs/transport';
 import { Announcer } from './announcer.js';
 import type { BlobStore } from './blob-store.js';
 import { BodyReads } from './body-reads.js';
 import type { ReplicationConfig } from './config.js';
+import { DeleteQuorum } from './delete-quorum.js';
 import { EffectRunner } from './effect-runner.js';
 import type { FileIndex } from './file-index.js';
 import { HybridLogicalClock } from './hlc.js';
@@ -20,7 +22,11 @@ import { IndexViews } from './index-views.js';
 import { Lifecycle } from './lifecycle.js';
 import type { ReplicationLogger } from './lifecycle.js';
 import { LocalWrites } from './local-writes.js';
+import type { IndexEntry } from './file-index.js';
+import { unionHolders } from './merge.js';
 import type { ReplicatedEntry } from './merge.js';
+import type { PlacementView } from './placement-view.js';
+import { Resync } from './resync.js';
 import { PeerGuard } from './peer-guard.js';
 import { PeerHandlers } from './peer-handlers.js';
 import { PushReceiver } from './push-receiver.js';
@@ -41,6 +47,8 @@ export interface EngineWiring {
   livePeers: () => PeerInfo[];
   /** Every member id known, any state. */
   members: () => Iterable<string>;
+  /** Who should hold each file; undefined: every node holds every file (no resync runs). */
+  placement: PlacementView | undefined;
 }
 
 export interface EngineParts {
@@ -56,10 +64,38 @@ export interface EngineParts {
   readonly handlers: PeerHandlers;
   readonly scrubber: Scrubber;
   readonly antiEntropy: AntiEntropy;
+  /** Present when placement is configured. */
+  readonly resync: Resync | undefined;
+  readonly deletes: DeleteQuorum;
+  /** Whether placement wants `name`'s body on this node (always, without placement). */
+  readonly wantedHere: (name: string) => boolean;
 }
 
 export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies): EngineParts {
   const { nodeId, config, index, store, transport, clock, random, log, livePeers } = wiring;
+  const { placement } = wiring;
+  const wantedHere = (name: string): boolean =>
+    placement === undefined || placement.holders(name).includes(nodeId);
+  const holdingNodes = (entry: IndexEntry): string[] =>
+    entry.local ? unionHolders(entry.holders, [nodeId]) : [...entry.holders];
+  // `PUT ?w=N` counts copies on the nodes placement wants the file on (targets, or stand-ins for
+  // down ones); without placement, on any live node.
+  const copies = (entry: IndexEntry): number => {
+    if (placement === undefined) return views.holderCount(entry);
+    if (entry.deleted) return 0;
+    const holding = holdingNodes(entry);
+    return placement.holders(entry.name).filter((id) => holding.includes(id)).length;
+  };
+  const pushTargets = (name: string): PeerInfo[] => {
+    if (placement === undefined) return sample(random, livePeers(), config.pushPeers);
+    const live = new Map(livePeers().map((p) => [p.id, p]));
+    const targets: PeerInfo[] = [];
+    for (const id of placement.holders(name)) {
+      const peer = live.get(id);
+      if (peer !== undefined) targets.push(peer);
+    }
+    return targets;
+  };
   const lifecycle = new Lifecycle(log);
   const counters = new ReplicationCounters();
   const hlc = new HybridLogicalClock({
@@ -96,9 +132,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
   });
   const waiters = new HolderWaiters(clock, (name) => {
     const entry = index.committed(name);
-    return entry === undefined
-      ? undefined
-      : { version: entry.version, holders: views.holderCount(entry) };
+    return entry === undefined ? undefined : { version: entry.version, holders: copies(entry) };
   });
   const runner = new EffectRunner({
     index,
@@ -115,6 +149,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
       clock,
       random,
       livePeers,
+      wantedHere,
       pullOpenTimeoutMs: config.pullOpenTimeoutMs,
       pullIdleTimeoutMs: config.pullIdleTimeoutMs,
       maxFileBytes: config.maxFileBytes,
@@ -144,7 +179,50 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
     counters,
     clock,
   });
+  const resync =
+    placement === undefined
+      ? undefined
+      : new Resync({
+          nodeId,
+          index,
+          placement,
+          transport,
+          livePeers,
+          schedulePull: (entry) => runner.pulls.schedule(entry),
+          holdingNodes,
+          dropEffects: (entry) => [
+            {
+              kind: 'write',
+              entry: { ...entry, local: false },
+              announce: true,
+              pull: false,
+              bytesStored: false,
+            },
+            { kind: 'delete-bytes', name: entry.name, version: entry.version },
+          ],
+          runEffects: (effects) => runner.run(effects),
+          clock,
+          counters,
+          lifecycle,
+          log,
+          dropDelayMs: config.dropDelayMs,
+          confirmTimeoutMs: config.lookupTimeoutMs,
+        });
+  const deletes = new DeleteQuorum({
+    nodeId,
+    transport,
+    index,
+    livePeers,
+    wanted: placement === undefined ? undefined : (name) => placement.holders(name),
+    apply: (entry, peer) => handlers.applyEntries([entry], peer),
+    onInvalid: () => {
+      counters.invalidMessages++;
+    },
+  });
   return {
+    resync,
+    deletes,
+    wantedHere,
     lifecycle,
     counters,
     guard,
@@ -161,9 +239,8 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
       hlc,
       transport,
       clock,
-      random,
       counters,
-      livePeers,
+      pushTargets,
       config,
     }),
     handlers,

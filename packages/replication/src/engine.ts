@@ -79,7 +79,9 @@ export class ReplicationEngine implements FileService {
   readonly #index: FileIndex;
   readonly #unclaimed: UnclaimedBodies;
   readonly #parts: EngineParts;
+  readonly #placement: PlacementView | undefined;
   #timers: Timer[] = [];
+  #stopWatchingPlacement: (() => void) | undefined;
 
   private constructor(
     options: ReplicatedFileServiceOptions,
@@ -94,6 +96,7 @@ export class ReplicationEngine implements FileService {
     this.#log = options.logger ?? silentLogger;
     this.#index = index;
     this.#unclaimed = unclaimed;
+    this.#placement = options.placement;
     const peers = options.peers;
     this.#parts = assembleEngine(
       {
@@ -107,6 +110,7 @@ export class ReplicationEngine implements FileService {
         log: this.#log,
         livePeers: () => this.#livePeers(),
         members: options.members ?? (() => peers().map((p) => p.id)),
+        placement: options.placement,
       },
       unclaimed,
     );
@@ -132,9 +136,14 @@ export class ReplicationEngine implements FileService {
 
   /** Registers the peer protocols and starts anti-entropy, scrubbing and pending pulls. */
   start(): void {
-    const { lifecycle, handlers, antiEntropy, scrubber, runner } = this.#parts;
+    const { lifecycle, handlers, antiEntropy, scrubber, runner, resync } = this.#parts;
     lifecycle.start();
     handlers.register();
+    this.#parts.deletes.register();
+    if (resync !== undefined) {
+      resync.register();
+      this.#stopWatchingPlacement = this.#placement?.onChange(() => this.#resyncNow());
+    }
     antiEntropy.start();
     this.#timers.push(
       this.#clock.setInterval(() => this.#housekeeping(), this.config.antiEntropyIntervalMs),
@@ -148,11 +157,15 @@ export class ReplicationEngine implements FileService {
 
   /** Stops timers and handlers, aborts transfers, flushes and closes the index. Idempotent. */
   async stop(): Promise<void> {
-    const { lifecycle, handlers, antiEntropy, waiters, announcer, runner, reads } = this.#parts;
+    const { lifecycle, handlers, antiEntropy, waiters, announcer, runner, reads, resync } =
+      this.#parts;
     if (!lifecycle.stop()) return;
     for (const timer of this.#timers) timer.cancel();
     this.#timers = [];
+    this.#stopWatchingPlacement?.();
     handlers.unregister();
+    this.#parts.deletes.unregister();
+    resync?.unregister();
     await antiEntropy.stop();
     waiters.cancelAll();
     announcer.stop();
@@ -162,8 +175,14 @@ export class ReplicationEngine implements FileService {
   }
 
   stats(): ReplicationStats {
-    const { counters, runner, antiEntropy } = this.#parts;
-    return snapshotStats({ counters, pulls: runner.pulls, index: this.#index, antiEntropy });
+    const { counters, runner, antiEntropy, resync } = this.#parts;
+    return snapshotStats({
+      counters,
+      pulls: runner.pulls,
+      index: this.#index,
+      antiEntropy,
+      placement: resync?.gauges,
+    });
   }
 
   // ---------------------------------------------------------------- FileService
@@ -213,19 +232,44 @@ export class ReplicationEngine implements FileService {
       const local = await reads.readLocal(entry, range, options?.signal);
       if (local !== undefined) return { info: views.info(entry), stream: local };
     }
-    const stream = await reads.readRemote(entry, range, options?.signal);
+    // A body placement wants here is pulled (the reader rides on it); any other is proxied.
+    const stream = this.#parts.wantedHere(name)
+      ? await reads.readRemote(entry, range, options?.signal)
+      : await reads.readProxied(entry, range, options?.signal);
     // Describe the version being streamed: a newer write or a delete may have landed meanwhile
     // (found by sim:faults, seed 55 with crashes: a tombstone's info beside the old bytes).
     const latest = this.#index.committed(name);
     return { info: views.info(latest?.version === entry.version ? latest : entry), stream };
   }
 
-  async delete(name: string, options?: { signal?: AbortSignal }): Promise<boolean> {
+  /**
+   * Writes a tombstone; false when the name is unknown or already deleted. With `w` > 1, resolves
+   * only once `w` of the nodes placement wants the file on applied it durably, and otherwise
+   * rejects with ERR_TIMEOUT after `timeoutMs` (default `lookupTimeoutMs`): the delete stands.
+   */
+  async delete(
+    name: string,
+    options?: { signal?: AbortSignal; w?: number; timeoutMs?: number },
+  ): Promise<boolean> {
     this.#assertRunning();
     assertName(name);
     const current = await this.#find(name, options?.signal);
     if (current === undefined || current.deleted) return false;
-    await this.#parts.writes.delete(current);
+    const tombstone = await this.#parts.writes.delete(current);
+    const w = options?.w ?? 1;
+    if (w > 1) {
+      const timeoutMs = options?.timeoutMs ?? this.config.lookupTimeoutMs;
+      const applied = await this.#parts.deletes.confirm(tombstone, w, {
+        timeoutMs,
+        signal: options?.signal,
+      });
+      if (applied < w) {
+        throw new ReplicationError(
+          'ERR_TIMEOUT',
+          `deleted on this node, but only ${applied} of ${w} nodes applied it within ${timeoutMs} ms; the delete stands`,
+        );
+      }
+    }
     return true;
   }
 
@@ -300,7 +344,9 @@ export class ReplicationEngine implements FileService {
       now,
       ttlMs: this.config.tombstoneTtlMs,
     });
-    runner.pulls.pullMissing();
+    // With placement the resync scan also schedules the pulls placement wants here.
+    if (this.#parts.resync === undefined) runner.pulls.pullMissing();
+    else this.#resyncNow();
     waiters.check();
     lifecycle.inBackground(
       this.#unclaimed.sweep().then((removed) => {
@@ -333,6 +379,17 @@ export class ReplicationEngine implements FileService {
         }),
       apply: (entry) => handlers.applyAdmitted(entry),
     });
+  }
+
+  /** A resync scan in the background (placement changed, or a housekeeping round). */
+  #resyncNow(): void {
+    const { lifecycle, resync } = this.#parts;
+    if (resync !== undefined && lifecycle.running) lifecycle.inBackground(resync.requestScan());
+  }
+
+  /** Runs resync scans until none is pending (tests and the simulator). */
+  async resyncNow(): Promise<void> {
+    await this.#parts.resync?.requestScan();
   }
 
   #livePeers(): PeerInfo[] {

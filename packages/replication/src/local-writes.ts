@@ -1,12 +1,12 @@
 /**
- * This node's own writes: a put (stored, pushed to `pushPeers` peers while it uploads, then written
- * to the index and only then acknowledged and let commit on the peers) and a delete (a tombstone).
+ * This node's own writes: a put (stored, pushed while it uploads to the nodes placement wants it on,
+ * then written to the index and only then acknowledged and let commit on the peers) and a delete (a
+ * tombstone).
  * Each gets a fresh version above the one it replaces (`versionAfter`). A put that lost to a newer
  * version while it streamed, or whose index write failed, is not applied and its bytes are deleted.
  */
 import type { Readable } from 'node:stream';
-import type { Clock, PeerInfo, Random, Transport } from '@dfs/transport';
-import { sample } from '@dfs/transport';
+import type { Clock, PeerInfo, Transport } from '@dfs/transport';
 import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
 import type { ReplicationConfig } from './config.js';
@@ -29,14 +29,13 @@ export interface LocalWritesOptions {
   hlc: HybridLogicalClock;
   transport: Transport;
   clock: Clock;
-  random: Random;
   counters: ReplicationCounters;
-  /** Live peers, without this node. */
-  livePeers: () => PeerInfo[];
-  config: Pick<
-    ReplicationConfig,
-    'maxFileBytes' | 'pushPeers' | 'pushOpenTimeoutMs' | 'tombstoneTtlMs'
-  >;
+  /**
+   * The live peers an upload of `name` is pushed to while it streams: the nodes placement wants it
+   * on; without placement, `pushPeers` live peers picked at random.
+   */
+  pushTargets: (name: string) => PeerInfo[];
+  config: Pick<ReplicationConfig, 'maxFileBytes' | 'pushOpenTimeoutMs' | 'tombstoneTtlMs'>;
 }
 
 export class LocalWrites {
@@ -54,7 +53,7 @@ export class LocalWrites {
     // Opening pushes takes a round trip before the store consumes `body`: an upload that fails in
     // that gap must not become an uncaught 'error' (the store still sees it when it starts reading).
     body.on('error', () => undefined);
-    const pushTargets = sample(this.#options.random, this.#options.livePeers(), config.pushPeers);
+    const pushTargets = this.#options.pushTargets(name);
     const pushes =
       pushTargets.length === 0
         ? []
@@ -113,10 +112,10 @@ export class LocalWrites {
   }
 
   /** Writes a tombstone over `current` (a live entry this node found, locally or from a peer). */
-  async delete(current: IndexEntry): Promise<void> {
+  async delete(current: IndexEntry): Promise<IndexEntry> {
     const { runner, clock, config, counters } = this.#options;
     const version = this.#versionAfter(current);
-    await runner.write({
+    const tombstone: IndexEntry = {
       name: current.name,
       version,
       size: 0,
@@ -125,8 +124,10 @@ export class LocalWrites {
       expiresAt: tombstoneExpiry(version, clock.now(), config.tombstoneTtlMs),
       holders: [],
       local: false,
-    });
+    };
+    await runner.write(tombstone);
     counters.localDeletes++;
+    return tombstone;
   }
 
   /**

@@ -47,6 +47,11 @@ export interface PullQueueOptions {
   pullIdleTimeoutMs: number;
   maxFileBytes: number;
   transferConcurrency: number;
+  /**
+   * Whether placement wants `name`'s body on this node (a target, or a stand-in for a down one).
+   * Background pulls run only for those; a reader elsewhere gets a proxied stream instead.
+   */
+  wantedHere: (name: string) => boolean;
 }
 
 export const transferKey = (name: string, version: string): string => `${version}\u0000${name}`;
@@ -112,9 +117,13 @@ export class PullQueue {
     return this.#transfers.stop();
   }
 
-  /** Queues a pull of `entry` unless one (or a push) of it is already queued or running. */
+  /**
+   * Queues a pull of `entry` unless one (or a push) of it is already queued or running, or
+   * placement does not want its body here.
+   */
   schedule(entry: IndexEntry): void {
     if (!this.#options.lifecycle.running) return;
+    if (!this.#options.wantedHere(entry.name)) return;
     if (this.transferOf(entry.name, entry.version) !== undefined) return;
     this.#start(entry, { forReader: false });
   }
@@ -195,6 +204,7 @@ export class PullQueue {
     }
     this.planner.succeeded(outcome.from);
     counters.transfersCompleted++;
+    counters.rebalanceBytesPulled += current.size;
     const latest = index.get(entry.name);
     const completion = decidePulled(
       latest,

@@ -12,7 +12,7 @@ import { openStore } from '@dfs/store';
 import type { Store } from '@dfs/store';
 import { MemoryNetwork, VirtualClock, seededRandom } from '@dfs/transport';
 import type { MemoryTransport, PeerInfo } from '@dfs/transport';
-import type { IndexFs } from '../src/index.js';
+import type { IndexFs, PlacementView } from '../src/index.js';
 import { createReplicatedFileService } from '../src/index.js';
 import type { ReplicationConfig, ReplicationEngine, ReplicationLogger } from '../src/index.js';
 
@@ -44,6 +44,8 @@ export class TestCluster {
   readonly nodes: TestNode[] = [];
   readonly #root: string;
   readonly #config: Partial<ReplicationConfig>;
+  /** Each node's placement (default: none, every node holds every file). */
+  placement: ((nodeId: string) => PlacementView | undefined) | undefined;
   /** The filesystem each node's index runs on (default: the real one). */
   indexFs: ((nodeId: string) => IndexFs | undefined) | undefined;
   readonly #logger: ReplicationLogger | undefined;
@@ -74,6 +76,7 @@ export class TestCluster {
       lossRate?: number;
       /** Every engine logs here (tests that check what is logged). */
       logger?: ReplicationLogger;
+      placement?: (cluster: TestCluster, nodeId: string) => PlacementView;
     },
   ): Promise<TestCluster> {
     const root = await mkdtemp(join(tmpdir(), 'dfs-repl-'));
@@ -84,6 +87,8 @@ export class TestCluster {
       options?.lossRate ?? 0,
       options?.logger,
     );
+    const placement = options?.placement;
+    if (placement !== undefined) cluster.placement = (id) => placement(cluster, id);
     for (let i = 0; i < size; i++) await cluster.addNode();
     return cluster;
   }
@@ -127,6 +132,7 @@ export class TestCluster {
       config: this.#config,
       indexFsync: 'never',
       indexFs: this.indexFs?.(id),
+      placement: this.placement?.(id),
       logger: this.#logger,
     });
     return { store, engine };

@@ -1,0 +1,251 @@
+/**
+ * Resync: brings this node's copies in line with placement (issue 12), after every change of who is
+ * in, up or out, and on every housekeeping round. The pattern is Garage's block resync: each node
+ * scans its own entries and fixes only its own side.
+ *
+ * - A file placement wants here (a target, or a stand-in for a down target) whose body is missing:
+ *   pulled, through the bounded transfer queue (pull-queue.ts).
+ * - A copy held here that placement no longer wants (a surplus copy: this node was a stand-in, was
+ *   drained, or a newcomer outranks it): offload-then-drop. Every target is asked whether it holds
+ *   its own verified copy of that version (`holds`, batched per target); only when all of them say
+ *   so, at two scans at least `dropDelayMs` apart, is the copy deleted and this node's holder slot
+ *   announced empty. A target that is down, slow or without its copy resets the delay. Nothing is
+ *   dropped while the brake holds. So rebalancing never lowers a file's confirmed copy count.
+ * - Gauges: live files with fewer confirmed copies on their targets than targets (as this node's
+ *   index knows from holder slots), and surplus copies held here.
+ */
+import { z } from 'zod';
+import type { Clock, PeerInfo, Transport } from '@dfs/transport';
+import type { Effect } from './decide.js';
+import { ReplicationError, errorCode } from './errors.js';
+import type { FileIndex, IndexEntry } from './file-index.js';
+import type { Lifecycle, ReplicationLogger } from './lifecycle.js';
+import type { PlacementView } from './placement-view.js';
+import type { ReplicationCounters } from './stats.js';
+import { fetchHeaderSchema } from './wire.js';
+
+export const HOLDS_PROTOCOL = 'dfs/repl/holds/1';
+/** Versions asked about in one `holds` request. */
+export const MAX_HOLDS_PER_REQUEST = 512;
+/** `holds` requests in flight at once from one scan. */
+const CONFIRM_CONCURRENCY = 4;
+
+const holdsRequestSchema = z.object({
+  items: z.array(fetchHeaderSchema).max(MAX_HOLDS_PER_REQUEST),
+});
+const holdsResponseSchema = z.object({ holds: z.array(z.boolean()).max(MAX_HOLDS_PER_REQUEST) });
+
+export interface PlacementGauges {
+  underReplicatedFiles: number;
+  surplusCopies: number;
+  rebalancePaused: number;
+}
+
+export interface ResyncOptions {
+  nodeId: string;
+  index: FileIndex;
+  placement: PlacementView;
+  transport: Transport;
+  /** Live peers, without this node. */
+  livePeers: () => PeerInfo[];
+  /** Queues a background pull (skipped unless placement wants the body here). */
+  schedulePull: (entry: IndexEntry) => void;
+  /** Ids of the nodes `entry`'s holder slots say hold its version, this node included if local. */
+  holdingNodes: (entry: IndexEntry) => readonly string[];
+  /** The effects that drop this node's copy of `entry` (its slot emptied, then its bytes deleted). */
+  dropEffects: (entry: IndexEntry) => readonly Effect[];
+  runEffects: (effects: readonly Effect[]) => Promise<void>;
+  clock: Clock;
+  counters: ReplicationCounters;
+  lifecycle: Lifecycle;
+  log: ReplicationLogger;
+  dropDelayMs: number;
+  /** Deadline of one `holds` request. */
+  confirmTimeoutMs: number;
+}
+
+export class Resync {
+  readonly #options: ResyncOptions;
+  /** When every target first confirmed a surplus copy, by `version\0name`. */
+  readonly #confirmedAt = new Map<string, number>();
+  #gauges: PlacementGauges = { underReplicatedFiles: 0, surplusCopies: 0, rebalancePaused: 0 };
+  #running: Promise<void> | undefined;
+  #again = false;
+
+  constructor(options: ResyncOptions) {
+    this.#options = options;
+  }
+
+  get gauges(): PlacementGauges {
+    return this.#gauges;
+  }
+
+  register(): void {
+    this.#options.transport.handle(HOLDS_PROTOCOL, (message) => this.#answerHolds(message));
+  }
+
+  unregister(): void {
+    this.#options.transport.unhandle(HOLDS_PROTOCOL);
+  }
+
+  /** Runs a scan now, or once more after the one running. Resolves when no scan is left to run. */
+  requestScan(): Promise<void> {
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return this.#running;
+    }
+    const run = async (): Promise<void> => {
+      try {
+        do {
+          this.#again = false;
+          await this.#scan();
+        } while (this.#again && this.#options.lifecycle.running);
+      } finally {
+        this.#running = undefined;
+      }
+    };
+    this.#running = run();
+    return this.#running;
+  }
+
+  async #scan(): Promise<void> {
+    const { index, placement, nodeId, lifecycle } = this.#options;
+    if (!lifecycle.running) return;
+    let under = 0;
+    const surplus: IndexEntry[] = [];
+    for (const entry of index.committedEntries()) {
+      if (entry.deleted) continue;
+      const wanted = placement.holders(entry.name);
+      const here = wanted.includes(nodeId);
+      if (here && !entry.local) this.#options.schedulePull(entry);
+      if (entry.local && !here) surplus.push(entry);
+      const targets = placement.targets(entry.name);
+      const holding = this.#options.holdingNodes(entry);
+      if (targets.some((t) => !holding.includes(t))) under++;
+    }
+    this.#gauges = {
+      underReplicatedFiles: under,
+      surplusCopies: surplus.length,
+      rebalancePaused: placement.paused ? 1 : 0,
+    };
+    const seen = new Set(surplus.map((e) => confirmKey(e)));
+    for (const key of this.#confirmedAt.keys()) if (!seen.has(key)) this.#confirmedAt.delete(key);
+    if (placement.paused || surplus.length === 0) return;
+    const confirmed = await this.#confirm(surplus);
+    const now = this.#options.clock.now();
+    for (const entry of surplus) {
+      const key = confirmKey(entry);
+      if (!confirmed.has(key)) {
+        this.#confirmedAt.delete(key);
+        continue;
+      }
+      const first = this.#confirmedAt.get(key);
+      if (first === undefined) this.#confirmedAt.set(key, now);
+      else if (now - first >= this.#options.dropDelayMs) await this.#drop(entry);
+    }
+  }
+
+  /** The keys of the surplus copies every target of which confirmed holding its own copy. */
+  async #confirm(surplus: readonly IndexEntry[]): Promise<Set<string>> {
+    const { placement, livePeers } = this.#options;
+    const peers = new Map(livePeers().map((p) => [p.id, p]));
+    const pending = new Map<string, number>(); // key → confirmations still needed
+    const asks = new Map<string, IndexEntry[]>(); // target → entries to ask it about
+    for (const entry of surplus) {
+      const targets = placement.targets(entry.name);
+      if (targets.length === 0 || targets.some((t) => !peers.has(t) || !placement.isUp(t))) {
+        continue;
+      }
+      pending.set(confirmKey(entry), targets.length);
+      for (const target of targets) {
+        const list = asks.get(target) ?? [];
+        list.push(entry);
+        asks.set(target, list);
+      }
+    }
+    const batches: { peer: PeerInfo; entries: IndexEntry[] }[] = [];
+    for (const [target, entries] of asks) {
+      for (let i = 0; i < entries.length; i += MAX_HOLDS_PER_REQUEST) {
+        batches.push({
+          peer: peers.get(target)!,
+          entries: entries.slice(i, i + MAX_HOLDS_PER_REQUEST),
+        });
+      }
+    }
+    const run = async (): Promise<void> => {
+      for (let batch = batches.shift(); batch !== undefined; batch = batches.shift()) {
+        const holds = await this.#ask(batch.peer, batch.entries);
+        batch.entries.forEach((entry, i) => {
+          const key = confirmKey(entry);
+          const left = pending.get(key);
+          if (left !== undefined && holds[i] === true) pending.set(key, left - 1);
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: CONFIRM_CONCURRENCY }, run));
+    const confirmed = new Set<string>();
+    for (const [key, left] of pending) if (left === 0) confirmed.add(key);
+    return confirmed;
+  }
+
+  /** Asks `peer` which of `entries`' versions it holds; a failure counts as "not held". */
+  async #ask(peer: PeerInfo, entries: readonly IndexEntry[]): Promise<boolean[]> {
+    const { transport, confirmTimeoutMs, counters, log } = this.#options;
+    const items = entries.map((e) => ({ name: e.name, version: e.version }));
+    try {
+      const reply = await transport.request(
+        peer.address,
+        HOLDS_PROTOCOL,
+        { items },
+        {
+          timeoutMs: confirmTimeoutMs,
+        },
+      );
+      const parsed = holdsResponseSchema.safeParse(reply);
+      if (!parsed.success || parsed.data.holds.length !== items.length) {
+        counters.invalidMessages++;
+        return [];
+      }
+      return parsed.data.holds;
+    } catch (error) {
+      log.debug({ peer: peer.id, code: errorCode(error) }, 'holds request failed');
+      return [];
+    }
+  }
+
+  async #drop(entry: IndexEntry): Promise<void> {
+    const { index, placement, nodeId, counters, log } = this.#options;
+    const current = index.get(entry.name);
+    if (current?.version !== entry.version || !current.local) return;
+    if (placement.paused || placement.holders(entry.name).includes(nodeId)) return;
+    this.#confirmedAt.delete(confirmKey(entry));
+    try {
+      await this.#options.runEffects(this.#options.dropEffects(current));
+    } catch (error) {
+      log.warn({ name: entry.name, code: errorCode(error) }, 'could not drop a surplus copy');
+      return;
+    }
+    counters.surplusCopiesDropped++;
+    counters.rebalanceBytesDropped += current.size;
+  }
+
+  /** `holds`: for each (name, version), whether this node durably holds a verified copy of it. */
+  #answerHolds(message: unknown): { holds: boolean[] } {
+    const parsed = holdsRequestSchema.safeParse(message);
+    if (!parsed.success) {
+      this.#options.counters.invalidMessages++;
+      throw new ReplicationError('ERR_INVALID_NAME', 'invalid holds request');
+    }
+    const { index } = this.#options;
+    return {
+      holds: parsed.data.items.map(({ name, version }) => {
+        const entry = index.committed(name);
+        return entry?.version === version && entry.local && index.get(name)?.local === true;
+      }),
+    };
+  }
+}
+
+function confirmKey(entry: IndexEntry): string {
+  return `${entry.version}\u0000${entry.name}`;
+}
