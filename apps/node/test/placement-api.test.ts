@@ -102,6 +102,25 @@ describe('PUT ?w with placement', () => {
   });
 });
 
+describe('DELETE ?w', () => {
+  it('passes N to the engine within 1..R, keeps w=1 the default, and refuses more than R', async () => {
+    api = await startTestApi({ placement: new FakePlacement() });
+    for (const name of ['d1', 'd2', 'd3']) {
+      await fetch(`${api.url}/v1/files/${name}?w=1`, { method: 'PUT', body: 'x' });
+    }
+    expect((await fetch(`${api.url}/v1/files/d1`, { method: 'DELETE' })).status).toBe(204);
+    const waited = await fetch(`${api.url}/v1/files/d2?w=3&timeout=2s`, { method: 'DELETE' });
+    expect(waited.status).toBe(204);
+    const over = await fetch(`${api.url}/v1/files/d3?w=4`, { method: 'DELETE' });
+    expect(over.status).toBe(400);
+    expect(api.files.entries.has('d3')).toBe(true);
+    expect(api.files.deleteWaits).toEqual([
+      { w: undefined, timeoutMs: undefined },
+      { w: 3, timeoutMs: 2000 },
+    ]);
+  });
+});
+
 describe('GET and HEAD ?redirect=1', () => {
   it('serves the body when this node holds it', async () => {
     const placement = new FakePlacement();

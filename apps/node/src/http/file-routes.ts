@@ -73,13 +73,7 @@ export function createFileRoutes(options: ApiOptions): {
   async function putFile({ req, res, path, query, signal }: RequestContext): Promise<void> {
     const name = fileName(path);
     const wanted = writeQuorum(query.get('w'));
-    const timeoutText = query.get('timeout');
-    const askedMs = timeoutText === null ? limits.writeWaitDefaultMs : parseDuration(timeoutText);
-    if (askedMs === undefined || askedMs <= 0) {
-      throw new NodeError('ERR_BAD_REQUEST', `timeout "${timeoutText}" is not a duration like 5s`);
-    }
-    // Longer asks are clamped (a 30-day timer once overflowed and answered 504 at once).
-    const timeoutMs = Math.min(askedMs, limits.writeWaitMaxMs);
+    const timeoutMs = writeWait(query.get('timeout'));
     const declared = req.headers[HEADERS.contentLength];
     if (declared !== undefined && Number(declared) > options.maxFileSize) {
       // Refuse before reading a byte; close the connection since the body will not be drained.
@@ -141,6 +135,16 @@ export function createFileRoutes(options: ApiOptions): {
     res.writeHead(307, { [HEADERS.location]: `${holder.replace(/\/+$/, '')}${path}` });
     res.end();
     return true;
+  }
+
+  /** `?timeout=`: how long `?w` waits, clamped to the API maximum. */
+  function writeWait(timeoutText: string | null): number {
+    const askedMs = timeoutText === null ? limits.writeWaitDefaultMs : parseDuration(timeoutText);
+    if (askedMs === undefined || askedMs <= 0) {
+      throw new NodeError('ERR_BAD_REQUEST', `timeout "${timeoutText}" is not a duration like 5s`);
+    }
+    // Longer asks are clamped (a 30-day timer once overflowed and answered 504 at once).
+    return Math.min(askedMs, limits.writeWaitMaxMs);
   }
 
   /** `?w`: 1 ≤ N ≤ R; default a majority of the targets that can answer (1 without placement). */
@@ -232,9 +236,15 @@ export function createFileRoutes(options: ApiOptions): {
     res.end();
   }
 
-  async function deleteFile({ res, path, signal }: RequestContext): Promise<void> {
+  async function deleteFile({ res, path, query, signal }: RequestContext): Promise<void> {
     const name = fileName(path);
-    if (!(await files.delete(name, { signal }))) {
+    // DELETE keeps w=1 as its default (the tombstone is durable here and spreads); ?w=N waits for
+    // N of the nodes that should hold the file to apply it, bounded like a PUT's.
+    const wText = query.get('w');
+    const w = wText === null ? 1 : writeQuorum(wText);
+    const timeoutMs = writeWait(query.get('timeout'));
+    const waiting = w > 1 ? { w, timeoutMs } : {};
+    if (!(await files.delete(name, { signal, ...waiting }))) {
       throw new NodeError('ERR_NOT_FOUND', `no file named "${name}"`);
     }
     res.writeHead(204);

@@ -110,7 +110,11 @@ export class FakeFileService implements FileService {
     return { info: entry.info, stream: Readable.from([bytes]) };
   }
 
-  async delete(name: string): Promise<boolean> {
+  /** The `w` and `timeoutMs` of every delete. */
+  readonly deleteWaits: { w?: number; timeoutMs?: number }[] = [];
+
+  async delete(name: string, options: { w?: number; timeoutMs?: number } = {}): Promise<boolean> {
+    this.deleteWaits.push({ w: options.w, timeoutMs: options.timeoutMs });
     return this.entries.delete(name);
   }
 
