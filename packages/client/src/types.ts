@@ -42,7 +42,7 @@ export interface Member extends Omit<ApiMember, 'lastSeen' | 'placement'> {
    * weight and capacity; undefined from nodes without placement, or in a shape this client does
    * not know.
    */
-  placement: MemberPlacement | undefined;
+  placement?: MemberPlacement | undefined;
 }
 
 export interface ClusterView {
@@ -52,13 +52,13 @@ export interface ClusterView {
   selfMember: Member | undefined;
   members: Member[];
   /** The replication factor R (undefined from nodes without placement). */
-  replicas: number | undefined;
+  replicas?: number | undefined;
   /** True while the placement brake holds (undefined from nodes without placement). */
-  rebalancePaused: boolean | undefined;
+  rebalancePaused?: boolean | undefined;
   /** Files with fewer than R confirmed copies, as the answering node knows. */
-  underReplicated: number | undefined;
+  underReplicated?: number | undefined;
   /** Copies the answering node holds that placement no longer wants there. */
-  surplus: number | undefined;
+  surplus?: number | undefined;
 }
 
 export interface Health {
