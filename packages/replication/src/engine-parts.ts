@@ -34,6 +34,9 @@ import { Scrubber } from './scrub.js';
 import { ReplicationCounters } from './stats.js';
 import type { UnclaimedBodies } from './unclaimed-bodies.js';
 
+/** The longest a failed background pull waits before its next try (reset on membership change). */
+export const PULL_RETRY_MAX_MS = 60 * 60 * 1000;
+
 export interface EngineWiring {
   nodeId: string;
   config: ReplicationConfig;
@@ -67,15 +70,17 @@ export interface EngineParts {
   /** Present when placement is configured. */
   readonly resync: Resync | undefined;
   readonly deletes: DeleteQuorum;
-  /** Whether placement wants `name`'s body on this node (always, without placement). */
+  /** Whether this node is one of `name`'s targets (always, without placement): it pulls the body. */
   readonly wantedHere: (name: string) => boolean;
 }
 
 export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies): EngineParts {
   const { nodeId, config, index, store, transport, clock, random, log, livePeers } = wiring;
   const { placement } = wiring;
+  // A body is pulled only by its targets: a stand-in for a down target takes a hinted copy from
+  // the upload's push alone, so a node going down moves nothing before it is out.
   const wantedHere = (name: string): boolean =>
-    placement === undefined || placement.holders(name).includes(nodeId);
+    placement === undefined || placement.targets(name).includes(nodeId);
   const holdingNodes = (entry: IndexEntry): string[] =>
     entry.local ? unionHolders(entry.holders, [nodeId]) : [...entry.holders];
   // `PUT ?w=N` counts copies on the nodes placement wants the file on (targets, or stand-ins for
@@ -154,6 +159,8 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
       pullIdleTimeoutMs: config.pullIdleTimeoutMs,
       maxFileBytes: config.maxFileBytes,
       transferConcurrency: config.transferConcurrency,
+      retryBaseMs: config.antiEntropyIntervalMs,
+      retryMaxMs: PULL_RETRY_MAX_MS,
     },
   });
   const pushes = new PushReceiver({

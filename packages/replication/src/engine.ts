@@ -82,6 +82,8 @@ export class ReplicationEngine implements FileService {
   readonly #placement: PlacementView | undefined;
   #timers: Timer[] = [];
   #stopWatchingPlacement: (() => void) | undefined;
+  /** The live peer ids at the last housekeeping round: a change lets failed pulls retry at once. */
+  #liveSignature = '';
 
   private constructor(
     options: ReplicatedFileServiceOptions,
@@ -142,7 +144,10 @@ export class ReplicationEngine implements FileService {
     this.#parts.deletes.register();
     if (resync !== undefined) {
       resync.register();
-      this.#stopWatchingPlacement = this.#placement?.onChange(() => this.#resyncNow());
+      this.#stopWatchingPlacement = this.#placement?.onChange(() => {
+        runner.pulls.resetBackoff();
+        this.#resyncNow();
+      });
     }
     antiEntropy.start();
     this.#timers.push(
@@ -344,6 +349,12 @@ export class ReplicationEngine implements FileService {
       now,
       ttlMs: this.config.tombstoneTtlMs,
     });
+    const signature = this.#livePeers()
+      .map((p) => p.id)
+      .sort()
+      .join('\n');
+    if (signature !== this.#liveSignature) runner.pulls.resetBackoff();
+    this.#liveSignature = signature;
     // With placement the resync scan also schedules the pulls placement wants here.
     if (this.#parts.resync === undefined) runner.pulls.pullMissing();
     else this.#resyncNow();

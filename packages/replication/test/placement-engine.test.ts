@@ -112,6 +112,31 @@ describe('replication with placement: each file on R nodes', () => {
   });
 });
 
+describe('a node going down', () => {
+  it('moves no existing body: stand-ins take only new writes', async () => {
+    const placed = await placedCluster(5, 2);
+    cluster = placed.cluster;
+    const name = 'stays-put';
+    const [first, second] = placed.placement.targets(name);
+    const writer = cluster.nodes.find((n) => n.id === first)!;
+    const info = await cluster.drive(writer.engine.put(name, body('two copies')));
+    await cluster.drive(writer.engine.waitForHolders(name, info.version, 2, { timeoutMs: 5_000 }));
+    const pulledBefore = cluster.nodes.map((n) => n.engine.stats().rebalanceBytesPulled);
+    await cluster.stopNode(cluster.nodes.find((n) => n.id === second)!);
+    placed.placement.notify();
+    await cluster.clock.advance(DROP_DELAY_MS * 3);
+    for (const node of cluster.upNodes()) await node.engine.resyncNow();
+    await cluster.until(() =>
+      cluster!.upNodes().every((n) => n.engine.stats().queuedTransfers === 0),
+    );
+    cluster.nodes.forEach((node, i) => {
+      if (node.up) expect(node.engine.stats().rebalanceBytesPulled).toBe(pulledBefore[i]);
+    });
+    const standIn = cluster.nodes.find((n) => n.id === placed.placement.holders(name)[1])!;
+    expect(standIn.engine.describe(name)?.local).toBe(false);
+  });
+});
+
 describe('DELETE ?w=N', () => {
   it('resolves once w wanted nodes applied the tombstone, and times out when they cannot', async () => {
     const placed = await placedCluster(5, 3);
