@@ -16,7 +16,7 @@ import {
 } from '@dfs/transport';
 import type { NodeConfig } from './cli/options.js';
 import type { PlacementTunables } from './config.js';
-import { ClusterPlacement, NodesTableSync } from './placement-stub.js';
+import { ClusterPlacement, NodesTableSync } from '@dfs/replication';
 
 export interface ReplicasConflict {
   clusterReplicas: number;
@@ -94,6 +94,8 @@ export async function openNodePlacement(options: {
     outAfterMs: tunables.outAfterMs,
     minUpRatio: tunables.minUpRatio,
     dir: config.dataDir,
+    onPersistError: (error) =>
+      options.logger.warn({ err: error }, 'could not write the nodes table (nodes.json)'),
   });
   const livePeers = (): PeerInfo[] =>
     members

@@ -5,7 +5,7 @@
  */
 import type { NodeRow } from '@dfs/api';
 import { blobKey } from '@dfs/replication';
-import type { ClusterPlacement } from './placement-stub.js';
+import type { ClusterPlacement } from '@dfs/replication';
 
 export interface PlacementControl {
   /** The replication factor R. */

@@ -121,3 +121,16 @@ it('reports placement in /v1/cluster and drains a member through the API', async
   expect(metrics).toMatch(/^dfs_placement_members\{state="draining"\} 1$/m);
   expect(metrics).toMatch(/^dfs_under_replicated_files 0$/m);
 });
+
+it('a node started with another --replicas than the cluster stops itself with exit code 2', async () => {
+  const a = await start(['127.0.0.1:0']);
+  const b = await start(['127.0.0.1:0', a.address, '--replicas', '2']);
+  const code = await Promise.race([
+    b.exitRequest,
+    new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 10_000)),
+  ]);
+  expect(code).toBe(2);
+  // It closed itself: its API no longer answers.
+  await expect(fetch(`http://${b.apiAddress}/v1/health`)).rejects.toThrow();
+  expect((await fetch(`http://${a.apiAddress}/v1/health`)).status).toBe(200);
+});
