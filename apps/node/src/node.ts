@@ -202,10 +202,12 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     files.start();
     // A node whose --replicas differs from the cluster's would place files where no other node
     // looks for them: say so on one line and stop (exit code 2, like a usage error).
-    let stopForConflict: (() => void) | undefined;
+    let conflicted = false;
+    let stopForConflict: () => void = () => undefined;
     const unwatchConflict = watchReplicasConflict(placement, (message) => {
       log.error({ replicas: config.replicas }, message);
-      stopForConflict?.();
+      conflicted = true;
+      stopForConflict();
     });
     cleanups.push(unwatchConflict);
     members
@@ -263,6 +265,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     stopForConflict = () => {
       void running.close().then(() => requestExit(2));
     };
+    // Already known at open (from nodes.json): stop now that there is a node to stop.
+    if (conflicted) stopForConflict();
     return running;
   } catch (error) {
     await runCleanups();
