@@ -41,7 +41,7 @@ export interface EffectRunnerOptions {
   /** How pulls run (the runner owns its `PullQueue`). */
   pulls: Omit<
     PullQueueOptions,
-    'nodeId' | 'index' | 'store' | 'counters' | 'lifecycle' | 'log' | 'effects'
+    'nodeId' | 'index' | 'store' | 'counters' | 'lifecycle' | 'log' | 'effects' | 'isHeld'
   >;
 }
 
@@ -61,6 +61,7 @@ export class EffectRunner {
       lifecycle: options.lifecycle,
       log: options.log,
       effects: this,
+      isHeld: (key) => options.unclaimed.has(key),
     });
   }
 

@@ -54,6 +54,8 @@ export interface PullQueueOptions {
    * Background pulls run only for those; a reader elsewhere gets a proxied stream instead.
    */
   wantedHere: (name: string) => boolean;
+  /** True when a pushed body under the store key is held, waiting for its entry (unclaimed). */
+  isHeld: (key: string) => boolean;
   /** A background pull that failed is not retried before this, doubling per failure … */
   retryBaseMs: number;
   /** … up to this (`resetBackoff()` clears every wait, e.g. when membership changes). */
@@ -131,12 +133,30 @@ export class PullQueue {
    */
   schedule(entry: IndexEntry): void {
     if (!this.#options.lifecycle.running) return;
-    if (!this.#options.wantedHere(entry.name)) return;
     if (this.transferOf(entry.name, entry.version) !== undefined) return;
+    if (!this.#options.wantedHere(entry.name)) {
+      // Not a target: pull nothing, but bytes an upload pushed here (a hinted copy, pushed while
+      // a target was down, that arrived before its entry) become this node's copy.
+      if (this.#options.isHeld(blobKey(entry.name, entry.version))) this.#claimHeld(entry);
+      return;
+    }
     const key = transferKey(entry.name, entry.version);
     const waiting = this.#backoff.get(key);
     if (waiting !== undefined && this.#options.clock.now() < waiting.retryAt) return;
     this.#start(entry, { forReader: false });
+  }
+
+  /** Claims held bytes of `entry` in its transfer slot (a stat and an index write, no transfer). */
+  #claimHeld(entry: IndexEntry): void {
+    const claim = async (): Promise<boolean> => {
+      const have = await this.#options.store
+        .stat(blobKey(entry.name, entry.version))
+        .catch(() => undefined);
+      return have !== undefined && this.claimStored(entry.name, entry.version, have, undefined);
+    };
+    this.#transfers
+      .run(transferKey(entry.name, entry.version), claim, { immediate: true })
+      .catch(() => false);
   }
 
   /** Lets every failed pull be retried at once (new members may hold what was missing). */

@@ -114,6 +114,39 @@ describe('replication with placement: each file on R nodes', () => {
   });
 });
 
+describe('hinted copies', () => {
+  it('a stand-in that gets the pushed bytes before the entry keeps them as its copy', async () => {
+    // Fanout 1: most stand-ins learn of the entry only after their push finished.
+    let view: RankedPlacement | undefined;
+    cluster = await TestCluster.create(6, {
+      config: { dropDelayMs: DROP_DELAY_MS, fanout: 1 },
+      placement: (c) => (view ??= new RankedPlacement(c, 2)),
+    });
+    const placement = view!;
+    const down = cluster.nodes[5]!;
+    await cluster.stopNode(down);
+    placement.notify();
+    const names = Array.from({ length: 40 }, (_, i) => `hint-${i}`).filter((n) =>
+      placement.targets(n).includes(down.id),
+    );
+    expect(names.length).toBeGreaterThan(5);
+    for (const name of names) {
+      const origin = cluster.nodes.find((n) => n.up && !placement.holders(name).includes(n.id))!;
+      await cluster.drive(origin.engine.put(name, body(name)));
+    }
+    const standInOf = (name: string): TestNode => {
+      const upTarget = placement.targets(name).find((id) => id !== down.id);
+      const standIn = placement.holders(name).find((id) => id !== upTarget);
+      return cluster!.nodes.find((n) => n.id === standIn)!;
+    };
+    await cluster.until(
+      () => names.every((name) => standInOf(name).engine.describe(name)?.local === true),
+      30_000,
+      50,
+    );
+  });
+});
+
 describe('a miss', () => {
   it("asks only the name's targets, which know of every write to it", async () => {
     const placed = await placedCluster(6, 2);
