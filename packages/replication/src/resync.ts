@@ -12,8 +12,8 @@
  *   (`holds`, batched per target); only when all of them say so, at two scans at least
  *   `dropDelayMs` apart, is the copy deleted and this node's holder slot announced empty. A target that is down, slow or without its copy resets the delay. Nothing is
  *   dropped while the brake holds. So rebalancing never lowers a file's confirmed copy count.
- * - Gauges: live files with fewer confirmed copies on their targets than targets (as this node's
- *   index knows from holder slots), and surplus copies held here.
+ * - Gauges, cluster-wide as this node's index knows them from holder slots: live files missing a
+ *   copy on one of their targets, and copies held by nodes placement no longer wants.
  */
 import { z } from 'zod';
 import type { Clock, PeerInfo, Transport } from '@dfs/transport';
@@ -111,18 +111,21 @@ export class Resync {
     const { index, placement, nodeId, lifecycle } = this.#options;
     if (!lifecycle.running) return;
     let under = 0;
+    let surplusCopies = 0;
     const surplus: IndexEntry[] = [];
     for (const entry of index.committedEntries()) {
       if (entry.deleted) continue;
       const targets = placement.targets(entry.name);
+      const wanted = placement.holders(entry.name);
       if (!entry.local && targets.includes(nodeId)) this.#options.schedulePull(entry);
-      if (entry.local && !placement.holders(entry.name).includes(nodeId)) surplus.push(entry);
+      if (entry.local && !wanted.includes(nodeId)) surplus.push(entry);
       const holding = this.#options.holdingNodes(entry);
       if (targets.some((t) => !holding.includes(t))) under++;
+      for (const id of holding) if (!wanted.includes(id)) surplusCopies++;
     }
     this.#gauges = {
       underReplicatedFiles: under,
-      surplusCopies: surplus.length,
+      surplusCopies,
       rebalancePaused: placement.paused ? 1 : 0,
     };
     const seen = new Set(surplus.map((e) => confirmKey(e)));

@@ -61,7 +61,10 @@ export interface ReplicationStats {
   indexEntries: number;
   /** Live files with fewer than R confirmed copies on their targets, as this node's index knows. */
   underReplicatedFiles: number;
-  /** Copies this node holds of files it is no longer wanted for (dropped after `dropDelayMs`). */
+  /**
+   * Copies held by nodes placement no longer wants (not a target, not standing in for a down one),
+   * cluster-wide as this node's holder slots say; each is dropped by its node after `dropDelayMs`.
+   */
   surplusCopies: number;
   /** 1 while the placement brake holds (too few members up): nothing marked out or dropped. */
   rebalancePaused: number;

@@ -68,6 +68,10 @@ describe('replication with placement: each file on R nodes', () => {
     await origin.engine.resyncNow();
     expect(await holdsBytes(origin, name, info.version)).toBe(true);
     expect(origin.engine.stats()).toMatchObject({ rebalancePaused: 1, surplusCopies: 1 });
+    // Every node counts the surplus copy from the holder slots it knows.
+    const target = byId(cluster, targets)[0]!;
+    await target.engine.resyncNow();
+    expect(target.engine.stats()).toMatchObject({ surplusCopies: 1, underReplicatedFiles: 0 });
     placed.placement.paused = false;
     await cluster.until(() => origin.engine.describe(name)?.local === false, 60_000, 100);
   });
