@@ -295,7 +295,7 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
   );
   replicationGauge(
     'dfs_surplus_copies',
-    'Copies held here of files placement no longer wants here (dropped after the drop delay)',
+    'Copies on any node that placement no longer wants there, as this node knows (each dropped after the drop delay)',
     (s) => s.surplusCopies,
   );
   replicationGauge(

@@ -119,7 +119,7 @@ export interface ClusterView {
   rebalancePaused: boolean;
   /** Live files with fewer than R confirmed copies on their targets, as this node's index knows. */
   underReplicated: number;
-  /** Copies this node holds of files placement no longer wants here (dropped after a delay). */
+  /** Copies on any node that placement no longer wants there, as this node knows (dropped after a delay). */
   surplus: number;
 }
 
