@@ -82,6 +82,20 @@ export const START_OPTIONS = {
     tradeOff:
       "This node's placement weight: it holds a share of the files proportional to it. Give a node with twice the disk twice the capacity.",
   },
+  outAfterMs: {
+    flag: '--out-after',
+    default: 10 * 60_000,
+    unit: 'ms',
+    tradeOff:
+      "A member down (dead or left) this long is marked out and its files are copied to new targets. Higher rides out longer outages and restarts without moving data; a lost node's files stay one copy short longer.",
+  },
+  dropDelayMs: {
+    flag: '--drop-delay',
+    default: 10 * 60_000,
+    unit: 'ms',
+    tradeOff:
+      'A copy placement no longer wants here is deleted this long after every target confirmed its own. Higher keeps a spare copy longer (disk) in case a target fails right after; lower frees the disk sooner.',
+  },
   maxFileSize: {
     flag: '--max-file-size',
     default: 64 * 1024 ** 3,
@@ -210,14 +224,8 @@ export const TUNABLES = {
         'A peer address that failed to dial is skipped at most this long. Higher dials dead peers less often; a restarted peer or late seed looks unreachable longer.',
     },
   },
-  /** Which nodes hold which files (issue 12): the grace period, the brake, the nodes table. */
+  /** Which nodes hold which files (issue 12): the brake and the nodes table (the grace period is `--out-after`). */
   placement: {
-    outAfterMs: {
-      default: 10 * 60_000,
-      unit: 'ms',
-      tradeOff:
-        "A member down (dead or left) this long is marked out and its files are copied to new targets. Higher rides out longer outages and restarts without moving data; a lost node's files stay one copy short longer.",
-    },
     minUpRatio: {
       default: 0.75,
       unit: 'ratio',
@@ -229,15 +237,6 @@ export const TUNABLES = {
       unit: 'ms',
       tradeOff:
         'The nodes table (capacities, drain, remove, R) is reconciled with one random peer this often. Higher costs less traffic; an operator action or a new capacity reaches every node later.',
-    },
-  },
-  /** The replication engine's placement settings the node passes through. */
-  replication: {
-    dropDelayMs: {
-      default: 10 * 60_000,
-      unit: 'ms',
-      tradeOff:
-        'A copy placement no longer wants here is deleted this long after every target confirmed its own. Higher keeps a spare copy longer (disk) in case a target fails right after; lower frees the disk sooner.',
     },
   },
   /** Deadlines of the stop sequence (shutdown.ts); their sum must stay below forcedExitMs. */
@@ -274,7 +273,6 @@ export type MembershipTunables = NodeTunables['membership'];
 export type ReconnectTunables = NodeTunables['reconnect'];
 export type ShutdownTunables = NodeTunables['shutdown'];
 export type PlacementTunables = NodeTunables['placement'];
-export type ReplicationTunables = NodeTunables['replication'];
 
 /** Any subset of the tunables, by group; the rest keep their defaults. */
 export type TunableOverrides = { readonly [G in keyof NodeTunables]?: Partial<NodeTunables[G]> };
@@ -292,7 +290,6 @@ export const DEFAULT_TUNABLES: NodeTunables = {
   membership: defaultsOf(TUNABLES.membership),
   reconnect: defaultsOf(TUNABLES.reconnect),
   placement: defaultsOf(TUNABLES.placement),
-  replication: defaultsOf(TUNABLES.replication),
   shutdown: defaultsOf(TUNABLES.shutdown),
 };
 
@@ -305,7 +302,6 @@ export function resolveTunables(overrides: TunableOverrides = {}): NodeTunables 
     membership: { ...DEFAULT_TUNABLES.membership, ...overrides.membership },
     reconnect: { ...DEFAULT_TUNABLES.reconnect, ...overrides.reconnect },
     placement: { ...DEFAULT_TUNABLES.placement, ...overrides.placement },
-    replication: { ...DEFAULT_TUNABLES.replication, ...overrides.replication },
     shutdown: { ...DEFAULT_TUNABLES.shutdown, ...overrides.shutdown },
   };
 }

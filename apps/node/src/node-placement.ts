@@ -75,7 +75,7 @@ export interface NodePlacement {
 
 export async function openNodePlacement(options: {
   nodeId: string;
-  config: Pick<NodeConfig, 'replicas' | 'capacity' | 'dataDir' | 'probeIntervalMs'>;
+  config: Pick<NodeConfig, 'replicas' | 'capacity' | 'outAfterMs' | 'dataDir' | 'probeIntervalMs'>;
   tunables: PlacementTunables;
   api: string;
   members: Membership;
@@ -91,7 +91,7 @@ export async function openNodePlacement(options: {
     capacity: config.capacity,
     api: options.api,
     clock,
-    outAfterMs: tunables.outAfterMs,
+    outAfterMs: config.outAfterMs,
     minUpRatio: tunables.minUpRatio,
     dir: config.dataDir,
     onPersistError: (error) =>

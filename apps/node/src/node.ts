@@ -167,7 +167,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         antiEntropyIntervalMs: config.antiEntropyIntervalMs,
         tombstoneTtlMs: config.tombstoneTtlMs,
         maxFileBytes: config.maxFileSize,
-        dropDelayMs: tunables.replication.dropDelayMs,
+        dropDelayMs: config.dropDelayMs,
       },
       placement,
       logger: log.child({ component: 'replication' }),

@@ -47,6 +47,10 @@ export interface NodeConfig {
   replicas: number;
   /** This node's placement weight (relative share of the files it holds). */
   capacity: number;
+  /** How long a member must be down before it is marked out and its files are re-placed. */
+  outAfterMs: number;
+  /** How long a copy placement no longer wants here is kept after every target confirmed its own. */
+  dropDelayMs: number;
   gossipIntervalMs: number;
   probeIntervalMs: number;
   antiEntropyIntervalMs: number;
@@ -61,6 +65,8 @@ export const DEFAULTS = {
   fanout: START_OPTIONS.fanout.default,
   replicas: START_OPTIONS.replicas.default,
   capacity: START_OPTIONS.capacity.default,
+  outAfterMs: START_OPTIONS.outAfterMs.default,
+  dropDelayMs: START_OPTIONS.dropDelayMs.default,
   gossipIntervalMs: START_OPTIONS.gossipIntervalMs.default,
   probeIntervalMs: START_OPTIONS.probeIntervalMs.default,
   antiEntropyIntervalMs: START_OPTIONS.antiEntropyIntervalMs.default,
@@ -200,6 +206,24 @@ function buildCommand(): Command {
     )
     .addOption(
       tunable(
+        '--out-after <duration>',
+        'how long a member must be down before its files are re-placed on others',
+        durationArg,
+        DEFAULTS.outAfterMs,
+        formatDuration(DEFAULTS.outAfterMs),
+      ),
+    )
+    .addOption(
+      tunable(
+        '--drop-delay <duration>',
+        'how long a surplus copy is kept after every target confirmed its own',
+        durationArg,
+        DEFAULTS.dropDelayMs,
+        formatDuration(DEFAULTS.dropDelayMs),
+      ),
+    )
+    .addOption(
+      tunable(
         '--gossip-interval <duration>',
         'gossip round period',
         durationArg,
@@ -274,6 +298,8 @@ interface RawOptions {
   fanout: number;
   replicas: number;
   capacity: number;
+  outAfter: number;
+  dropDelay: number;
   gossipInterval: number;
   probeInterval: number;
   antiEntropyInterval: number;
@@ -360,6 +386,8 @@ function toConfig(
     fanout: raw.fanout,
     replicas: raw.replicas,
     capacity: raw.capacity,
+    outAfterMs: raw.outAfter,
+    dropDelayMs: raw.dropDelay,
     gossipIntervalMs: raw.gossipInterval,
     probeIntervalMs: raw.probeInterval,
     antiEntropyIntervalMs: raw.antiEntropyInterval,
