@@ -210,12 +210,10 @@ describe('five nodes, --replicas 3, short timers', () => {
     );
   }, 40_000);
 
-  // Skipped: finds a node bug (reported to the coordinator). The PUT half passes (201 only once a
-  // stopped target is down and a stand-in holds a hinted copy), but after SIGCONT the two resumed
-  // targets never pull the body: they list the file, answer 307, start 0 transfers
-  // (dfs_transfers_total{outcome="started"} 0) and every node reports dfs_under_replicated_files 1
-  // for as long as was watched (30 s; anti-entropy every 300 ms). Un-skip once fixed.
-  it.skip('PUT ?w=2 with two of three targets stopped waits until a stand-in for one of them holds the file', async () => {
+  // Found a node bug: a push accepted only after the SIGSTOP ended, whose stream the transport had
+  // already torn down, held the version's transfer slot for good (its stall timer destroyed only the
+  // dead stream), so the resumed targets never pulled the write they missed.
+  it('PUT ?w=2 with two of three targets stopped waits until a stand-in for one of them holds the file', async () => {
     const origin = nodes[0]!;
     const seen = await view(origin);
     let name = '';

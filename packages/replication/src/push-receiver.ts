@@ -81,17 +81,22 @@ export class PushReceiver {
     const { store, runner, counters, clock, pushIdleTimeoutMs, maxFileBytes } = this.#options;
     counters.pushesReceived++;
     let idle: Timer | undefined;
+    // The stall ends the store's input itself: destroying only `stream` does nothing once the
+    // transport already tore it down (found by e2e: a push accepted after a SIGSTOP held its
+    // version's slot for good, so the resumed target never pulled the write it missed).
     const armIdle = (): void => {
       idle?.cancel();
       idle = clock.setTimeout(() => {
-        stream.destroy(new ReplicationError('ERR_TIMEOUT', 'push stalled'));
+        const stalled = new ReplicationError('ERR_TIMEOUT', 'push stalled');
+        counted.destroy(stalled);
+        stream.destroy(stalled);
       }, pushIdleTimeoutMs);
     };
-    armIdle();
     const counted = countingStage((n) => {
       counters.bytesPushedIn += n;
       armIdle();
     });
+    armIdle();
     // The store may not be reading yet when the origin resets the push; it still sees the error
     // when it starts (a destroyed stream's iterator throws it). Never uncaught.
     counted.on('error', () => undefined);
@@ -99,11 +104,14 @@ export class PushReceiver {
     // A stream torn down without an error before its end (the transport closes the accepting end
     // quietly when the opener gave up before the accept arrived) emits neither 'end' nor 'error':
     // without this the store would wait for more bytes forever and hold the version's slot.
-    stream.on('close', () => {
+    const closedEarly = (): void => {
       if (!stream.readableEnded) {
         counted.destroy(new ReplicationError('ERR_ABORTED', 'push closed before its end'));
       }
-    });
+    };
+    // It may have been torn down already, before this handler ran: 'close' will not come again.
+    if (stream.destroyed) closedEarly();
+    else stream.on('close', closedEarly);
     stream.pipe(counted);
     let stored: { size: number; sha256: string };
     try {

@@ -121,7 +121,9 @@ export class Resync {
       if (entry.local && !wanted.includes(nodeId)) surplus.push(entry);
       const holding = this.#options.holdingNodes(entry);
       if (targets.some((t) => !holding.includes(t))) under++;
-      for (const id of holding) if (!wanted.includes(id)) surplusCopies++;
+      // A node that is down cannot drop its copy (and an out node's copy may be all that is left of
+      // a file if others fail): only copies on up nodes count as surplus.
+      for (const id of holding) if (!wanted.includes(id) && placement.isUp(id)) surplusCopies++;
     }
     this.#gauges = {
       underReplicatedFiles: under,

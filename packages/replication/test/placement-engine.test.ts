@@ -194,6 +194,8 @@ describe('a node going down', () => {
     });
     const standIn = cluster.nodes.find((n) => n.id === placed.placement.holders(name)[1])!;
     expect(standIn.engine.describe(name)?.local).toBe(false);
+    // The down target's copy is not surplus: it cannot drop it, and it may come back.
+    for (const node of cluster.upNodes()) expect(node.engine.stats().surplusCopies).toBe(0);
   });
 });
 
