@@ -24,14 +24,16 @@ export interface ReplicationConfig {
    */
   tombstoneTtlMs: number;
   /**
-   * Peers a put streams its body to *while* it is being uploaded (push.ts), so replication overlaps
-   * the upload instead of following it. 0 disables: peers then pull after the upload committed.
-   * Each pushed peer slows the upload to its own pace (backpressure), so keep it small.
+   * Without placement: how many random live peers a put's body is pushed to *while* it is being
+   * uploaded (push.ts: one stream to the first, which relays it down the chain of the others), so
+   * replication overlaps the upload instead of following it. 0 disables: peers then pull after the
+   * upload committed. The chain goes at the pace of its slowest node (backpressure), so keep it small.
    */
   pushPeers: number;
   /**
-   * How long a put waits for its push streams to open before it starts storing (peers that answer
-   * later are skipped and pull instead). Bounds what an unreachable-but-listed peer costs a put.
+   * How long a put (or a node relaying a push) waits for the next node's push stream to open before
+   * it tries the node after it (nodes that answer later are skipped and pull instead). Bounds what an
+   * unreachable-but-listed peer costs a put.
    */
   pushOpenTimeoutMs: number;
   /**

@@ -168,13 +168,18 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
     },
   });
   const pushes = new PushReceiver({
+    nodeId,
     index,
     store,
     runner,
     lifecycle,
     counters,
     clock,
+    transport,
+    livePeers,
+    members: wiring.members,
     pushIdleTimeoutMs: config.pushIdleTimeoutMs,
+    pushOpenTimeoutMs: config.pushOpenTimeoutMs,
     maxFileBytes: config.maxFileBytes,
   });
   const handlers = new PeerHandlers({

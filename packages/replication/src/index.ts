@@ -17,11 +17,12 @@
  * - `dfs/repl/fetch/1` (bulk stream) header `{ name, version }`: a holder streams that version's
  *   body; the puller verifies the sha256 while storing it (store put with expectedSha256), sets its
  *   own slot to holding and re-announces. A node never pulls a version it holds or is already pulling.
- * - `dfs/repl/push/1` (bulk stream, origin → up to `pushPeers` peers) header `{ name, version }`:
- *   the body of a put while it is still uploading, teed from the upload, so replication overlaps it.
- *   The origin ends it only after its own commit (destroys it if the upload fails); the peer keeps
- *   the bytes as its copy only once the version's entry arrives and its sha256 matches. Only the
- *   version's own node may push it.
+ * - `dfs/repl/push/2` (bulk stream, along a chain: origin → first target → next …) header
+ *   `{ name, version, chain }` (≤ 16 member ids): the body of a put while it is still uploading, teed
+ *   from the upload, so replication overlaps it; each receiver stores it and relays it to the next
+ *   live node of `chain` it knows, resolved through its own membership view. Each node ends its
+ *   downstream only after its upstream ended and its own commit (destroys it if either fails); a
+ *   node keeps the bytes as its copy only once the version's entry arrives and its sha256 matches.
  * - `dfs/repl/lookup/2` (request) `{ name }` → `{ entry | null }`: asked of live peers on a read,
  *   stat or delete of a name this node does not know, so a 404 means no live node knows it.
  * - `dfs/gossip/anti-entropy/1/dfs-files` (@dfs/gossip `AntiEntropy`): every interval each node

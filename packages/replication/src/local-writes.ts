@@ -1,7 +1,7 @@
 /**
- * This node's own writes: a put (stored, pushed while it uploads to the nodes placement wants it on,
- * then written to the index and only then acknowledged and let commit on the peers) and a delete (a
- * tombstone).
+ * This node's own writes: a put (stored while it is pushed down a chain of the nodes placement wants
+ * it on, then written to the index and only then acknowledged and let commit down the chain) and a
+ * delete (a tombstone).
  * Each gets a fresh version above the one it replaces (`versionAfter`). A put that lost to a newer
  * version while it streamed, or whose index write failed, is not applied and its bytes are deleted.
  */
@@ -18,7 +18,7 @@ import { compareVersions, decodeVersion } from './hlc.js';
 import type { HybridLogicalClock } from './hlc.js';
 import { tombstoneExpiry } from './incoming.js';
 import type { IndexViews } from './index-views.js';
-import { openPushes, teeUpload } from './push.js';
+import { openPushChain, teeUpload } from './push.js';
 import type { ReplicationCounters } from './stats.js';
 
 export interface LocalWritesOptions {
@@ -33,8 +33,8 @@ export interface LocalWritesOptions {
   clock: Clock;
   counters: ReplicationCounters;
   /**
-   * The live peers an upload of `name` is pushed to while it streams: the nodes placement wants it
-   * on; without placement, `pushPeers` live peers picked at random.
+   * The live peers an upload of `name` is pushed to while it streams, in chain order: the nodes
+   * placement wants it on, best-ranked first; without placement, `pushPeers` live peers at random.
    */
   pushTargets: (name: string) => PeerInfo[];
   config: Pick<ReplicationConfig, 'maxFileBytes' | 'pushOpenTimeoutMs' | 'tombstoneTtlMs'>;
@@ -55,19 +55,20 @@ export class LocalWrites {
     // Opening pushes takes a round trip before the store consumes `body`: an upload that fails in
     // that gap must not become an uncaught 'error' (the store still sees it when it starts reading).
     body.on('error', () => undefined);
+    // One stream to the first target that accepts; the rest of the targets are its chain.
     const pushTargets = this.#options.pushTargets(name);
-    const pushes =
+    const chain =
       pushTargets.length === 0
-        ? []
-        : await openPushes({
+        ? undefined
+        : await openPushChain({
             transport: this.#options.transport,
-            peers: pushTargets,
+            candidates: pushTargets,
             name,
             version,
             timeoutMs: config.pushOpenTimeoutMs,
             signal: options?.signal,
           });
-    const tee = teeUpload(body, pushes);
+    const tee = teeUpload(body, chain?.stream);
     let stored: { size: number; sha256: string };
     try {
       stored = await store.put(key, tee.input, {
@@ -107,7 +108,7 @@ export class LocalWrites {
       else await store.setMetadata?.(key, { name, version, origin: 'failed-put' }).catch(() => 0);
       throw toReplicationError(error);
     }
-    // Peers see a clean end only now that the version is durable here (see push.ts).
+    // The chain sees a clean end only now that the version is durable here (see push.ts).
     tee.commit();
     counters.localPuts++;
     return views.info(entry);

@@ -184,10 +184,10 @@ export class PullQueue {
     name: string,
     version: string,
     stored: StoredBody,
-    from: PeerInfo | undefined,
+    from: string | undefined,
   ): Promise<boolean> {
     const { index, nodeId } = this.#options;
-    const decision = decideClaim(index.get(name), version, stored, from?.id, nodeId);
+    const decision = decideClaim(index.get(name), version, stored, from, nodeId);
     if (decision.kind === 'claim') this.#options.counters.transfersAvoided++;
     if ('effects' in decision) await this.#options.effects.run(decision.effects);
     return decision.claimed;

@@ -1,14 +1,25 @@
 /**
- * The receiving end of a push (push.ts): the origin streams a put's body here while it uploads.
+ * The receiving end of a push (push.ts): a node of an upload's push chain, which stores the body
+ * while the origin still uploads it and relays it to the next node of the chain as it arrives.
+ *
  * Whether the push is taken is decided by `decidePush` (not running, a transfer of the version
- * already under way, a newer version current, or this version held: refused). Taken bytes are
- * stored as they arrive in the version's transfer slot, then claimed if the entry is known by then
- * and its sha256 and size match (`PullQueue.claimStored`); otherwise they wait as unclaimed bodies
- * for the entry's announcement (a pull finds them by `stat`). A push silent for `pushIdleTimeoutMs`,
- * or closed before its end, is dropped. Only the version's own node may push it.
+ * already under way, a newer version current, or this version held: refused); the version's origin
+ * and the sender must be members this node knows, and the origin is never this node. Taken bytes
+ * are stored as they arrive in the version's transfer slot, then claimed if the entry is known by
+ * then and its sha256 and size match (`PullQueue.claimStored`); otherwise they wait as unclaimed
+ * bodies for the entry's announcement (a pull finds them by `stat`). A push silent for
+ * `pushIdleTimeoutMs` is dropped.
+ *
+ * The relay: the header's `chain` is a list of member ids, never addresses. Each is resolved
+ * through this node's own view of live peers; ids it does not know, this node, the origin, the
+ * sender and repeats are skipped, and the first that accepts within `pushOpenTimeoutMs` gets the
+ * rest of the chain. The downstream stream ends only once the upstream ended cleanly and this
+ * node's store committed, and is destroyed if either fails, so no node keeps bytes of a failed
+ * upload; a downstream that fails or stalls is dropped without failing this node's own copy (it
+ * and the nodes after it pull later).
  */
 import type { Duplex } from 'node:stream';
-import type { Clock, HandlerContext, Timer } from '@dfs/transport';
+import type { Clock, HandlerContext, PeerInfo, Timer, Transport } from '@dfs/transport';
 import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
 import { countingStage } from './body-transfer.js';
@@ -18,18 +29,28 @@ import { ReplicationError } from './errors.js';
 import type { FileIndex } from './file-index.js';
 import { versionNodeId } from './hlc.js';
 import type { Lifecycle } from './lifecycle.js';
+import { openPushChain, teeUpload } from './push.js';
 import type { ReplicationCounters } from './stats.js';
-import { fetchHeaderSchema } from './wire.js';
+import { pushHeaderSchema } from './wire.js';
+import type { PushHeader } from './wire.js';
 
 export interface PushReceiverOptions {
+  /** This node (never a relay target, never a push's origin). */
+  nodeId: string;
   index: FileIndex;
   store: BlobStore;
   runner: EffectRunner;
   lifecycle: Lifecycle;
   counters: ReplicationCounters;
   clock: Clock;
-  /** See `ReplicationConfig.pushIdleTimeoutMs` and `maxFileBytes`. */
+  transport: Transport;
+  /** Live peers, without this node: the only way a chain id becomes an address. */
+  livePeers: () => PeerInfo[];
+  /** Every member id known, any state (a push's origin and sender must be one). */
+  members: () => Iterable<string>;
+  /** See `ReplicationConfig.pushIdleTimeoutMs`, `pushOpenTimeoutMs` and `maxFileBytes`. */
   pushIdleTimeoutMs: number;
+  pushOpenTimeoutMs: number;
   maxFileBytes: number;
 }
 
@@ -43,8 +64,8 @@ export class PushReceiver {
   receive(stream: Duplex, header: unknown, context: HandlerContext): void {
     const { index, runner, lifecycle, counters } = this.#options;
     stream.on('error', () => undefined);
-    const parsed = fetchHeaderSchema.safeParse(header);
-    if (!parsed.success || versionNodeId(parsed.data.version) !== context.peer.id) {
+    const parsed = pushHeaderSchema.safeParse(header);
+    if (!parsed.success || !this.#acceptableSenders(parsed.data.version, context.peer.id)) {
       counters.invalidMessages++;
       stream.destroy();
       return;
@@ -59,7 +80,7 @@ export class PushReceiver {
       return;
     }
     runner.pulls
-      .runPush(name, version, (signal) => this.#store(stream, name, version, context, signal))
+      .runPush(name, version, (signal) => this.#store(stream, parsed.data, context, signal))
       .catch(() => false)
       .then((claimed) => {
         // A failed or unclaimable push: if the entry is known by now, pull it without waiting for
@@ -71,22 +92,64 @@ export class PushReceiver {
       });
   }
 
+  /** The version's origin is another known member, and so is the node that sent it. */
+  #acceptableSenders(version: string, sender: string): boolean {
+    const origin = versionNodeId(version);
+    if (origin === this.#options.nodeId) return false;
+    const members = new Set(this.#options.members());
+    return members.has(origin) && (sender === origin || members.has(sender));
+  }
+
+  /** The live peers `chain` names, in order, without this node, the origin, the sender or repeats. */
+  #downstreamCandidates(chain: readonly string[], origin: string, sender: string): PeerInfo[] {
+    const live = new Map(this.#options.livePeers().map((p) => [p.id, p]));
+    const skip = new Set([this.#options.nodeId, origin, sender]);
+    const out: PeerInfo[] = [];
+    for (const id of chain) {
+      const peer = live.get(id);
+      if (peer === undefined || skip.has(id)) continue;
+      skip.add(id);
+      out.push(peer);
+    }
+    return out;
+  }
+
   async #store(
     stream: Duplex,
-    name: string,
-    version: string,
+    header: PushHeader,
     context: HandlerContext,
     signal: AbortSignal,
   ): Promise<boolean> {
-    const { store, runner, counters, clock, pushIdleTimeoutMs, maxFileBytes } = this.#options;
+    const { store, runner, counters, clock, transport } = this.#options;
+    const { pushIdleTimeoutMs, maxFileBytes } = this.#options;
+    const { name, version } = header;
+    const origin = versionNodeId(version);
     counters.pushesReceived++;
+    // Opened before any byte is consumed (the upstream waits meanwhile, under its backpressure).
+    const candidates = this.#downstreamCandidates(header.chain, origin, context.peer.id);
+    const downstream =
+      candidates.length === 0
+        ? undefined
+        : await openPushChain({
+            transport,
+            candidates,
+            name,
+            version,
+            timeoutMs: this.#options.pushOpenTimeoutMs,
+            signal,
+          });
     let idle: Timer | undefined;
-    // The stall ends the store's input itself: destroying only `stream` does nothing once the
-    // transport already tore it down (found by e2e: a push accepted after a SIGSTOP held its
-    // version's slot for good, so the resumed target never pulled the write it missed).
     const armIdle = (): void => {
       idle?.cancel();
       idle = clock.setTimeout(() => {
+        if (downstream !== undefined && downstream.stream.writableNeedDrain) {
+          // The next node stalls the chain, not our upstream: drop it (it pulls later).
+          downstream.stream.destroy();
+          armIdle();
+          return;
+        }
+        // End the store's input itself too: destroying a stream the transport already tore down
+        // emits nothing (found by e2e: a push accepted after a SIGSTOP held its slot for good).
         const stalled = new ReplicationError('ERR_TIMEOUT', 'push stalled');
         counted.destroy(stalled);
         stream.destroy(stalled);
@@ -97,34 +160,35 @@ export class PushReceiver {
       armIdle();
     });
     armIdle();
-    // The store may not be reading yet when the origin resets the push; it still sees the error
-    // when it starts (a destroyed stream's iterator throws it). Never uncaught.
-    counted.on('error', () => undefined);
     stream.on('error', (error) => counted.destroy(error));
-    // A stream torn down without an error before its end (the transport closes the accepting end
-    // quietly when the opener gave up before the accept arrived) emits neither 'end' nor 'error':
-    // without this the store would wait for more bytes forever and hold the version's slot.
-    const closedEarly = (): void => {
+    stream.on('close', () => {
+      // A reset without an error must not leave the store waiting for the idle timeout.
       if (!stream.readableEnded) {
-        counted.destroy(new ReplicationError('ERR_ABORTED', 'push closed before its end'));
+        counted.destroy(new ReplicationError('ERR_UNAVAILABLE', 'push closed mid-body'));
       }
-    };
-    // It may have been torn down already, before this handler ran: 'close' will not come again.
-    if (stream.destroyed) closedEarly();
-    else stream.on('close', closedEarly);
-    stream.pipe(counted);
+    });
+    const tee = teeUpload(stream, downstream?.stream, counted);
     let stored: { size: number; sha256: string };
     try {
-      stored = await store.put(blobKey(name, version), counted, {
+      // Reset while the downstream was opening: nothing more will come.
+      if (stream.destroyed) throw new ReplicationError('ERR_UNAVAILABLE', 'push closed mid-body');
+      stored = await store.put(blobKey(name, version), tee.input, {
         maxBytes: maxFileBytes,
         signal,
         metadata: { name, version, origin: 'push' },
       });
+    } catch (error) {
+      tee.abort();
+      stream.destroy(); // the sender stops sending; its own copy is not affected
+      throw error;
     } finally {
       idle?.cancel();
       stream.end();
     }
-    const claimed = await runner.pulls.claimStored(name, version, stored, context.peer);
+    // The upstream ended cleanly (the store saw its end) and our copy is durable: pass the end on.
+    tee.commit();
+    // The origin committed before any clean end reached the chain: it holds the version.
+    const claimed = await runner.pulls.claimStored(name, version, stored, origin);
     // No entry yet (or never: the origin's put failed): a later announcement may claim it.
     if (!claimed) runner.holdUnclaimed(name, version);
     return claimed;

@@ -1,80 +1,107 @@
 /**
- * Replication that overlaps the upload. While a put streams into the local store, the origin tees
- * the same bytes to up to `pushPeers` live peers over `push` streams; each peer stores them under the
- * version's key as they arrive. The origin ends the push streams only after its own store committed
- * (and destroys them if the upload fails or is aborted, so peers keep nothing). A peer records the
+ * Replication that overlaps the upload, as a pipelined chain (as GFS and HDFS do). While a put
+ * streams into the local store, the origin tees the same bytes into ONE push stream to the first
+ * reachable node of its push targets; the stream's header names the rest of the chain, and each
+ * receiver stores the bytes and relays them to the next reachable node while they arrive
+ * (push-receiver.ts). So every node sends and receives each byte at most once, and the upload goes
+ * at the pace of the slowest node rather than of the origin's slowest outgoing stream.
+ *
+ * Commit order: a node ends its downstream stream only once its upstream ended cleanly and it
+ * committed (the origin: its index write; a relay: its store) and destroys it if the upload failed
+ * or was aborted, so no node of the chain keeps anything of a failed upload. A receiver records the
  * copy as local only once it knows the version's entry and the sha256 it computed while storing
  * matches the entry's — a pushed body is never trusted on its own.
  *
- * A slow peer slows the upload (backpressure over every tee branch keeps memory bounded); a peer
- * that fails is dropped from the tee and pulls later like any other node.
+ * A slow node slows the upload (backpressure over both branches of every tee keeps memory bounded);
+ * a node whose stream fails is dropped from the chain, and it and the nodes after it pull later.
  */
 import { PassThrough } from 'node:stream';
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex, Readable, Transform } from 'node:stream';
 import type { PeerInfo, Transport } from '@dfs/transport';
-import { PROTOCOLS } from './wire.js';
+import { MAX_PUSH_CHAIN, PROTOCOLS } from './wire.js';
 
 export interface UploadTee {
   /** What the local store should consume. */
   readonly input: Readable;
-  /** The upload committed locally: let peers commit too. */
+  /** The upload committed locally: let the next node commit too. */
   commit(): void;
-  /** The upload failed: make every peer drop what it received. */
+  /** The upload failed: make the next node (and so the rest of the chain) drop what it received. */
   abort(): void;
 }
 
-/** Opens push streams to `peers` (those that fail to open within `timeoutMs` are skipped). */
-export async function openPushes(options: {
+export interface OpenedChain {
+  /** The push stream to the chain's head. */
+  readonly stream: Duplex;
+  /** The node it goes to. */
+  readonly head: PeerInfo;
+}
+
+/**
+ * Opens a push stream to the first of `candidates` that accepts within `timeoutMs`, its header
+ * carrying the ids of the candidates after it (at most `MAX_PUSH_CHAIN`) as the rest of the chain.
+ * Undefined when none accepts (they all pull later).
+ */
+export async function openPushChain(options: {
   transport: Transport;
-  peers: readonly PeerInfo[];
+  candidates: readonly PeerInfo[];
   name: string;
   version: string;
   timeoutMs: number;
   signal?: AbortSignal;
-}): Promise<Duplex[]> {
-  const { transport, name, version } = options;
-  const opened = await Promise.allSettled(
-    options.peers.map((peer) =>
-      transport.openStream(
-        peer.address,
+}): Promise<OpenedChain | undefined> {
+  const { transport, candidates, name, version } = options;
+  for (let i = 0; i < candidates.length; i++) {
+    if (options.signal?.aborted === true) return undefined;
+    const head = candidates[i]!;
+    const chain = candidates.slice(i + 1, i + 1 + MAX_PUSH_CHAIN).map((p) => p.id);
+    let stream: Duplex;
+    try {
+      stream = await transport.openStream(
+        head.address,
         PROTOCOLS.push,
-        { name, version },
+        { name, version, chain },
         { signal: options.signal, timeoutMs: options.timeoutMs },
-      ),
-    ),
-  );
-  const streams: Duplex[] = [];
-  for (const result of opened) {
-    if (result.status !== 'fulfilled') continue;
-    const stream = result.value;
-    stream.on('error', () => undefined); // a failed peer only leaves the tee
-    stream.resume(); // the peer sends nothing back; keep its side drained
-    streams.push(stream);
+      );
+    } catch {
+      continue; // not reachable in time: the next candidate heads the chain
+    }
+    stream.on('error', () => undefined); // a failed next node only leaves the tee
+    stream.resume(); // it sends nothing back; keep its side drained
+    return { stream, head };
   }
-  return streams;
+  return undefined;
 }
 
-/** Tees `body` to the local store and to `pushes`, with backpressure on every branch. */
-export function teeUpload(body: Readable, pushes: readonly Duplex[]): UploadTee {
-  if (pushes.length === 0) return { input: body, commit() {}, abort() {} };
-  const toStore = new PassThrough();
+/**
+ * Tees `body` to the local store (through `toStore`, a stage such as a byte counter, or a plain
+ * PassThrough) and to `push`, with backpressure on both branches. Without a push the body goes to
+ * `toStore` alone, or straight to the store when there is no stage either.
+ */
+export function teeUpload(
+  body: Readable,
+  push: Duplex | undefined,
+  toStore?: Transform,
+): UploadTee {
+  if (push === undefined && toStore === undefined) {
+    return { input: body, commit() {}, abort() {} };
+  }
+  const input = toStore ?? new PassThrough();
   // The store may not be iterating yet when the upload fails; it still sees the error (a destroyed
   // stream's iterator throws it), so this listener only keeps it from becoming uncaught.
-  toStore.on('error', () => undefined);
-  body.on('error', (error) => toStore.destroy(error));
-  body.pipe(toStore);
-  // `end: false`: a peer must not see a clean end before the origin committed.
-  for (const push of pushes) body.pipe(push, { end: false });
+  input.on('error', () => undefined);
+  body.on('error', (error) => input.destroy(error));
+  body.pipe(input);
+  // `end: false`: the next node must not see a clean end before this one committed.
+  if (push !== undefined) body.pipe(push, { end: false });
   return {
-    input: toStore,
+    input,
     commit() {
-      for (const push of pushes) if (!push.destroyed) push.end();
+      if (push !== undefined && !push.destroyed) push.end();
     },
     abort() {
-      for (const push of pushes) {
-        body.unpipe(push);
-        push.destroy();
-      }
+      if (push === undefined) return;
+      body.unpipe(push);
+      push.destroy();
     },
   };
 }

@@ -16,10 +16,14 @@ export const PROTOCOLS = {
   /** Bulk stream: header `{name, version}`; the holder streams that version's whole body. */
   fetch: 'dfs/repl/fetch/1',
   /**
-   * Bulk stream, origin → peer: header `{name, version}`; the body of a version still being uploaded,
-   * teed from the upload so replication overlaps it. The stream ends only once the origin committed.
+   * Bulk stream, upstream → next node of a push chain: header `{name, version, chain}`; the body of a
+   * version still being uploaded. The origin opens one to the chain's head; each receiver stores the
+   * bytes and relays them to the next reachable node of `chain` (member ids, resolved by the receiver
+   * through its own view of live members) while they arrive. A stream ends only once the node
+   * sending it committed (the origin: its index; a relay: its store, after its upstream ended).
+   * /2: chained (/1 was one stream from the origin to each peer).
    */
-  push: 'dfs/repl/push/1',
+  push: 'dfs/repl/push/2',
   /**
    * Request `{name}` → `{entry}` (or null): asked of live peers on a read or delete miss. /2: the
    * entry's holders are slots, as in announce/2.
@@ -69,6 +73,16 @@ export const announceSchema = z.object({
 
 export const fetchHeaderSchema = z.object({ name: nameSchema, version: versionSchema });
 export type FetchHeader = z.infer<typeof fetchHeaderSchema>;
+
+/** Node ids a push may still be relayed to (the origin's holders beyond the head are far fewer). */
+export const MAX_PUSH_CHAIN = 16;
+
+export const pushHeaderSchema = z.object({
+  name: nameSchema,
+  version: versionSchema,
+  chain: z.array(z.string().min(1).max(MAX_ID_LENGTH)).max(MAX_PUSH_CHAIN),
+});
+export type PushHeader = z.infer<typeof pushHeaderSchema>;
 
 export const lookupRequestSchema = z.object({ name: nameSchema });
 export const lookupResponseSchema = z.object({ entry: wireEntrySchema.nullable() });

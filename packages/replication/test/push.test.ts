@@ -81,7 +81,9 @@ describe('replication: push during upload', () => {
     const info = await a!.engine.put('honest', body('the real bytes'));
     const version = info.version.replace(/\.[^.]*$/, `.${a!.id}`);
     const push = await cluster.drive(
-      a!.transport.openStream(b!.address, PROTOCOLS.push, { name: 'forged', version }).then(quiet),
+      a!.transport
+        .openStream(b!.address, PROTOCOLS.push, { name: 'forged', version, chain: [] })
+        .then(quiet),
     );
     push.resume();
     push.end('not the announced bytes');
@@ -114,7 +116,9 @@ describe('replication: push during upload', () => {
     const [a, b] = cluster.nodes;
     const version = `000000000001.00000000.${a!.id}`;
     const push = await cluster.drive(
-      a!.transport.openStream(b!.address, PROTOCOLS.push, { name: 'stall', version }).then(quiet),
+      a!.transport
+        .openStream(b!.address, PROTOCOLS.push, { name: 'stall', version, chain: [] })
+        .then(quiet),
     );
     push.write('a few bytes, then nothing');
     await cluster.until(() => b!.engine.stats().bytesPushedIn > 0);
@@ -131,7 +135,7 @@ describe('replication: push during upload', () => {
       const version = `00000000000${i + 1}.00000000.${a!.id}`;
       const push = await cluster.drive(
         a!.transport
-          .openStream(b!.address, PROTOCOLS.push, { name: `reset-${i}`, version })
+          .openStream(b!.address, PROTOCOLS.push, { name: `reset-${i}`, version, chain: [] })
           .then(quiet),
       );
       push.write('some bytes');
@@ -158,7 +162,7 @@ describe('replication: push during upload', () => {
     const open = a!.transport.openStream(
       b!.address,
       PROTOCOLS.push,
-      { name: 'late-accept', version },
+      { name: 'late-accept', version, chain: [] },
       { timeoutMs: 15 },
     );
     await expect(cluster.drive(open)).rejects.toThrow();
@@ -168,20 +172,23 @@ describe('replication: push during upload', () => {
     expect(await b!.store.stat(blobKey('late-accept', version))).toBeUndefined();
   });
 
-  it("a push that does not come from the version's own node is refused", async () => {
+  it('a push of a version whose origin is no known member, or the receiver itself, is refused', async () => {
     cluster = await TestCluster.create(2, { config: { pushPeers: 0 } });
     const [a, b] = cluster.nodes;
-    const push = await cluster.drive(
-      a!.transport
-        .openStream(b!.address, PROTOCOLS.push, {
-          name: 'x',
-          version: '000000000001.00000000.someone-else',
-        })
-        .then(quiet),
-    );
-    push.resume();
-    await cluster.until(() => push.destroyed);
-    expect(b!.engine.stats().invalidMessages).toBe(1);
+    for (const origin of ['someone-else', b!.id]) {
+      const push = await cluster.drive(
+        a!.transport
+          .openStream(b!.address, PROTOCOLS.push, {
+            name: 'x',
+            version: `000000000001.00000000.${origin}`,
+            chain: [],
+          })
+          .then(quiet),
+      );
+      push.resume();
+      await cluster.until(() => push.destroyed);
+    }
+    expect(b!.engine.stats().invalidMessages).toBe(2);
     expect(b!.engine.stats().pushesReceived).toBe(0);
   });
 });

@@ -24,7 +24,7 @@ const TIMEOUT = 5_000;
 /** `from` pushes `content` for (name, version) to `to`, as an origin does during its upload. */
 async function push(from: TestNode, to: TestNode, name: string, version: string, content: string) {
   const stream = await cluster!.drive(
-    from.transport.openStream(to.address, PROTOCOLS.push, { name, version }),
+    from.transport.openStream(to.address, PROTOCOLS.push, { name, version, chain: [] }),
   );
   stream.on('error', () => undefined);
   stream.resume();
