@@ -12,6 +12,7 @@ import { Announcer } from './announcer.js';
 import type { BlobStore } from './blob-store.js';
 import { BodyReads } from './body-reads.js';
 import type { ReplicationConfig } from './config.js';
+import { DeleteQuorum } from './delete-quorum.js';
 import { EffectRunner } from './effect-runner.js';
 import type { FileIndex } from './file-index.js';
 import { HybridLogicalClock } from './hlc.js';
@@ -32,6 +33,9 @@ import { PushReceiver } from './push-receiver.js';
 import { Scrubber } from './scrub.js';
 import { ReplicationCounters } from './stats.js';
 import type { UnclaimedBodies } from './unclaimed-bodies.js';
+
+/** The longest a failed background pull waits before its next try (reset on membership change). */
+export const PULL_RETRY_MAX_MS = 60 * 60 * 1000;
 
 export interface EngineWiring {
   nodeId: string;
@@ -65,15 +69,18 @@ export interface EngineParts {
   readonly antiEntropy: AntiEntropy;
   /** Present when placement is configured. */
   readonly resync: Resync | undefined;
-  /** Whether placement wants `name`'s body on this node (always, without placement). */
+  readonly deletes: DeleteQuorum;
+  /** Whether this node is one of `name`'s targets (always, without placement): it pulls the body. */
   readonly wantedHere: (name: string) => boolean;
 }
 
 export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies): EngineParts {
   const { nodeId, config, index, store, transport, clock, random, log, livePeers } = wiring;
   const { placement } = wiring;
+  // A body is pulled only by its targets: a stand-in for a down target takes a hinted copy from
+  // the upload's push alone, so a node going down moves nothing before it is out.
   const wantedHere = (name: string): boolean =>
-    placement === undefined || placement.holders(name).includes(nodeId);
+    placement === undefined || placement.targets(name).includes(nodeId);
   const holdingNodes = (entry: IndexEntry): string[] =>
     entry.local ? unionHolders(entry.holders, [nodeId]) : [...entry.holders];
   // `PUT ?w=N` counts copies on the nodes placement wants the file on (targets, or stand-ins for
@@ -152,6 +159,8 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
       pullIdleTimeoutMs: config.pullIdleTimeoutMs,
       maxFileBytes: config.maxFileBytes,
       transferConcurrency: config.transferConcurrency,
+      retryBaseMs: config.antiEntropyIntervalMs,
+      retryMaxMs: PULL_RETRY_MAX_MS,
     },
   });
   const pushes = new PushReceiver({
@@ -206,8 +215,20 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
           dropDelayMs: config.dropDelayMs,
           confirmTimeoutMs: config.lookupTimeoutMs,
         });
+  const deletes = new DeleteQuorum({
+    nodeId,
+    transport,
+    index,
+    livePeers,
+    wanted: placement === undefined ? undefined : (name) => placement.holders(name),
+    apply: (entry, peer) => handlers.applyEntries([entry], peer),
+    onInvalid: () => {
+      counters.invalidMessages++;
+    },
+  });
   return {
     resync,
+    deletes,
     wantedHere,
     lifecycle,
     counters,

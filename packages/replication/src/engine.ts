@@ -82,6 +82,8 @@ export class ReplicationEngine implements FileService {
   readonly #placement: PlacementView | undefined;
   #timers: Timer[] = [];
   #stopWatchingPlacement: (() => void) | undefined;
+  /** The live peer ids at the last housekeeping round: a change lets failed pulls retry at once. */
+  #liveSignature = '';
 
   private constructor(
     options: ReplicatedFileServiceOptions,
@@ -139,9 +141,13 @@ export class ReplicationEngine implements FileService {
     const { lifecycle, handlers, antiEntropy, scrubber, runner, resync } = this.#parts;
     lifecycle.start();
     handlers.register();
+    this.#parts.deletes.register();
     if (resync !== undefined) {
       resync.register();
-      this.#stopWatchingPlacement = this.#placement?.onChange(() => this.#resyncNow());
+      this.#stopWatchingPlacement = this.#placement?.onChange(() => {
+        runner.pulls.resetBackoff();
+        this.#resyncNow();
+      });
     }
     antiEntropy.start();
     this.#timers.push(
@@ -163,6 +169,7 @@ export class ReplicationEngine implements FileService {
     this.#timers = [];
     this.#stopWatchingPlacement?.();
     handlers.unregister();
+    this.#parts.deletes.unregister();
     resync?.unregister();
     await antiEntropy.stop();
     waiters.cancelAll();
@@ -240,12 +247,34 @@ export class ReplicationEngine implements FileService {
     return { info: views.info(latest?.version === entry.version ? latest : entry), stream };
   }
 
-  async delete(name: string, options?: { signal?: AbortSignal }): Promise<boolean> {
+  /**
+   * Writes a tombstone; false when the name is unknown or already deleted. With `w` > 1, resolves
+   * only once `w` of the nodes placement wants the file on applied it durably, and otherwise
+   * rejects with ERR_TIMEOUT after `timeoutMs` (default `lookupTimeoutMs`): the delete stands.
+   */
+  async delete(
+    name: string,
+    options?: { signal?: AbortSignal; w?: number; timeoutMs?: number },
+  ): Promise<boolean> {
     this.#assertRunning();
     assertName(name);
     const current = await this.#find(name, options?.signal);
     if (current === undefined || current.deleted) return false;
-    await this.#parts.writes.delete(current);
+    const tombstone = await this.#parts.writes.delete(current);
+    const w = options?.w ?? 1;
+    if (w > 1) {
+      const timeoutMs = options?.timeoutMs ?? this.config.lookupTimeoutMs;
+      const applied = await this.#parts.deletes.confirm(tombstone, w, {
+        timeoutMs,
+        signal: options?.signal,
+      });
+      if (applied < w) {
+        throw new ReplicationError(
+          'ERR_TIMEOUT',
+          `deleted on this node, but only ${applied} of ${w} nodes applied it within ${timeoutMs} ms; the delete stands`,
+        );
+      }
+    }
     return true;
   }
 
@@ -320,8 +349,15 @@ export class ReplicationEngine implements FileService {
       now,
       ttlMs: this.config.tombstoneTtlMs,
     });
-    runner.pulls.pullMissing();
-    this.#resyncNow();
+    const signature = this.#livePeers()
+      .map((p) => p.id)
+      .sort()
+      .join('\n');
+    if (signature !== this.#liveSignature) runner.pulls.resetBackoff();
+    this.#liveSignature = signature;
+    // With placement the resync scan also schedules the pulls placement wants here.
+    if (this.#parts.resync === undefined) runner.pulls.pullMissing();
+    else this.#resyncNow();
     waiters.check();
     lifecycle.inBackground(
       this.#unclaimed.sweep().then((removed) => {

@@ -62,8 +62,15 @@ export interface FileService {
     name: string,
     options?: { range?: ByteRange; signal?: AbortSignal },
   ): Promise<{ info: FileInfo; stream: Readable }>;
-  /** Write a tombstone with a new version; false when the name is unknown (or already deleted). */
-  delete(name: string, options?: { signal?: AbortSignal }): Promise<boolean>;
+  /**
+   * Write a tombstone with a new version; false when the name is unknown (or already deleted).
+   * With `w` > 1, resolve only once `w` nodes that should hold the file applied it (ERR_TIMEOUT
+   * after `timeoutMs` otherwise; the delete stands).
+   */
+  delete(
+    name: string,
+    options?: { signal?: AbortSignal; w?: number; timeoutMs?: number },
+  ): Promise<boolean>;
   /** Live (not deleted) names in byte order of their UTF-8 encoding. */
   list(options: ListOptions): Promise<{ files: FileInfo[]; next?: string }>;
   /** Live files and bytes held locally (for /v1/health and /metrics). */

@@ -80,3 +80,15 @@ export { placementKey, placementNameHash, placementNodeHash } from './placement-
 export type { Hash64 } from './placement-hash.js';
 export { fullReplication } from './placement-view.js';
 export type { PlacementView } from './placement-view.js';
+export { CLUSTER_PLACEMENT_DEFAULTS, ClusterPlacement } from './cluster-placement.js';
+export type {
+  ClusterPlacementOptions,
+  MemberPlacement,
+  PlacementState,
+} from './cluster-placement.js';
+export { MAX_NODE_REPLICAS, MAX_NODE_ROWS, mergeRows, nodeRowSchema } from './nodes-table.js';
+export type { NodeRow, NodeStatus } from './nodes-table.js';
+export { NODES_FILE } from './nodes-file.js';
+export { NODES_PROTOCOL, NodesSyncError, NodesTableSync } from './nodes-table-sync.js';
+export type { NodesTableSyncOptions } from './nodes-table-sync.js';
+export type { SwimState } from './out-tracker.js';

@@ -112,10 +112,10 @@ export class LocalWrites {
   }
 
   /** Writes a tombstone over `current` (a live entry this node found, locally or from a peer). */
-  async delete(current: IndexEntry): Promise<void> {
+  async delete(current: IndexEntry): Promise<IndexEntry> {
     const { runner, clock, config, counters } = this.#options;
     const version = this.#versionAfter(current);
-    await runner.write({
+    const tombstone: IndexEntry = {
       name: current.name,
       version,
       size: 0,
@@ -124,8 +124,10 @@ export class LocalWrites {
       expiresAt: tombstoneExpiry(version, clock.now(), config.tombstoneTtlMs),
       holders: [],
       local: false,
-    });
+    };
+    await runner.write(tombstone);
     counters.localDeletes++;
+    return tombstone;
   }
 
   /**

@@ -52,6 +52,10 @@ export interface PullQueueOptions {
    * Background pulls run only for those; a reader elsewhere gets a proxied stream instead.
    */
   wantedHere: (name: string) => boolean;
+  /** A background pull that failed is not retried before this, doubling per failure … */
+  retryBaseMs: number;
+  /** … up to this (`resetBackoff()` clears every wait, e.g. when membership changes). */
+  retryMaxMs: number;
 }
 
 export const transferKey = (name: string, version: string): string => `${version}\u0000${name}`;
@@ -62,6 +66,8 @@ export class PullQueue {
   readonly #transfers: TransferQueue;
   /** Readers riding on each queued or running pull, by transfer key. */
   readonly #readers = new Map<string, PullReaders>();
+  /** Background pulls that failed: failures in a row and when the next try may start. */
+  readonly #backoff = new Map<string, { failures: number; retryAt: number }>();
 
   constructor(options: PullQueueOptions) {
     this.#options = options;
@@ -125,7 +131,15 @@ export class PullQueue {
     if (!this.#options.lifecycle.running) return;
     if (!this.#options.wantedHere(entry.name)) return;
     if (this.transferOf(entry.name, entry.version) !== undefined) return;
+    const key = transferKey(entry.name, entry.version);
+    const waiting = this.#backoff.get(key);
+    if (waiting !== undefined && this.#options.clock.now() < waiting.retryAt) return;
     this.#start(entry, { forReader: false });
+  }
+
+  /** Lets every failed pull be retried at once (new members may hold what was missing). */
+  resetBackoff(): void {
+    this.#backoff.clear();
   }
 
   /** Schedules a pull for every live entry we do not hold (after restart, failures, repairs). */
@@ -177,6 +191,15 @@ export class PullQueue {
     return readers;
   }
 
+  /** A pull of `key` found no holder or failed: its next background try waits, doubling. */
+  #failed(key: string): void {
+    if (!this.#options.lifecycle.running) return;
+    const { retryBaseMs, retryMaxMs, clock } = this.#options;
+    const failures = (this.#backoff.get(key)?.failures ?? 0) + 1;
+    const waitMs = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(failures - 1, 30));
+    this.#backoff.set(key, { failures, retryAt: clock.now() + waitMs });
+  }
+
   /** Pulls `entry`'s body from a holder (teeing it to any `readers`) and records it. */
   async #pull(entry: IndexEntry, signal: AbortSignal, readers: PullReaders): Promise<boolean> {
     const { index, store, counters, maxFileBytes, lifecycle, effects } = this.#options;
@@ -191,17 +214,23 @@ export class PullQueue {
     ) {
       return true;
     }
+    const key = transferKey(entry.name, entry.version);
     const request = this.planner.plan(current);
-    if (request.holders.length === 0) return false;
+    if (request.holders.length === 0) {
+      this.#failed(key);
+      return false;
+    }
     counters.transfersStarted++;
     const outcome = await pullBody({ ...request, store, readers, signal });
     if (!outcome.ok) {
       counters.transfersFailed++;
       if (outcome.integrity) counters.integrityFailures++;
       readers.failure = outcome.error;
+      this.#failed(key);
       this.#options.log.debug({ name: entry.name, code: errorCode(outcome.error) }, 'pull failed');
       return false;
     }
+    this.#backoff.delete(key);
     this.planner.succeeded(outcome.from);
     counters.transfersCompleted++;
     counters.rebalanceBytesPulled += current.size;

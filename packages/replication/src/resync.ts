@@ -3,13 +3,14 @@
  * in, up or out, and on every housekeeping round. The pattern is Garage's block resync: each node
  * scans its own entries and fixes only its own side.
  *
- * - A file placement wants here (a target, or a stand-in for a down target) whose body is missing:
- *   pulled, through the bounded transfer queue (pull-queue.ts).
- * - A copy held here that placement no longer wants (a surplus copy: this node was a stand-in, was
- *   drained, or a newcomer outranks it): offload-then-drop. Every target is asked whether it holds
- *   its own verified copy of that version (`holds`, batched per target); only when all of them say
- *   so, at two scans at least `dropDelayMs` apart, is the copy deleted and this node's holder slot
- *   announced empty. A target that is down, slow or without its copy resets the delay. Nothing is
+ * - A file this node is a target of whose body is missing: pulled, through the bounded transfer
+ *   queue (pull-queue.ts). A stand-in for a down target never pulls: it keeps the hinted copy an
+ *   upload pushed to it, so a node that goes down moves no body before it is out.
+ * - A copy held here that placement no longer wants, not even as a stand-in (a surplus copy: the
+ *   target it stood in for is back, this node was drained, or a newcomer outranks it):
+ *   offload-then-drop. Every target is asked whether it holds its own verified copy of that version
+ *   (`holds`, batched per target); only when all of them say so, at two scans at least
+ *   `dropDelayMs` apart, is the copy deleted and this node's holder slot announced empty. A target that is down, slow or without its copy resets the delay. Nothing is
  *   dropped while the brake holds. So rebalancing never lowers a file's confirmed copy count.
  * - Gauges: live files with fewer confirmed copies on their targets than targets (as this node's
  *   index knows from holder slots), and surplus copies held here.
@@ -115,11 +116,9 @@ export class Resync {
     const surplus: IndexEntry[] = [];
     for (const entry of index.committedEntries()) {
       if (entry.deleted) continue;
-      const wanted = placement.holders(entry.name);
-      const here = wanted.includes(nodeId);
-      if (here && !entry.local) this.#options.schedulePull(entry);
-      if (entry.local && !here) surplus.push(entry);
       const targets = placement.targets(entry.name);
+      if (!entry.local && targets.includes(nodeId)) this.#options.schedulePull(entry);
+      if (entry.local && !placement.holders(entry.name).includes(nodeId)) surplus.push(entry);
       const holding = this.#options.holdingNodes(entry);
       if (targets.some((t) => !holding.includes(t))) under++;
     }

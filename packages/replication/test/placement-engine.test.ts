@@ -1,6 +1,8 @@
 import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blobKey } from '../src/index.js';
+import { APPLY_PROTOCOL } from '../src/delete-quorum.js';
+import { HOLDS_PROTOCOL } from '../src/resync.js';
 import { TestCluster, body } from './cluster.js';
 import type { TestNode } from './cluster.js';
 import { RankedPlacement } from './ranked-placement.js';
@@ -107,5 +109,73 @@ describe('replication with placement: each file on R nodes', () => {
     await cluster.until(() => helper.engine.describe(name)?.local === false, 60_000, 100);
     expect(await holdsBytes(helper, name, info.version)).toBe(false);
     expect(await holdsBytes(down, name, info.version)).toBe(true);
+  });
+});
+
+describe('a node going down', () => {
+  it('moves no existing body: stand-ins take only new writes', async () => {
+    const placed = await placedCluster(5, 2);
+    cluster = placed.cluster;
+    const name = 'stays-put';
+    const [first, second] = placed.placement.targets(name);
+    const writer = cluster.nodes.find((n) => n.id === first)!;
+    const info = await cluster.drive(writer.engine.put(name, body('two copies')));
+    await cluster.drive(writer.engine.waitForHolders(name, info.version, 2, { timeoutMs: 5_000 }));
+    const pulledBefore = cluster.nodes.map((n) => n.engine.stats().rebalanceBytesPulled);
+    await cluster.stopNode(cluster.nodes.find((n) => n.id === second)!);
+    placed.placement.notify();
+    await cluster.clock.advance(DROP_DELAY_MS * 3);
+    for (const node of cluster.upNodes()) await node.engine.resyncNow();
+    await cluster.until(() =>
+      cluster!.upNodes().every((n) => n.engine.stats().queuedTransfers === 0),
+    );
+    cluster.nodes.forEach((node, i) => {
+      if (node.up) expect(node.engine.stats().rebalanceBytesPulled).toBe(pulledBefore[i]);
+    });
+    const standIn = cluster.nodes.find((n) => n.id === placed.placement.holders(name)[1])!;
+    expect(standIn.engine.describe(name)?.local).toBe(false);
+  });
+});
+
+describe('DELETE ?w=N', () => {
+  it('resolves once w wanted nodes applied the tombstone, and times out when they cannot', async () => {
+    const placed = await placedCluster(5, 3);
+    cluster = placed.cluster;
+    const name = 'gone';
+    const targets = placed.placement.targets(name);
+    const origin = cluster.nodes.find((n) => !targets.includes(n.id))!;
+    const info = await cluster.drive(origin.engine.put(name, body('to delete')));
+    await cluster.drive(origin.engine.waitForHolders(name, info.version, 3, { timeoutMs: 10_000 }));
+    expect(await cluster.drive(origin.engine.delete(name, { w: 3, timeoutMs: 5_000 }))).toBe(true);
+    for (const node of byId(cluster, targets))
+      expect(node.engine.describe(name)?.deleted).toBe(true);
+
+    const again = 'gone-again';
+    const [t1, t2] = byId(cluster, placed.placement.targets(again));
+    await cluster.drive(t1!.engine.put(again, body('x')));
+    await cluster.until(() => t2!.engine.describe(again) !== undefined);
+    // Every other node unreachable: only the deleting node itself applies it.
+    for (const node of cluster.nodes) if (node !== t1) cluster.network.kill(node.address);
+    const short = cluster.drive(t1!.engine.delete(again, { w: 2, timeoutMs: 1_000 }));
+    await expect(short).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    expect(t1!.engine.describe(again)?.deleted).toBe(true);
+  });
+});
+
+describe('placement protocols refuse malformed requests', () => {
+  it('holds and apply requests outside their schema are refused and counted', async () => {
+    const placed = await placedCluster(2, 2);
+    cluster = placed.cluster;
+    const [a, b] = cluster.nodes;
+    const before = b!.engine.stats().invalidMessages;
+    const tooMany = Array.from({ length: 513 }, (_, i) => ({ name: `n${i}`, version: 'x' }));
+    const asks = [
+      a!.transport.request(b!.address, HOLDS_PROTOCOL, { items: tooMany }, { timeoutMs: 1_000 }),
+      a!.transport.request(b!.address, HOLDS_PROTOCOL, { items: [{ name: '../x' }] }, {}),
+      a!.transport.request(b!.address, APPLY_PROTOCOL, { entry: { name: 'x' } }, {}),
+    ];
+    const results = await cluster.drive(Promise.allSettled(asks));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(b!.engine.stats().invalidMessages).toBe(before + 3);
   });
 });
