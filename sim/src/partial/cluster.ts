@@ -7,17 +7,16 @@
  * Measurements use ground truth, not gossip: which up nodes' blob stores hold a healthy copy of a
  * name's current version, and body bytes moved, summed over every engine incarnation so far.
  */
-import { blobKey } from '@dfs/replication';
+import { ClusterPlacement, blobKey } from '@dfs/replication';
 import type { ReplicationConfig, ReplicationEngine } from '@dfs/replication';
 import { MemoryNetwork, VirtualClock, seededRandom, type PeerInfo, type Timer } from '@dfs/transport';
 import { drive } from '../faults/runner.js';
 import { SimNode, mix } from '../faults/sim-node.js';
 import { MembershipOracle } from './membership-oracle.js';
-import { LifePlacement } from './sim-placement.js';
-import { StandInPlacement } from './stand-in-placement.js';
+import { LifePlacement } from './life-placement.js';
 
-/** The placement each node runs. */
-export type NodePlacement = StandInPlacement;
+/** The placement each node runs (in memory: a restart keeps it, as nodes.json would). */
+export type NodePlacement = ClusterPlacement;
 
 export interface PartialTimers {
   /** Grace before a down member is out. */
@@ -92,7 +91,7 @@ export class PartialCluster {
 
   static async start(options: PartialClusterOptions): Promise<PartialCluster> {
     const cluster = new PartialCluster(options);
-    for (let i = 0; i < options.nodes; i++) cluster.#add();
+    for (let i = 0; i < options.nodes; i++) await cluster.#add();
     for (const node of cluster.nodes) await node.listen();
     cluster.shareRows();
     // Everyone starts knowing everyone (a cluster formed before the scenario begins).
@@ -107,7 +106,7 @@ export class PartialCluster {
     return cluster;
   }
 
-  #add(): number {
+  async #add(): Promise<number> {
     const { seed, timers, replicas, config } = this.options;
     const index = this.oracle.add(`node-${this.nodes.length}`);
     this.#peers[index] = [];
@@ -143,10 +142,11 @@ export class PartialCluster {
     });
     this.nodes.push(node);
     this.placements.push(
-      new StandInPlacement({
+      await ClusterPlacement.open({
         nodeId: node.id,
         replicas,
         capacity: 1,
+        api: '',
         clock: this.clock,
         outAfterMs: timers.outAfterMs,
         minUpRatio: this.options.minUpRatio ?? 0.75,
@@ -181,7 +181,7 @@ export class PartialCluster {
 
   /** Adds and starts a new node; returns its index. */
   async join(): Promise<number> {
-    const index = this.#add();
+    const index = await this.#add();
     await this.nodes[index]!.listen();
     this.shareRows();
     await this.startNode(index);

@@ -9,7 +9,7 @@
  * node's placement (`observe`) and rebuilds its peer list.
  */
 import type { Clock } from '@dfs/transport';
-import type { MemberView } from './sim-placement.js';
+import type { MemberView } from './life-placement.js';
 
 interface Truth {
   up: ReadonlySet<number>;

@@ -1,21 +1,13 @@
 /**
- * The placement surface the partial replication scenario drives on each node (`ClusterPlacement`
- * from @dfs/replication has it), and `LifePlacement`: one incarnation's view of a node's placement,
- * whose change listeners are dropped when that incarnation crashes (a crashed engine is never
- * stopped, so it would otherwise keep scanning on every membership change).
+ * `LifePlacement`: one engine incarnation's view of its node's placement, whose change listeners
+ * are dropped when that incarnation crashes (a crashed engine is never stopped, so it would
+ * otherwise keep scanning on every membership change of the node's later lives).
  */
 import type { PlacementView } from '@dfs/replication';
 
 export interface MemberView {
   id: string;
   state: 'alive' | 'suspect' | 'dead' | 'left';
-}
-
-export interface SimPlacement extends PlacementView {
-  observe(members: Iterable<MemberView>): void;
-  tick(): void;
-  drain(id: string): Promise<unknown>;
-  memberStates(): readonly { id: string; state: string }[];
 }
 
 export class LifePlacement implements PlacementView {
