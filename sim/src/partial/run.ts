@@ -215,6 +215,7 @@ export async function runPartial(options: PartialRunOptions): Promise<CaseRow[]>
     const watch = new ConvergenceWatch(engines, [...work.names]);
     const healed = await cluster.until(() => watch.indexesAgree() && work.settled(ref()), limit, 200);
     const t6 = tally(cluster.copies(ref(), work.names), R);
+    if (process.env['PARTIAL_DEBUG'] !== undefined) debugSurplus(cluster, ref(), work.names);
     const lost = checkLastAcknowledgedWins(work.log, (name) => cluster.engine(ref()).describe(name));
     row(
       '50/50 after heal: R copies, surplus, lost writes',
@@ -333,4 +334,19 @@ function choose(n: number, k: number): number {
   let c = 1;
   for (let i = 0; i < k; i++) c = (c * (n - i)) / (i + 1);
   return c;
+}
+
+function debugSurplus(cluster: PartialCluster, reference: number, names: Iterable<string>): void {
+  for (const c of cluster.copies(reference, names)) {
+    for (const h of c.holders.filter((x) => !c.targets.includes(x))) {
+      const i = Number(h.slice(5));
+      const e = cluster.engine(i);
+      const p = cluster.placements[i]!;
+      console.log(c.name, h, 'targets', c.targets.join(','), 'its holders()', p.holders(c.name).join(','), 'its targets', p.targets(c.name).join(','),
+        'local', e.describe(c.name)?.local, 'v', e.describe(c.name)?.version === c.version, 'paused', p.paused, 'surplus', e.stats().surplusCopies,
+        'states', p.memberStates().filter((m) => m.state !== 'in').map((m) => `${m.id}:${m.state}`).join(' '));
+    }
+    const missing = c.targets.filter((t) => !c.holders.includes(t));
+    if (missing.length > 0) console.log(c.name, 'missing on', missing.join(','));
+  }
 }
