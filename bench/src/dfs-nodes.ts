@@ -26,7 +26,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startNode(dir: string, peers: string[]): Promise<BenchNode> {
+export async function startNode(
+  dir: string,
+  peers: string[],
+  flags: readonly string[] = [],
+): Promise<BenchNode> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -42,6 +46,7 @@ export async function startNode(dir: string, peers: string[]): Promise<BenchNode
       'warn',
       '--probe-interval',
       '500ms',
+      ...flags,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );

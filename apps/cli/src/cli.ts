@@ -11,7 +11,9 @@ import { completionScript } from './commands/completion.js';
 import { getCommand, type GetFlags } from './commands/get.js';
 import { lsCommand, type LsFlags } from './commands/ls.js';
 import { putCommand, type PutFlags } from './commands/put.js';
+import { drainCommand, removeCommand, type RemoveFlags } from './commands/node.js';
 import { rmCommand } from './commands/rm.js';
+import { statusCommand } from './commands/status.js';
 import { statCommand } from './commands/stat.js';
 import type { CliIo } from './io.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, explain, type ProblemContext } from './problems.js';
@@ -27,6 +29,8 @@ Examples:
   dfs get photo.jpg - | sha256sum        download to stdout
   dfs rm photo.jpg                       delete everywhere
   dfs --node 10.0.0.5:4001 members       ask another node
+  dfs status                             members, placement, under-replicated files
+  dfs node drain <id>                    hand a member's files off before retiring it
 
 Environment:
   DFS_NODE       node address(es), like --node (default 127.0.0.1:4001)
@@ -146,6 +150,32 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     .description('list the cluster members as the node sees them')
     .action(async (_flags: object, command: Command) => {
       await membersCommand(contextFor(command));
+    });
+
+  program
+    .command('status')
+    .description('every member with its state and placement, and the replication summary')
+    .action(async (_flags: object, command: Command) => {
+      await statusCommand(contextFor(command));
+    });
+
+  const node = program.command('node').description('operator actions on a member: drain or remove');
+  node
+    .command('drain')
+    .description(
+      "hand off a member's files: it keeps serving until they have their copies elsewhere",
+    )
+    .argument('<id>', 'member id (see dfs status)')
+    .action(async (id: string, _flags: object, command: Command) => {
+      await drainCommand(contextFor(command), id);
+    });
+  node
+    .command('remove')
+    .description('take a member out of placement now; its files are copied to other nodes')
+    .argument('<id>', 'member id (see dfs status)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (id: string, flags: RemoveFlags, command: Command) => {
+      await removeCommand(contextFor(command), id, flags);
     });
 
   program

@@ -70,6 +70,8 @@ export function explainClientError(
           ? `${error.message} (${node})`
           : `no file named ${quoted(context.name)} on the cluster — see dfs ls`,
       );
+    case 'ERR_UNKNOWN_NODE':
+      return failed(`${error.message} (${node}) — dfs status lists the members`);
     case 'ERR_INVALID_NAME':
       return { message: `bad name: ${error.message} — ${NAME_RULES}`, exitCode: EXIT_USAGE };
     case 'ERR_INVALID_ARGUMENT':

@@ -30,6 +30,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   stdin?: Buffer | string;
   stderrIsTTY?: boolean;
+  /** Make stdin look like a terminal (for confirmation prompts). */
+  stdinIsTTY?: boolean;
   now?: number;
   signal?: AbortSignal;
 }
@@ -38,8 +40,10 @@ export interface RunOptions {
 export async function dfs(argv: readonly string[], options: RunOptions): Promise<CapturedRun> {
   const stdout = capture();
   const stderr = capture(options.stderrIsTTY);
+  const stdin = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]);
+  if (options.stdinIsTTY) Object.assign(stdin, { isTTY: true });
   const io: CliIo = {
-    stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+    stdin,
     stdout: stdout.stream,
     stderr: stderr.stream,
     env: options.env ?? {},

@@ -14,7 +14,7 @@
  */
 import { formatDuration, formatSize } from './units.js';
 
-export type TunableUnit = 'ms' | 'bytes' | 'count' | 'probe periods';
+export type TunableUnit = 'ms' | 'bytes' | 'count' | 'ratio' | 'probe periods';
 
 export interface Tunable {
   readonly default: number;
@@ -66,6 +66,21 @@ export const START_OPTIONS = {
     unit: 'ms',
     tradeOff:
       'How long deletes are remembered. Higher keeps more tombstones on disk; a node away for longer than this may bring a deleted file back.',
+  },
+  // Placement.
+  replicas: {
+    flag: '--replicas',
+    default: 3,
+    unit: 'count',
+    tradeOff:
+      'Copies of each file (R), the same on every node. Higher survives more simultaneous losses and serves reads from more nodes; every write stores and moves R copies.',
+  },
+  capacity: {
+    flag: '--capacity',
+    default: 1,
+    unit: 'count',
+    tradeOff:
+      "This node's placement weight: it holds a share of the files proportional to it. Give a node with twice the disk twice the capacity.",
   },
   maxFileSize: {
     flag: '--max-file-size',
@@ -195,6 +210,36 @@ export const TUNABLES = {
         'A peer address that failed to dial is skipped at most this long. Higher dials dead peers less often; a restarted peer or late seed looks unreachable longer.',
     },
   },
+  /** Which nodes hold which files (issue 12): the grace period, the brake, the nodes table. */
+  placement: {
+    outAfterMs: {
+      default: 10 * 60_000,
+      unit: 'ms',
+      tradeOff:
+        "A member down (dead or left) this long is marked out and its files are copied to new targets. Higher rides out longer outages and restarts without moving data; a lost node's files stay one copy short longer.",
+    },
+    minUpRatio: {
+      default: 0.75,
+      unit: 'ratio',
+      tradeOff:
+        'The brake: while fewer than this share of the members that are not out are up, no member is marked out and no surplus copy is dropped. Higher stops rebalancing sooner in a mass failure or partition; lower repairs more of it, at the risk of moving data for a failure that heals.',
+    },
+    tableSyncIntervalMs: {
+      default: 5_000,
+      unit: 'ms',
+      tradeOff:
+        'The nodes table (capacities, drain, remove, R) is reconciled with one random peer this often. Higher costs less traffic; an operator action or a new capacity reaches every node later.',
+    },
+  },
+  /** The replication engine's placement settings the node passes through. */
+  replication: {
+    dropDelayMs: {
+      default: 10 * 60_000,
+      unit: 'ms',
+      tradeOff:
+        'A copy placement no longer wants here is deleted this long after every target confirmed its own. Higher keeps a spare copy longer (disk) in case a target fails right after; lower frees the disk sooner.',
+    },
+  },
   /** Deadlines of the stop sequence (shutdown.ts); their sum must stay below forcedExitMs. */
   shutdown: {
     stepDeadlineMs: {
@@ -228,6 +273,8 @@ export type PeerTransportTunables = NodeTunables['peerTransport'];
 export type MembershipTunables = NodeTunables['membership'];
 export type ReconnectTunables = NodeTunables['reconnect'];
 export type ShutdownTunables = NodeTunables['shutdown'];
+export type PlacementTunables = NodeTunables['placement'];
+export type ReplicationTunables = NodeTunables['replication'];
 
 /** Any subset of the tunables, by group; the rest keep their defaults. */
 export type TunableOverrides = { readonly [G in keyof NodeTunables]?: Partial<NodeTunables[G]> };
@@ -244,6 +291,8 @@ export const DEFAULT_TUNABLES: NodeTunables = {
   peerTransport: defaultsOf(TUNABLES.peerTransport),
   membership: defaultsOf(TUNABLES.membership),
   reconnect: defaultsOf(TUNABLES.reconnect),
+  placement: defaultsOf(TUNABLES.placement),
+  replication: defaultsOf(TUNABLES.replication),
   shutdown: defaultsOf(TUNABLES.shutdown),
 };
 
@@ -255,6 +304,8 @@ export function resolveTunables(overrides: TunableOverrides = {}): NodeTunables 
     peerTransport: { ...DEFAULT_TUNABLES.peerTransport, ...overrides.peerTransport },
     membership: { ...DEFAULT_TUNABLES.membership, ...overrides.membership },
     reconnect: { ...DEFAULT_TUNABLES.reconnect, ...overrides.reconnect },
+    placement: { ...DEFAULT_TUNABLES.placement, ...overrides.placement },
+    replication: { ...DEFAULT_TUNABLES.replication, ...overrides.replication },
     shutdown: { ...DEFAULT_TUNABLES.shutdown, ...overrides.shutdown },
   };
 }

@@ -9,6 +9,7 @@ export type NodeErrorCode =
   | 'ERR_INVALID_NAME'
   | 'ERR_UNAUTHORIZED'
   | 'ERR_NOT_FOUND'
+  | 'ERR_UNKNOWN_NODE'
   | 'ERR_METHOD_NOT_ALLOWED'
   | 'ERR_TOO_LARGE'
   | 'ERR_RANGE'

@@ -3,8 +3,9 @@
  * `dfs-node <listen host:port> [peer host:port ...] [options]` — the start command.
  *
  * stdout carries exactly one line, `ready <id> <address> api=<address>`, once the node accepts
- * traffic; logs go to stderr. Bad arguments: one line on stderr, exit 2. SIGINT/SIGTERM: graceful
- * stop, exit 0 within 5 s (forced at 4.5 s if something hangs).
+ * traffic; logs go to stderr. Bad arguments: one line on stderr, exit 2; so is a `--replicas` that
+ * differs from the cluster's (found after the join; logged, then a clean stop). SIGINT/SIGTERM:
+ * graceful stop, exit 0 within 5 s (forced at 4.5 s if something hangs).
  */
 import { parseArguments } from './cli/options.js';
 import { DEFAULT_TUNABLES } from './config.js';
@@ -98,6 +99,13 @@ async function main(): Promise<void> {
   }
   // Stopped while starting: stop() is closing the node; no ready line.
   if (stopping) return;
+  // The node stopped itself (its --replicas differs from the cluster's; it logged why): exit with
+  // the code it asked for once it has closed.
+  void node.exitRequest.then((code) => {
+    if (stopping) return;
+    stopping = true;
+    process.exit(code);
+  });
   logger.info(
     {
       id: node.id,

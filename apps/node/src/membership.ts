@@ -8,6 +8,7 @@ import { createMembership, type Membership } from '@dfs/peer-discovery';
 import type { Clock, Random, Transport } from '@dfs/transport';
 import type { NodeConfig } from './cli/options.js';
 import type { MembershipTunables, ReconnectTunables } from './config.js';
+import type { PlacementState } from '@dfs/api';
 import type { ClusterView, MemberView } from './http/api.js';
 
 export interface NodeMembershipOptions {
@@ -53,8 +54,61 @@ export function createNodeMembership(options: NodeMembershipOptions): Membership
   });
 }
 
-/** `GET /v1/cluster`: this node (seen now) and every member it knows. */
-export function clusterView(membership: Membership, clock: Clock): ClusterView {
+/** What `/v1/cluster` reads from placement (ClusterPlacement) and the engine's stats. */
+export interface ClusterPlacementSource {
+  readonly replicas: number;
+  readonly paused: boolean;
+  memberStates(): readonly {
+    id: string;
+    state: PlacementState;
+    weight: number;
+    capacity: number;
+  }[];
+}
+
+/**
+ * `GET /v1/cluster`: this node (seen now) and every member it knows, each with its placement, then
+ * the members only the nodes table still lists (down so long that SWIM reaped them; not those an
+ * operator removed), and the placement counts.
+ */
+export function clusterView(
+  membership: Pick<Membership, 'self' | 'members'>,
+  clock: Clock,
+  placement: ClusterPlacementSource,
+  stats: () => { underReplicatedFiles: number; surplusCopies: number },
+): ClusterView {
+  const placed = new Map(
+    placement
+      .memberStates()
+      .map((m) => [m.id, { state: m.state, weight: m.weight, capacity: m.capacity }] as const),
+  );
+  const withPlacement = (member: MemberView): MemberView => {
+    const where = placed.get(member.id);
+    return where ? { ...member, placement: where } : member;
+  };
+  const { self, members } = swimView(membership, clock);
+  const known = new Set(members.map((m) => m.id));
+  const reaped: MemberView[] = [];
+  for (const [id, where] of placed) {
+    if (known.has(id) || where.state === 'removed') continue;
+    reaped.push({ id, addr: '', state: 'dead', incarnation: 0, lastSeen: 0, placement: where });
+  }
+  const { underReplicatedFiles, surplusCopies } = stats();
+  return {
+    self: withPlacement(self),
+    members: [...members.map(withPlacement), ...reaped],
+    replicas: placement.replicas,
+    rebalancePaused: placement.paused,
+    underReplicated: underReplicatedFiles,
+    surplus: surplusCopies,
+  };
+}
+
+/** The members as SWIM knows them, this node's own entry seen now. */
+function swimView(
+  membership: Pick<Membership, 'self' | 'members'>,
+  clock: Clock,
+): Pick<ClusterView, 'self' | 'members'> {
   const toView = (m: {
     id: string;
     address: string;

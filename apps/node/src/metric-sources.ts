@@ -1,5 +1,6 @@
 /**
- * Where the node's metrics read from: the replication service, membership and the peer transport.
+ * Where the node's metrics read from: the replication service, membership, placement and the peer
+ * transport.
  * The gauges and counters are defined in metrics.ts; this only says which part answers each.
  */
 import type { Membership } from '@dfs/peer-discovery';
@@ -11,9 +12,15 @@ export function metricSourcesOf(parts: {
   files: ReplicationEngine;
   members: Membership;
   transport: PeerTransport;
+  placement: { memberStates(): readonly { state: string }[] };
 }): MetricSources {
-  const { files, members, transport } = parts;
+  const { files, members, transport, placement } = parts;
   return {
+    placementMembers: () => {
+      const counts: Record<string, number> = {};
+      for (const m of placement.memberStates()) counts[m.state] = (counts[m.state] ?? 0) + 1;
+      return counts;
+    },
     localStats: () => files.localStats(),
     membersByState: () => countByState(members),
     replication: () => files.stats(),

@@ -30,7 +30,18 @@ export interface ReplicationCounters {
   futureVersionsRejected: number;
   unknownHoldersDropped: number;
   announcedEntriesThrottled: number;
+  /** Placement (issue 12): bytes moved and copies dropped by rebalancing, and its gauges. */
+  rebalanceBytesPulled: number;
+  rebalanceBytesDropped: number;
+  surplusCopiesDropped: number;
+  underReplicatedFiles: number;
+  surplusCopies: number;
+  /** 1 while the brake holds. */
+  rebalancePaused: number;
 }
+
+/** The placement states `dfs_placement_members` always reports (0 when none). */
+const PLACEMENT_STATES = ['in', 'down', 'out', 'draining', 'removed'] as const;
 
 /** Peer-transport counters (TcpTransport's `stats()`). */
 export interface PeerTransportCounters {
@@ -50,6 +61,8 @@ export interface MetricSources {
   /** Member count per state (alive, suspect, dead, left). */
   membersByState(): Record<string, number>;
   replication?(): ReplicationCounters;
+  /** Members per placement state (in, down, out, draining, removed). */
+  placementMembers?(): Record<string, number>;
 }
 
 export interface NodeMetrics {
@@ -258,6 +271,66 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
     collect() {
       const stats = sources?.replication?.();
       if (stats) this.set(stats.activeTransfers);
+    },
+  });
+  const replicationGauge = (
+    name: string,
+    help: string,
+    pick: (stats: ReplicationCounters) => number,
+  ): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const stats = replicationStats();
+        if (stats) this.set(pick(stats));
+      },
+    });
+  };
+  replicationGauge(
+    'dfs_under_replicated_files',
+    'Live files with fewer than R confirmed copies on their targets, as this node knows',
+    (s) => s.underReplicatedFiles,
+  );
+  replicationGauge(
+    'dfs_surplus_copies',
+    'Copies held here of files placement no longer wants here (dropped after the drop delay)',
+    (s) => s.surplusCopies,
+  );
+  replicationGauge(
+    'dfs_rebalance_paused',
+    '1 while the placement brake holds (too few members up): no member marked out, no copy dropped',
+    (s) => s.rebalancePaused,
+  );
+  mirrored(
+    replicationStats,
+    'dfs_rebalance_bytes_total',
+    'File body bytes moved by rebalancing: pulled to a target, or dropped from a non-target',
+    'reason',
+    (s) => ({ pulled: s.rebalanceBytesPulled, dropped: s.rebalanceBytesDropped }),
+  );
+  new Counter({
+    name: 'dfs_surplus_copies_dropped_total',
+    help: 'Surplus copies deleted once every target confirmed its own (offload-then-drop)',
+    registers: [registry],
+    collect() {
+      const stats = replicationStats();
+      if (!stats) return;
+      this.reset();
+      this.inc(stats.surplusCopiesDropped);
+    },
+  });
+  new Gauge({
+    name: 'dfs_placement_members',
+    help: 'Members by placement state (in, down, out, draining, removed), as this node sees them',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const counts = sources?.placementMembers?.();
+      if (!counts) return;
+      this.reset();
+      for (const state of PLACEMENT_STATES) this.set({ state }, counts[state] ?? 0);
     },
   });
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'dfs_' });

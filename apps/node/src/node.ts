@@ -20,6 +20,8 @@ import { clusterView, createNodeMembership } from './membership.js';
 import { metricSourcesOf } from './metric-sources.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { createPeerTransport } from './peer-transport.js';
+import { apiBaseUrl, openNodePlacement, watchReplicasConflict } from './node-placement.js';
+import { placementControl } from './placement-control.js';
 import { closeHttpServer, stopParts, type ShutdownReport } from './shutdown.js';
 import { bindListeners, catchUpWithOnePeer, readTls, warnIfExposed } from './startup.js';
 import { createReplicatedFileService } from '@dfs/replication';
@@ -50,6 +52,11 @@ export interface RunningNode {
   close(): Promise<void>;
   /** After close() resolved: how long it took and which steps overran (undefined before). */
   shutdownReport(): ShutdownReport | undefined;
+  /**
+   * Resolves with an exit code once the node stopped itself (closed already): 2 when its
+   * `--replicas` differs from the cluster's. Never resolves on a normal run.
+   */
+  readonly exitRequest: Promise<number>;
 }
 
 export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
@@ -130,6 +137,21 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     });
     cleanups.push(() => members.stop());
 
+    const nodePlacement = await openNodePlacement({
+      nodeId: identity.id,
+      config,
+      tunables: tunables.placement,
+      api: apiBaseUrl(config, apiAddress),
+      members,
+      transport,
+      clock,
+      random,
+      logger: log.child({ component: 'placement' }),
+    });
+    cleanups.push(() => nodePlacement.close());
+    cleanups.push(() => nodePlacement.stop());
+    const { placement } = nodePlacement;
+
     const files = await createReplicatedFileService({
       nodeId: identity.id,
       dataDir: path.join(config.dataDir, 'index'),
@@ -145,13 +167,15 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         antiEntropyIntervalMs: config.antiEntropyIntervalMs,
         tombstoneTtlMs: config.tombstoneTtlMs,
         maxFileBytes: config.maxFileSize,
+        dropDelayMs: tunables.replication.dropDelayMs,
       },
+      placement,
       logger: log.child({ component: 'replication' }),
     });
     cleanups.push(() => files.stop());
 
-    metrics.setSources(metricSourcesOf({ files, members, transport }));
-    const cluster = (): ClusterView => clusterView(members, clock);
+    metrics.setSources(metricSourcesOf({ files, members, transport, placement }));
+    const cluster = (): ClusterView => clusterView(members, clock, placement, () => files.stats());
     httpFront.serve(
       createApiListener({
         files,
@@ -163,32 +187,48 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         maxFileSize: config.maxFileSize,
         tunables: tunables.http,
         shutdown: shutdown.signal,
+        placement: placementControl({ nodeId: identity.id, placement, store }),
         ...(config.apiToken ? { apiToken: config.apiToken } : {}),
       }),
     );
 
+    let closing: Promise<void> | undefined;
+    let finished: ShutdownReport | undefined;
+    let requestExit: (code: number) => void = () => undefined;
+    const exitRequest = new Promise<number>((resolve) => (requestExit = resolve));
+
     await transport.listen();
+    nodePlacement.start();
     files.start();
+    // A node whose --replicas differs from the cluster's would place files where no other node
+    // looks for them: say so on one line and stop (exit code 2, like a usage error).
+    let conflicted = false;
+    let stopForConflict: () => void = () => undefined;
+    const unwatchConflict = watchReplicasConflict(placement, (message) => {
+      log.error({ replicas: config.replicas }, message);
+      conflicted = true;
+      stopForConflict();
+    });
+    cleanups.push(unwatchConflict);
     members
       .start()
-      .then(() =>
-        catchUpWithOnePeer({
+      .then(async () => {
+        await nodePlacement.syncWithOnePeer();
+        await catchUpWithOnePeer({
           members,
           files,
           random,
           selfId: identity.id,
           stillServing: () => lifecycle === 'serving',
-        }),
-      )
+        });
+      })
       .catch((error: unknown) => {
         if (lifecycle !== 'stopping') log.error({ err: error }, 'could not join the cluster');
       });
     lifecycle = 'serving';
     warnIfExposed(config, log);
 
-    let closing: Promise<void> | undefined;
-    let finished: ShutdownReport | undefined;
-    return {
+    const running: RunningNode = {
       id: identity.id,
       incarnation: identity.incarnation,
       address,
@@ -200,8 +240,18 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           cleanups.splice(0);
           lifecycle = 'stopping';
           shutdown.abort(new Error('node is stopping'));
+          unwatchConflict();
           finished = await stopParts(
-            { listeners, httpServer, members, files, transport, store, unlock },
+            {
+              listeners,
+              httpServer,
+              members,
+              files,
+              placement: nodePlacement,
+              transport,
+              store,
+              unlock,
+            },
             tunables,
             clock,
             log,
@@ -210,7 +260,14 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         return closing;
       },
       shutdownReport: () => finished,
+      exitRequest,
     };
+    stopForConflict = () => {
+      void running.close().then(() => requestExit(2));
+    };
+    // Already known at open (from nodes.json): stop now that there is a node to stop.
+    if (conflicted) stopForConflict();
+    return running;
   } catch (error) {
     await runCleanups();
     throw error;

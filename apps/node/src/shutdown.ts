@@ -77,6 +77,11 @@ export interface StoppableParts {
   httpServer: http.Server;
   members: Pick<Membership, 'leave' | 'stop'>;
   files: { stop(): Promise<void> };
+  /**
+   * Placement (nodes table sync, tick timer, the table file): stopped before replication stops,
+   * closed after it (the engine asks placement until it has stopped). Within the replication step.
+   */
+  placement?: { stop(): void; close(): Promise<void> };
   transport: { close(): Promise<void> };
   store: { close(): Promise<void> };
   unlock: () => Promise<void>;
@@ -128,7 +133,14 @@ export async function stopParts(
         await parts.members.stop();
       }
     }),
-    steps.run('replication', stepDeadlineMs, () => parts.files.stop()),
+    steps.run('replication', stepDeadlineMs, async () => {
+      parts.placement?.stop();
+      try {
+        await parts.files.stop();
+      } finally {
+        await parts.placement?.close();
+      }
+    }),
     steps.run('http', stepDeadlineMs, () => closeHttpServer(parts.httpServer)),
   ]);
   // Last on the wire: membership and replication are done with it. Drains what peers still have

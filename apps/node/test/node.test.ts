@@ -93,3 +93,44 @@ it('a seed that does not answer does not stop the node from serving', async () =
   const health = await fetch(`http://${node.apiAddress}/v1/health`);
   expect(await health.json()).toMatchObject({ status: 'ok', members: 1 });
 });
+
+it('reports placement in /v1/cluster and drains a member through the API', async () => {
+  const node = await start(['127.0.0.1:0', '--replicas', '2', '--capacity', '3']);
+  const base = `http://${node.apiAddress}`;
+  const view = (await (await fetch(`${base}/v1/cluster`)).json()) as Record<string, unknown>;
+  expect(view).toMatchObject({
+    replicas: 2,
+    rebalancePaused: false,
+    underReplicated: 0,
+    surplus: 0,
+    self: { id: node.id, placement: { state: 'in', weight: 3, capacity: 3 } },
+  });
+  // A single node: the default w is 1, so a PUT answers without waiting for anyone.
+  const put = await fetch(`${base}/v1/files/one`, { method: 'PUT', body: 'x' });
+  expect(put.status).toBe(201);
+  expect((await fetch(`${base}/v1/files/one?w=3`, { method: 'PUT', body: 'x' })).status).toBe(400);
+  const local = await fetch(`${base}/v1/files/one?redirect=1`, { redirect: 'manual' });
+  expect(local.status).toBe(200);
+  const unknown = await fetch(`${base}/v1/nodes/nobody/drain`, { method: 'POST' });
+  expect(unknown.status).toBe(404);
+  expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('UNKNOWN_NODE');
+  const drained = await fetch(`${base}/v1/nodes/${node.id}/drain`, { method: 'POST' });
+  expect(drained.status).toBe(200);
+  expect(await drained.json()).toMatchObject({ id: node.id, status: 'draining', capacity: 3 });
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  expect(metrics).toMatch(/^dfs_placement_members\{state="draining"\} 1$/m);
+  expect(metrics).toMatch(/^dfs_under_replicated_files 0$/m);
+});
+
+it('a node started with another --replicas than the cluster stops itself with exit code 2', async () => {
+  const a = await start(['127.0.0.1:0']);
+  const b = await start(['127.0.0.1:0', a.address, '--replicas', '2']);
+  const code = await Promise.race([
+    b.exitRequest,
+    new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 10_000)),
+  ]);
+  expect(code).toBe(2);
+  // It closed itself: its API no longer answers.
+  await expect(fetch(`http://${b.apiAddress}/v1/health`)).rejects.toThrow();
+  expect((await fetch(`http://${a.apiAddress}/v1/health`)).status).toBe(200);
+});

@@ -65,6 +65,10 @@ async function startApi(files: ReplicationEngine): Promise<string> {
     cluster: () => ({
       self: { id: 'reader', addr: 'reader', state: 'alive', incarnation: 1, lastSeen: 0 },
       members: [],
+      replicas: 3,
+      rebalancePaused: false,
+      underReplicated: 0,
+      surplus: 0,
     }),
     metrics: createNodeMetrics({ defaultMetrics: false }),
     logger: pino({ level: 'silent' }),

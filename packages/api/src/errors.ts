@@ -12,6 +12,8 @@ export const API_ERRORS = {
   UNAUTHORIZED: { status: 401 },
   /** No live node holds the file (or a tombstone says it was deleted), or no such endpoint. */
   NOT_FOUND: { status: 404 },
+  /** `POST /v1/nodes/<id>/drain` or `…/remove`: no member with that id is known to the node. */
+  UNKNOWN_NODE: { status: 404 },
   /** The endpoint exists but not with this method; the `Allow` header lists the methods. */
   METHOD_NOT_ALLOWED: { status: 405 },
   /** The body exceeds the node's `--max-file-size`. */
@@ -22,7 +24,7 @@ export const API_ERRORS = {
   INTERNAL: { status: 500 },
   /** The node is starting or stopping, or no healthy copy of the file is reachable now. */
   UNAVAILABLE: { status: 503 },
-  /** `PUT ?w=N`: fewer than N nodes held the file in time (the write stands); or no holder of a read answered in time. */
+  /** `PUT ?w=N`: fewer than N targets held the file in time (the write stands); or no holder of a read answered in time. */
   TIMEOUT: { status: 504 },
   /** The node's disk is full. */
   INSUFFICIENT_STORAGE: { status: 507 },

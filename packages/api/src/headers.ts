@@ -25,6 +25,8 @@ export const HEADERS = {
   authorization: 'authorization',
   wwwAuthenticate: 'www-authenticate',
   allow: 'allow',
+  /** `307` to `GET`/`HEAD ?redirect=1`: a holder's API base URL plus the same path. */
+  location: 'location',
 } as const;
 
 /** The metadata of one version of a file, as its headers carry it. */

@@ -58,6 +58,30 @@ export const listPageSchema = z.object({
 export const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
 export type MemberState = (typeof MEMBER_STATES)[number];
 
+/**
+ * Where a member stands in placement (issue 12): `in` takes its share of files; `down` is in but
+ * not reachable (dead or left, within the grace period: its files wait for it); `out` was down past
+ * the grace period, its files have moved; `draining` hands its files off (`POST /v1/nodes/<id>/drain`);
+ * `removed` was taken out by an operator (`POST /v1/nodes/<id>/remove`).
+ */
+export const PLACEMENT_STATES = ['in', 'down', 'out', 'draining', 'removed'] as const;
+export type PlacementState = (typeof PLACEMENT_STATES)[number];
+
+/** A member's placement as the answering node sees it. */
+export interface MemberPlacement {
+  state: PlacementState;
+  /** The weight placement ranks it with: its capacity while in, 0 when draining, out or removed. */
+  weight: number;
+  /** Its `--capacity`, as the nodes table says. */
+  capacity: number;
+}
+
+export const memberPlacementSchema = z.object({
+  state: z.enum(PLACEMENT_STATES),
+  weight: z.number().min(0),
+  capacity: z.number().min(0),
+}) satisfies z.ZodType<MemberPlacement>;
+
 export interface Member {
   id: string;
   /** The address peers dial (`host:port`). */
@@ -67,6 +91,8 @@ export interface Member {
   incarnation: number;
   /** Wall-clock milliseconds when the answering node last heard from it (its own entry: now). */
   lastSeen: number;
+  /** Its placement; absent from nodes older than issue 12. */
+  placement?: MemberPlacement;
 }
 
 export const memberSchema = z.object({
@@ -75,20 +101,69 @@ export const memberSchema = z.object({
   state: z.enum(MEMBER_STATES),
   incarnation: z.number().int().min(0),
   lastSeen: millisSchema,
+  placement: memberPlacementSchema.optional(),
 }) satisfies z.ZodType<Member>;
 
 /** `GET /v1/cluster` → 200. */
 export interface ClusterView {
   /** The answering node's own entry. */
   self: Member;
-  /** Every member the answering node knows, itself included. */
+  /**
+   * Every member the answering node knows, itself included: those SWIM knows, and those only the
+   * nodes table still lists (down for long enough that SWIM forgot them; `state` is then `dead`).
+   */
   members: Member[];
+  /** The replication factor R, cluster-wide. */
+  replicas: number;
+  /** True while the mass-failure brake holds: no member is marked out, no surplus copy dropped. */
+  rebalancePaused: boolean;
+  /** Live files with fewer than R confirmed copies on their targets, as this node's index knows. */
+  underReplicated: number;
+  /** Copies this node holds of files placement no longer wants here (dropped after a delay). */
+  surplus: number;
 }
 
 export const clusterViewSchema = z.object({
   self: memberSchema,
   members: z.array(memberSchema),
+  replicas: z.number().int().min(1),
+  rebalancePaused: z.boolean(),
+  underReplicated: sizeSchema,
+  surplus: sizeSchema,
 }) satisfies z.ZodType<ClusterView>;
+
+/** Whether the operator keeps a node (`active`), hands its files off, or took it out for good. */
+export const NODE_STATUSES = ['active', 'draining', 'removed'] as const;
+export type NodeStatus = (typeof NODE_STATUSES)[number];
+
+/** `POST /v1/nodes/<id>/drain` and `…/remove` → 200: the member's row of the nodes table. */
+export interface NodeRow {
+  id: string;
+  /** Its `--capacity` (placement weight while active). */
+  capacity: number;
+  /** The `--replicas` it started with. */
+  replicas: number;
+  /** Its HTTP API base URL (`http://host:port`). */
+  api: string;
+  status: NodeStatus;
+  /** Wall-clock milliseconds when `status` took its value. */
+  since: number;
+  /** The row's version (last writer wins across the cluster). */
+  stamp: number;
+  /** The node that wrote this version of the row. */
+  writer: string;
+}
+
+export const nodeRowSchema = z.object({
+  id: z.string().min(1),
+  capacity: z.number().min(0),
+  replicas: z.number().int().min(1),
+  api: z.string(),
+  status: z.enum(NODE_STATUSES),
+  since: millisSchema,
+  stamp: z.number().min(0),
+  writer: z.string(),
+}) satisfies z.ZodType<NodeRow>;
 
 /** `GET /v1/health` → 200 while the node serves. */
 export interface HealthServing {

@@ -7,6 +7,7 @@ describe('the error table', () => {
     ['INVALID_NAME', 400],
     ['UNAUTHORIZED', 401],
     ['NOT_FOUND', 404],
+    ['UNKNOWN_NODE', 404],
     ['METHOD_NOT_ALLOWED', 405],
     ['TOO_LARGE', 413],
     ['RANGE_NOT_SATISFIABLE', 416],
@@ -20,7 +21,7 @@ describe('the error table', () => {
 
   it('lists every code once, and only codes of the table are codes', () => {
     expect(API_ERROR_CODES).toEqual(Object.keys(API_ERRORS));
-    expect(API_ERROR_CODES).toHaveLength(11);
+    expect(API_ERROR_CODES).toHaveLength(12);
     expect(isApiErrorCode('NOT_FOUND')).toBe(true);
     expect(isApiErrorCode('ERR_NOT_FOUND')).toBe(false);
     expect(isApiErrorCode('toString')).toBe(false);

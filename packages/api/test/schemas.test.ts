@@ -8,12 +8,26 @@ import {
   filePath,
   healthSchema,
   listPageSchema,
+  nodeActionPath,
+  nodeRowSchema,
+  parseNodeActionPath,
   putResultSchema,
   sha256OfEtag,
 } from '../src/index.js';
 
 const sha = 'a'.repeat(64);
 const member = { id: 'n1', addr: '127.0.0.1:4001', state: 'alive', incarnation: 2, lastSeen: 5 };
+const cluster = { replicas: 3, rebalancePaused: false, underReplicated: 0, surplus: 0 };
+const row = {
+  id: 'n1',
+  capacity: 1,
+  replicas: 3,
+  api: 'http://127.0.0.1:4001',
+  status: 'draining',
+  since: 5,
+  stamp: 6,
+  writer: 'n2',
+};
 
 describe('the response schemas', () => {
   it('accept what a node answers, keeping unknown fields out', () => {
@@ -28,7 +42,15 @@ describe('the response schemas', () => {
       1_700_000_000_000,
     );
     expect(listPageSchema.parse({ files: [], next: null })).toEqual({ files: [], next: null });
-    expect(clusterViewSchema.parse({ self: member, members: [member] }).self.id).toBe('n1');
+    expect(clusterViewSchema.parse({ self: member, members: [member], ...cluster }).self.id).toBe(
+      'n1',
+    );
+    const placed = { ...member, placement: { state: 'down', weight: 1, capacity: 1 } };
+    expect(
+      clusterViewSchema.parse({ self: member, members: [placed], ...cluster }).members[0]
+        ?.placement,
+    ).toEqual({ state: 'down', weight: 1, capacity: 1 });
+    expect(nodeRowSchema.parse(row)).toEqual(row);
     expect(healthSchema.parse({ status: 'ok', id: 'n1', members: 3, files: 10 }).status).toBe('ok');
     expect(healthSchema.parse({ status: 'starting', id: 'n1' }).status).toBe('starting');
     expect(
@@ -51,9 +73,21 @@ describe('the response schemas', () => {
     [
       'an unknown member state',
       clusterViewSchema,
-      { self: member, members: [{ ...member, state: 'zombie' }] },
+      { self: member, members: [{ ...member, state: 'zombie' }], ...cluster },
     ],
-    ['self as a bare id', clusterViewSchema, { self: 'n1', members: [member] }],
+    ['self as a bare id', clusterViewSchema, { self: 'n1', members: [member], ...cluster }],
+    ['a cluster without replicas', clusterViewSchema, { self: member, members: [member] }],
+    [
+      'an unknown placement state',
+      clusterViewSchema,
+      {
+        self: member,
+        members: [{ ...member, placement: { state: 'gone', weight: 1, capacity: 1 } }],
+        ...cluster,
+      },
+    ],
+    ['zero replicas', clusterViewSchema, { self: member, members: [], ...cluster, replicas: 0 }],
+    ['an unknown node status', nodeRowSchema, { ...row, status: 'retired' }],
     ['health ok without counts', healthSchema, { status: 'ok', id: 'n1' }],
     ['an unknown health status', healthSchema, { status: 'fine', id: 'n1' }],
     ['an unknown error code', errorBodySchema, { error: { code: 'TEAPOT', message: 'x' } }],
@@ -78,5 +112,24 @@ describe('headers and paths', () => {
 
   it('put the percent-encoded name after /v1/files/', () => {
     expect(filePath('a b/c?d')).toBe('/v1/files/a%20b/c%3Fd');
+  });
+
+  it('name a member action by its percent-encoded id, and read it back', () => {
+    expect(nodeActionPath('n/1', 'drain')).toBe('/v1/nodes/n%2F1/drain');
+    expect(parseNodeActionPath('/v1/nodes/n%2F1/drain')).toEqual({ id: 'n/1', action: 'drain' });
+    expect(parseNodeActionPath(nodeActionPath('abc', 'remove'))).toEqual({
+      id: 'abc',
+      action: 'remove',
+    });
+    for (const path of [
+      '/v1/nodes/abc/explode',
+      '/v1/nodes//drain',
+      '/v1/nodes/abc',
+      '/v1/nodes/a/b/drain',
+      '/v1/nodes/%E0%A4%A/drain',
+      '/v1/files/abc/drain',
+    ]) {
+      expect(parseNodeActionPath(path)).toBeUndefined();
+    }
   });
 });

@@ -6,7 +6,15 @@ import { Readable } from 'node:stream';
 import { prepareBody, type UploadBody } from './body.js';
 import { resumableBody } from './download-body.js';
 import { DfsClientError, errorFromResponse } from './errors.js';
-import { BODY_CONTENT_TYPE, filePath, HEADERS, nameProblem, PATHS } from '@dfs/api';
+import {
+  BODY_CONTENT_TYPE,
+  filePath,
+  HEADERS,
+  nameProblem,
+  nodeActionPath,
+  PATHS,
+  type NodeAction,
+} from '@dfs/api';
 import { DEFAULT_NODE, parseNodes } from './nodes.js';
 import type {
   CallOptions,
@@ -18,7 +26,14 @@ import type {
 } from './client-options.js';
 import { assertWritableTarget, saveDownload } from './save-file.js';
 import { defaultSleep, NodeCaller, type CallAnswer } from './node-caller.js';
-import { statFromHeaders, toClusterView, toHealth, toListPage, toPutResult } from './responses.js';
+import {
+  statFromHeaders,
+  toClusterView,
+  toHealth,
+  toListPage,
+  toNodeRow,
+  toPutResult,
+} from './responses.js';
 import type {
   ClusterView,
   Download,
@@ -26,6 +41,7 @@ import type {
   FileStat,
   Health,
   ListPage,
+  NodeRow,
   PutResult,
 } from './types.js';
 
@@ -342,6 +358,37 @@ export class DfsClient {
     });
     if (answer.response.status !== 200) throw await failure(answer);
     return toClusterView(await json(answer), answer.node);
+  }
+
+  /**
+   * Drains member `id`: its placement weight becomes 0 and its files get R copies elsewhere, while
+   * it keeps serving. Resolves with its nodes-table row. ERR_UNKNOWN_NODE when no member has the id.
+   */
+  drainNode(id: string, options: CallOptions = {}): Promise<NodeRow> {
+    return this.nodeAction(id, 'drain', options);
+  }
+
+  /**
+   * Removes member `id` from placement at once: its files are copied to new targets from the
+   * other holders. Resolves with its nodes-table row. ERR_UNKNOWN_NODE when no member has the id.
+   */
+  removeNode(id: string, options: CallOptions = {}): Promise<NodeRow> {
+    return this.nodeAction(id, 'remove', options);
+  }
+
+  private async nodeAction(id: string, action: NodeAction, options: CallOptions): Promise<NodeRow> {
+    if (typeof id !== 'string' || id === '') {
+      throw new DfsClientError('ERR_INVALID_ARGUMENT', 'a member id is a non-empty string');
+    }
+    const answer = await this.caller.call({
+      method: 'POST',
+      path: nodeActionPath(id, action),
+      // Repeating a drain or remove sets the same status again: safe to retry.
+      idempotent: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (answer.response.status !== 200) throw await failure(answer);
+    return toNodeRow(await json(answer), answer.node);
   }
 
   /**

@@ -31,6 +31,8 @@ export type DfsClientErrorCode =
   | 'ERR_UNAUTHORIZED'
   | 'ERR_FORBIDDEN'
   | 'ERR_NOT_FOUND'
+  /** drainNode / removeNode: the node knows no member with that id. */
+  | 'ERR_UNKNOWN_NODE'
   | 'ERR_METHOD_NOT_ALLOWED'
   | 'ERR_TOO_LARGE'
   | 'ERR_RANGE'
@@ -45,6 +47,7 @@ const fromApi: Record<ApiErrorCode, DfsClientErrorCode> = {
   INVALID_NAME: 'ERR_INVALID_NAME',
   UNAUTHORIZED: 'ERR_UNAUTHORIZED',
   NOT_FOUND: 'ERR_NOT_FOUND',
+  UNKNOWN_NODE: 'ERR_UNKNOWN_NODE',
   METHOD_NOT_ALLOWED: 'ERR_METHOD_NOT_ALLOWED',
   TOO_LARGE: 'ERR_TOO_LARGE',
   RANGE_NOT_SATISFIABLE: 'ERR_RANGE',

@@ -31,6 +31,9 @@ export type {
   Health,
   ListPage,
   Member,
+  MemberPlacement,
   MemberState,
+  NodeRow,
+  PlacementState,
   PutResult,
 } from './types.js';

@@ -31,7 +31,7 @@ export interface RetryPolicy {
 }
 
 export interface CallSpec {
-  method: 'GET' | 'HEAD' | 'PUT' | 'DELETE';
+  method: 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'POST';
   /** Path and query, starting with `/`. */
   path: string;
   idempotent: boolean;

@@ -5,7 +5,15 @@
  * missing cursor. A response that does not fit fails with ERR_BAD_RESPONSE instead of leaking
  * `undefined`s into callers.
  */
-import { HEADERS, memberSchema, putResultSchema, sha256OfEtag, sizeSchema } from '@dfs/api';
+import {
+  HEADERS,
+  memberPlacementSchema,
+  memberSchema,
+  nodeRowSchema,
+  putResultSchema,
+  sha256OfEtag,
+  sizeSchema,
+} from '@dfs/api';
 import { z } from 'zod';
 import { DfsClientError, isRecord } from './errors.js';
 import type {
@@ -15,6 +23,7 @@ import type {
   Health,
   ListPage,
   Member,
+  NodeRow,
   PutResult,
 } from './types.js';
 
@@ -54,9 +63,28 @@ const looseMemberSchema = memberSchema.extend({
     .optional()
     .transform((value) => (typeof value === 'number' ? value : 0)),
   lastSeen: looseMillis,
+  // A placement this client cannot read (a newer state name) leaves the member readable.
+  placement: z
+    .unknown()
+    .optional()
+    .transform((value) => memberPlacementSchema.safeParse(value).data),
 }) satisfies z.ZodType<Member>;
 
-const clusterViewSchema = z.object({ members: z.array(z.unknown()), self: z.unknown().optional() });
+/** A field a node without placement leaves out (or sends in a shape we do not know): undefined. */
+const optional = <T>(schema: z.ZodType<T>) =>
+  z
+    .unknown()
+    .optional()
+    .transform((value) => schema.safeParse(value).data);
+
+const clusterViewSchema = z.object({
+  members: z.array(z.unknown()),
+  self: z.unknown().optional(),
+  replicas: optional(z.number().int().min(1)),
+  rebalancePaused: optional(z.boolean()),
+  underReplicated: optional(sizeSchema),
+  surplus: optional(sizeSchema),
+});
 
 export function toPutResult(value: unknown, node: string): PutResult {
   const parsed = putResultSchema.safeParse(value);
@@ -103,7 +131,14 @@ export function toClusterView(value: unknown, node: string): ClusterView {
   } else {
     throw bad('cluster view has no self id', node);
   }
-  return { self, selfMember, members };
+  const { replicas, rebalancePaused, underReplicated, surplus } = parsed.data;
+  return { self, selfMember, members, replicas, rebalancePaused, underReplicated, surplus };
+}
+
+export function toNodeRow(value: unknown, node: string): NodeRow {
+  const parsed = nodeRowSchema.safeParse(value);
+  if (!parsed.success) throw bad('node row is not {id,capacity,replicas,api,status,…}', node);
+  return parsed.data;
 }
 
 export function toHealth(value: unknown, ok: boolean, node: string): Health {

@@ -4,9 +4,17 @@
  * named, and a file's metadata read from headers.
  */
 import type { Readable } from 'node:stream';
-import type { FileEntry, Member as ApiMember, MemberState, PutResult } from '@dfs/api';
+import type {
+  FileEntry,
+  Member as ApiMember,
+  MemberPlacement,
+  MemberState,
+  NodeRow,
+  PlacementState,
+  PutResult,
+} from '@dfs/api';
 
-export type { FileEntry, MemberState, PutResult };
+export type { FileEntry, MemberPlacement, MemberState, NodeRow, PlacementState, PutResult };
 
 /** `HEAD /v1/files/<name>`: what the node knows about the newest version. */
 export interface FileStat {
@@ -26,9 +34,15 @@ export interface ListPage {
   next: string | undefined;
 }
 
-export interface Member extends Omit<ApiMember, 'lastSeen'> {
+export interface Member extends Omit<ApiMember, 'lastSeen' | 'placement'> {
   /** Wall-clock ms when this node last heard from the member (as the node reports it). */
   lastSeen: number | undefined;
+  /**
+   * Where the member stands in placement (`in`, `down`, `out`, `draining`, `removed`) with its
+   * weight and capacity; undefined from nodes without placement, or in a shape this client does
+   * not know.
+   */
+  placement?: MemberPlacement | undefined;
 }
 
 export interface ClusterView {
@@ -37,6 +51,14 @@ export interface ClusterView {
   /** The answering node's own member entry when the node reports it. */
   selfMember: Member | undefined;
   members: Member[];
+  /** The replication factor R (undefined from nodes without placement). */
+  replicas?: number | undefined;
+  /** True while the placement brake holds (undefined from nodes without placement). */
+  rebalancePaused?: boolean | undefined;
+  /** Files with fewer than R confirmed copies, as the answering node knows. */
+  underReplicated?: number | undefined;
+  /** Copies the answering node holds that placement no longer wants there. */
+  surplus?: number | undefined;
 }
 
 export interface Health {

@@ -172,6 +172,41 @@ describe('metadata, delete, list', () => {
   });
 });
 
+describe('placement', () => {
+  it('reads R, the brake, the counts and each member placement from the cluster view', async () => {
+    server.cluster.rebalancePaused = true;
+    server.cluster.underReplicated = 4;
+    const view = await client.cluster();
+    expect(view).toMatchObject({
+      replicas: 3,
+      rebalancePaused: true,
+      underReplicated: 4,
+      surplus: 0,
+    });
+    expect(view.selfMember?.placement).toEqual({ state: 'in', weight: 1, capacity: 1 });
+  });
+
+  it('drains and removes a member, resolving with its row', async () => {
+    const drained = await client.drainNode(server.id);
+    expect(drained).toMatchObject({ id: server.id, status: 'draining', replicas: 3 });
+    expect((await client.cluster()).selfMember?.placement?.state).toBe('draining');
+    expect(await client.removeNode(server.id)).toMatchObject({ status: 'removed' });
+    expect(server.nodeActions).toEqual([`drain ${server.id}`, `remove ${server.id}`]);
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      url: `/v1/nodes/${server.id}/remove`,
+    });
+  });
+
+  it('reports an unknown id as ERR_UNKNOWN_NODE and refuses an empty one before sending', async () => {
+    expect(await codeOf(client.drainNode('nobody'))).toBe('ERR_UNKNOWN_NODE');
+    expect(await codeOf(client.removeNode('a/b'))).toBe('ERR_UNKNOWN_NODE');
+    const sent = server.requests.length;
+    expect(await codeOf(client.drainNode(''))).toBe('ERR_INVALID_ARGUMENT');
+    expect(server.requests.length).toBe(sent);
+  });
+});
+
 describe('bad input and auth', () => {
   it('refuses bad names before sending anything', async () => {
     for (const name of ['', '/abs', 'a/../b', 'bad\u0000']) {

@@ -13,6 +13,31 @@ describe('reading answers against the contract', () => {
     expect(toClusterView({ self: 'n1', members: [member] }, 'n')).toEqual(contract);
   });
 
+  it('reads placement when a node sends it, and leaves what it cannot read undefined', () => {
+    const placed = { ...member, placement: { state: 'draining', weight: 0, capacity: 2 } };
+    const view = toClusterView(
+      {
+        self: placed,
+        members: [placed, { ...member, id: 'n2', placement: { state: 'orbiting' } }],
+        replicas: 3,
+        rebalancePaused: true,
+        underReplicated: 5,
+        surplus: 1,
+      },
+      'n',
+    );
+    expect(view).toMatchObject({
+      replicas: 3,
+      rebalancePaused: true,
+      underReplicated: 5,
+      surplus: 1,
+    });
+    expect(view.selfMember?.placement).toEqual({ state: 'draining', weight: 0, capacity: 2 });
+    expect(view.members[1]?.placement).toBeUndefined();
+    const old = toClusterView({ self: member, members: [member], replicas: 'three' }, 'n');
+    expect(old).toMatchObject({ replicas: undefined, rebalancePaused: undefined });
+  });
+
   it('takes modified and lastSeen as ms or a date, and a missing incarnation as 0', () => {
     const page = toListPage(
       {

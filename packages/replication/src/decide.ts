@@ -12,13 +12,23 @@
  * - Stored bytes become this node's copy only if the current entry is exactly their version and its
  *   sha256 and size match; superseded or mismatching bytes are deleted.
  * - An expired tombstone for a name this node does not know is not remembered.
+ * - Only this node writes its own holder slot, and it says what `local` says; a peer's slot for this
+ *   node is never adopted, only outbid (`reissuedOwnSlot`). Other nodes' slots come from their own
+ *   announcements, or at seq 0 from having sent us the bytes (`withObservedHolder`).
  * - Side effects of a write (announce, wake waiters, delete superseded bytes, pull) come after the
  *   write in the effect list; the runner performs them only once the write is durable.
  */
 import { compareVersions, versionWallTime } from './hlc.js';
 import type { IndexEntry } from './file-index.js';
-import { classifyIncoming, mergeEntries, unionHolders } from './merge.js';
-import type { ReplicatedEntry } from './merge.js';
+import {
+  classifyIncoming,
+  mergeEntries,
+  slotOf,
+  withObservedHolder,
+  withOwnSlot,
+  withSlot,
+} from './merge.js';
+import type { HolderSlot, ReplicatedEntry } from './merge.js';
 
 /** One step `EffectRunner` performs. */
 export type Effect =
@@ -90,43 +100,84 @@ export type EntryDecision =
       readonly kind: 'ignore';
       readonly reason: 'stale' | 'expired-tombstone' | 'conflicting-content';
     }
-  /** Same version, new holders: merged, this node's `local` kept. */
+  /** Same version, changed holder slots: merged, this node's `local` and own slot kept. */
   | { readonly kind: 'adopt-holders'; readonly effects: readonly [WriteEffect] }
   /** Unknown name or a newer version: adopted as not held here (its body is pulled). */
-  | { readonly kind: 'adopt'; readonly effects: readonly [WriteEffect] };
+  | { readonly kind: 'adopt'; readonly effects: readonly [WriteEffect] }
+  /**
+   * Nothing else new, but the peer's slot for this node was at least as new as ours (our index was
+   * rebuilt, or lost a write): our own slot is re-issued above it and announced.
+   */
+  | { readonly kind: 'reissue-own-slot'; readonly effects: readonly [WriteEffect] };
 
-/**
- * An entry from a peer (announcement, anti-entropy or lookup answer) that incoming.ts admitted
- * (version within the skew bound, holders known, tombstone expiry local), against the working view.
- */
 function sameContent(a: ReplicatedEntry, b: ReplicatedEntry): boolean {
   return a.deleted === b.deleted && a.size === b.size && a.sha256 === b.sha256;
 }
 
+/**
+ * This node's own slot after a peer showed `theirs` for it, on an entry whose `local` is `local`:
+ * undefined when ours already outbids it (a higher seq, or the same slot saying what `local` says);
+ * else `{nodeId, theirs.seq + 1, holds: local}`, which every merge then prefers to the peer's.
+ * A slot at the largest seq the wire allows (forged: slots are not signed) cannot be outbid; it is
+ * left alone rather than answered with a slot every peer would refuse.
+ */
+export function reissuedOwnSlot(
+  ours: HolderSlot | undefined,
+  theirs: HolderSlot | undefined,
+  nodeId: string,
+  local: boolean,
+): HolderSlot | undefined {
+  if (theirs === undefined || theirs.seq >= Number.MAX_SAFE_INTEGER) return undefined;
+  if (ours !== undefined && ours.seq > theirs.seq) return undefined;
+  if (ours?.seq === theirs.seq && ours.holds === local && theirs.holds === local) return undefined;
+  return { node: nodeId, seq: theirs.seq + 1, holds: local };
+}
+
+/**
+ * An entry from a peer (announcement, anti-entropy or lookup answer) that incoming.ts admitted
+ * (version within the skew bound, holder slots of known members, tombstone expiry local), against
+ * the working view. `nodeId` is this node: the peer's slot for it is never merged (only `local` says
+ * whether we hold bytes), but outbid when it is as new as ours (`reissuedOwnSlot`).
+ */
 export function decideEntry(
   current: IndexEntry | undefined,
-  incoming: ReplicatedEntry,
+  received: ReplicatedEntry,
   now: number,
+  nodeId: string,
 ): EntryDecision {
+  const theirs = slotOf(received, nodeId);
+  const incoming =
+    theirs === undefined
+      ? received
+      : { ...received, holders: received.holders.filter((s) => s.node !== nodeId) };
   if (
     current !== undefined &&
     current.version === incoming.version &&
     !sameContent(current, incoming)
   ) {
     // One version names one body: different bytes or a tombstone under the same version is forged or
-    // corrupt. Keep ours (and our claim to hold its bytes); honest peers only ever add holders.
+    // corrupt. Keep ours (and our claim to hold its bytes); honest peers only ever change slots.
     return { kind: 'ignore', reason: 'conflicting-content' };
   }
   const outcome = classifyIncoming(current, incoming);
-  if (outcome === 'stale') return { kind: 'ignore', reason: 'stale' };
+  const reissue = (entry: IndexEntry): IndexEntry | undefined => {
+    const slot = reissuedOwnSlot(slotOf(entry, nodeId), theirs, nodeId, entry.local);
+    return slot === undefined || entry.deleted ? undefined : withSlot(entry, slot);
+  };
+  if (outcome === 'stale') {
+    const reissued = current?.version === incoming.version ? reissue(current) : undefined;
+    if (reissued === undefined) return { kind: 'ignore', reason: 'stale' };
+    return { kind: 'reissue-own-slot', effects: [write(reissued, { pull: false })] };
+  }
   if (outcome === 'holders' && current !== undefined) {
-    const merged = mergeEntries(current, incoming);
-    return { kind: 'adopt-holders', effects: [write({ ...merged, local: current.local })] };
+    const merged: IndexEntry = { ...mergeEntries(current, incoming), local: current.local };
+    return { kind: 'adopt-holders', effects: [write(reissue(merged) ?? merged)] };
   }
   if (incoming.deleted && incoming.expiresAt <= now && current === undefined) {
     return { kind: 'ignore', reason: 'expired-tombstone' };
   }
-  return { kind: 'adopt', effects: [write({ ...incoming, local: false })] };
+  const adopted: IndexEntry = { ...incoming, local: false };
+  return { kind: 'adopt', effects: [write(reissue(adopted) ?? adopted)] };
 }
 
 /**
@@ -160,13 +211,15 @@ export type ClaimDecision =
 
 /**
  * Bytes of `version` already in the store (pushed during the upload, or stored before a crash),
- * against the working view `latest`. `from` is the node that sent them, if any (a new holder).
+ * against the working view `latest`. `from` is the node that sent them, if any (a holder: given a
+ * seq-0 slot if it has none). Claiming sets this node's own slot to holding.
  */
 export function decideClaim(
   latest: IndexEntry | undefined,
   version: string,
   stored: StoredBody,
   from: string | undefined,
+  nodeId: string,
 ): ClaimDecision {
   if (latest === undefined || compareVersions(latest.version, version) < 0) {
     return { kind: 'not-yet', claimed: false };
@@ -184,12 +237,9 @@ export function decideClaim(
       effects: [{ kind: 'delete-bytes', name: latest.name, version }],
     };
   }
-  const holders = from === undefined ? latest.holders : unionHolders(latest.holders, [from]);
-  return {
-    kind: 'claim',
-    claimed: true,
-    effects: [write({ ...latest, local: true, holders }, { bytesStored: true })],
-  };
+  const observed = from === undefined ? latest : withObservedHolder(latest, from);
+  const entry = withOwnSlot({ ...observed, local: true }, nodeId, true);
+  return { kind: 'claim', claimed: true, effects: [write(entry, { bytesStored: true })] };
 }
 
 export type PullStart =
@@ -219,38 +269,75 @@ export type PullCompletion =
   /** The version was superseded (or the node stopped) while its bytes streamed in: deleted. */
   | { readonly kind: 'superseded'; readonly effects: readonly Effect[] };
 
-/** A pull of `name`@`version` stored verified bytes from holder `from`. */
+/**
+ * A pull of `name`@`version` stored verified bytes from holder `from` (given a seq-0 slot if it has
+ * none); this node's own slot is set to holding.
+ */
 export function decidePulled(
   latest: IndexEntry | undefined,
   name: string,
   version: string,
   from: string,
   running: boolean,
+  nodeId: string,
 ): PullCompletion {
   if (latest === undefined || latest.version !== version || !running) {
     return { kind: 'superseded', effects: [{ kind: 'delete-bytes', name, version }] };
   }
-  const entry = { ...latest, local: true, holders: unionHolders(latest.holders, [from]) };
+  const entry = withOwnSlot({ ...withObservedHolder(latest, from), local: true }, nodeId, true);
   return { kind: 'record', effects: [write(entry, { bytesStored: true })] };
 }
 
 export type ForgetDecision =
   | { readonly kind: 'ignore' }
   /**
-   * Forget the copy (not announced: holders only grow on the wire; no pull yet: the bytes must be
-   * deleted first, or the delete could remove the repaired copy), then delete it, then pull.
+   * Forget the copy and announce that this node no longer holds it (own slot `holds: false`; no
+   * pull yet: the bytes must be deleted first, or the delete could remove the repaired copy), then
+   * delete it. The caller pulls a healthy copy once this is done.
    */
   | { readonly kind: 'forget'; readonly effects: readonly Effect[] };
 
 /** This node's copy of `version` was found corrupt or missing. */
-export function decideForgetCopy(current: IndexEntry | undefined, version: string): ForgetDecision {
+export function decideForgetCopy(
+  current: IndexEntry | undefined,
+  version: string,
+  nodeId: string,
+): ForgetDecision {
   if (current === undefined || current.version !== version || !current.local) {
     return { kind: 'ignore' };
   }
+  const forgotten = withOwnSlot({ ...current, local: false }, nodeId, false);
   return {
     kind: 'forget',
     effects: [
-      write({ ...current, local: false }, { announce: false, pull: false }),
+      write(forgotten, { announce: true, pull: false }),
+      { kind: 'delete-bytes', name: current.name, version },
+    ],
+  };
+}
+
+export type DropDecision =
+  | { readonly kind: 'ignore' }
+  /** Stop holding: own slot `holds: false`, announced, never re-pulled; then delete the bytes. */
+  | { readonly kind: 'drop'; readonly effects: readonly Effect[] };
+
+/**
+ * This node should no longer keep its (healthy) copy of `version` (a surplus copy whose targets
+ * all confirmed theirs). Like `decideForgetCopy`, but nothing is pulled afterwards.
+ */
+export function decideDrop(
+  current: IndexEntry | undefined,
+  version: string,
+  nodeId: string,
+): DropDecision {
+  if (current === undefined || current.version !== version || !current.local) {
+    return { kind: 'ignore' };
+  }
+  const dropped = withOwnSlot({ ...current, local: false }, nodeId, false);
+  return {
+    kind: 'drop',
+    effects: [
+      write(dropped, { announce: true, pull: false }),
       { kind: 'delete-bytes', name: current.name, version },
     ],
   };

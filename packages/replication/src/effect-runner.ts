@@ -14,7 +14,7 @@
 import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
 import type { Announcer } from './announcer.js';
-import { bodyMissing, decideForgetCopy, effectsAfterWrite } from './decide.js';
+import { bodyMissing, decideDrop, decideForgetCopy, effectsAfterWrite } from './decide.js';
 import type { Effect } from './decide.js';
 import { ReplicationError, errorCode } from './errors.js';
 import type { FileIndex, IndexEntry } from './file-index.js';
@@ -27,6 +27,8 @@ import type { ReplicationCounters } from './stats.js';
 import type { UnclaimedBodies } from './unclaimed-bodies.js';
 
 export interface EffectRunnerOptions {
+  /** This node: the only node whose holder slot it writes. */
+  nodeId: string;
   index: FileIndex;
   store: BlobStore;
   views: IndexViews;
@@ -37,7 +39,10 @@ export interface EffectRunnerOptions {
   lifecycle: Lifecycle;
   log: ReplicationLogger;
   /** How pulls run (the runner owns its `PullQueue`). */
-  pulls: Omit<PullQueueOptions, 'index' | 'store' | 'counters' | 'lifecycle' | 'log' | 'effects'>;
+  pulls: Omit<
+    PullQueueOptions,
+    'nodeId' | 'index' | 'store' | 'counters' | 'lifecycle' | 'log' | 'effects' | 'isHeld'
+  >;
 }
 
 export class EffectRunner {
@@ -49,12 +54,14 @@ export class EffectRunner {
     this.#options = options;
     this.pulls = new PullQueue({
       ...options.pulls,
+      nodeId: options.nodeId,
       index: options.index,
       store: options.store,
       counters: options.counters,
       lifecycle: options.lifecycle,
       log: options.log,
       effects: this,
+      isHeld: (key) => options.unclaimed.has(key),
     });
   }
 
@@ -81,7 +88,7 @@ export class EffectRunner {
   /** Our copy of `entry` is corrupt or missing: forget it, delete it, and pull a healthy one. */
   async repairCorruptCopy(entry: IndexEntry): Promise<void> {
     const { index, counters, log } = this.#options;
-    const decision = decideForgetCopy(index.get(entry.name), entry.version);
+    const decision = decideForgetCopy(index.get(entry.name), entry.version, this.#options.nodeId);
     if (decision.kind === 'ignore') return;
     // The copy is forgotten synchronously (nothing serves it), deleted, and only then re-pulled:
     // deleting after the pull started could remove the repaired bytes.
@@ -91,6 +98,18 @@ export class EffectRunner {
     await forgotten;
     const latest = index.get(entry.name);
     if (bodyMissing(latest)) this.pulls.schedule(latest);
+  }
+
+  /**
+   * Stops holding this node's copy of `entry`'s version (a surplus copy): announced as no longer
+   * held, then deleted; nothing is pulled. False when that version is not held here (any more).
+   */
+  async dropCopy(entry: IndexEntry): Promise<boolean> {
+    const { index, nodeId } = this.#options;
+    const decision = decideDrop(index.get(entry.name), entry.version, nodeId);
+    if (decision.kind === 'ignore') return false;
+    await this.run(decision.effects);
+    return true;
   }
 
   async #apply(effect: Effect): Promise<void> {

@@ -23,7 +23,7 @@ import { Lifecycle } from './lifecycle.js';
 import type { ReplicationLogger } from './lifecycle.js';
 import { LocalWrites } from './local-writes.js';
 import type { IndexEntry } from './file-index.js';
-import { unionHolders } from './merge.js';
+import { holdingNodes as slotHolders } from './merge.js';
 import type { ReplicatedEntry } from './merge.js';
 import type { PlacementView } from './placement-view.js';
 import { Resync } from './resync.js';
@@ -81,8 +81,11 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
   // the upload's push alone, so a node going down moves nothing before it is out.
   const wantedHere = (name: string): boolean =>
     placement === undefined || placement.targets(name).includes(nodeId);
-  const holdingNodes = (entry: IndexEntry): string[] =>
-    entry.local ? unionHolders(entry.holders, [nodeId]) : [...entry.holders];
+  // Who holds `entry`'s bytes: the slots say so for other nodes; for this one, its own `local`.
+  const holdingNodes = (entry: IndexEntry): string[] => {
+    const others = slotHolders(entry).filter((id) => id !== nodeId);
+    return entry.local ? [...others, nodeId] : others;
+  };
   // `PUT ?w=N` counts copies on the nodes placement wants the file on (targets, or stand-ins for
   // down ones); without placement, on any live node.
   const copies = (entry: IndexEntry): number => {
@@ -140,6 +143,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
     return entry === undefined ? undefined : { version: entry.version, holders: copies(entry) };
   });
   const runner = new EffectRunner({
+    nodeId,
     index,
     store,
     views,
@@ -174,6 +178,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
     maxFileBytes: config.maxFileBytes,
   });
   const handlers = new PeerHandlers({
+    nodeId,
     transport,
     index,
     views,
@@ -197,17 +202,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
           livePeers,
           schedulePull: (entry) => runner.pulls.schedule(entry),
           holdingNodes,
-          dropEffects: (entry) => [
-            {
-              kind: 'write',
-              entry: { ...entry, local: false },
-              announce: true,
-              pull: false,
-              bytesStored: false,
-            },
-            { kind: 'delete-bytes', name: entry.name, version: entry.version },
-          ],
-          runEffects: (effects) => runner.run(effects),
+          drop: (entry) => runner.dropCopy(entry),
           clock,
           counters,
           lifecycle,
@@ -239,6 +234,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
     runner,
     reads: new BodyReads({ index, store, runner, lifecycle, clock }),
     writes: new LocalWrites({
+      nodeId,
       index,
       store,
       views,

@@ -120,6 +120,7 @@ export class ReplicationEngine implements FileService {
 
   static async open(options: ReplicatedFileServiceOptions): Promise<ReplicationEngine> {
     const { index, unclaimed, sorted } = await openIndexAndBodies({
+      nodeId: options.nodeId,
       dir: options.dataDir,
       fsync: options.indexFsync,
       fs: options.indexFs,
@@ -335,6 +336,16 @@ export class ReplicationEngine implements FileService {
     return this.#parts.scrubber.step();
   }
 
+  /**
+   * Stops keeping this node's copy of `name`'s current version (a surplus copy; what the resync
+   * loop drops): its holder slot, announced, says it no longer holds it, then the bytes are deleted.
+   * Nothing re-pulls it by this call. False when this node holds no copy of it.
+   */
+  async dropLocalCopy(name: string): Promise<boolean> {
+    const entry = this.#index.committed(name);
+    return entry !== undefined && (await this.#parts.runner.dropCopy(entry));
+  }
+
   // ---------------------------------------------------------------- internals
 
   /** Periodic upkeep beside anti-entropy: expire tombstones, retry missing bodies, recheck waiters. */
@@ -379,7 +390,7 @@ export class ReplicationEngine implements FileService {
       ask: (missing, askSignal) =>
         lookupFromPeers({
           transport: this.#transport,
-          peers: this.#livePeers(),
+          peers: this.#askedOnMiss(missing),
           name: missing,
           timeoutMs: this.config.lookupTimeoutMs,
           signal: askSignal,
@@ -390,6 +401,18 @@ export class ReplicationEngine implements FileService {
         }),
       apply: (entry) => handlers.applyAdmitted(entry),
     });
+  }
+
+  /**
+   * Whom a miss asks: every live peer, or with placement only the name's live targets (every node
+   * holds all metadata, so a miss is a 404 unless this node is behind; its targets learned of any
+   * write first). At 100 nodes that is 3 requests per miss instead of 99.
+   */
+  #askedOnMiss(name: string): PeerInfo[] {
+    const live = this.#livePeers();
+    if (this.#placement === undefined) return live;
+    const targets = this.#placement.holders(name);
+    return live.filter((p) => targets.includes(p.id));
   }
 
   /** A resync scan in the background (placement changed, or a housekeeping round). */

@@ -61,6 +61,8 @@ export interface FileIndexOptions {
   compactMinBytes?: number;
   /** The filesystem the log lives on. Default `nodeIndexFs`; the simulator passes a faulty one. */
   fs?: IndexFs;
+  /** This node: a record from before holder slots gets its own slot from `local` (index-log.ts). */
+  nodeId?: string;
 }
 
 interface PendingWrite {
@@ -119,7 +121,7 @@ export class FileIndex {
     await fs.ensureDir(dir);
     await fs.remove(tmpPath(dir));
     const data = await fs.readFile(logPath(dir));
-    const decoded = decodeLog(data ?? Buffer.alloc(0));
+    const decoded = decodeLog(data ?? Buffer.alloc(0), options.nodeId);
     const state = new IndexState();
     for (const record of decoded.records) state.apply(record, encodeRecord(record).length);
     const lost = data === undefined || decoded.damaged.length > 0;
@@ -216,7 +218,10 @@ export class FileIndex {
 
   /** Replace `entry.name`'s entry. In the working view at once; durable when the promise resolves. */
   set(entry: IndexEntry): Promise<void> {
-    return this.#append({ t: 'put', e: { ...entry, holders: [...entry.holders] } });
+    return this.#append({
+      t: 'put',
+      e: { ...entry, holders: entry.holders.map((s) => ({ ...s })) },
+    });
   }
 
   /** Forget a name entirely (an expired tombstone). */

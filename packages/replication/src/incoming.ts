@@ -5,17 +5,20 @@
  * - Its version may not be `maxClockSkewMs` or more ahead of the local wall clock. Such an entry is
  *   refused whole: not merged, not observed by the version clock, so neither the index's high-water
  *   mark nor any later local version can be dragged to the peer's future.
- * - Holders must be members this node knows (any state); other ids are dropped and counted, so a
- *   record's holder list is a subset of the cluster and its size bounded by the cluster's.
+ * - Holder slots must be of members this node knows (any state); others are dropped and counted, so
+ *   a record's slots are a subset of the cluster and their number bounded by the cluster's. Slots are
+ *   sorted by node, one per node (the winning one of any duplicates). A slot for this node itself is
+ *   kept: `decideEntry` never adopts it, but may have to outbid it (decide.ts).
  * - A tombstone's expiry is this node's own: its version's wall time (never later than now) plus the
  *   local `tombstoneTtlMs`. The peer's `expiresAt` is ignored. Honest nodes compute the same value
  *   from the same version, so expiry stays in step across the cluster.
  */
 import { versionWallTime } from './hlc.js';
-import type { ReplicatedEntry } from './merge.js';
+import { normaliseSlots } from './merge.js';
+import type { HolderSlot, ReplicatedEntry } from './merge.js';
 
 export interface AdmissionContext {
-  /** This node: never recorded as a holder from the wire (only `local` says we hold bytes). */
+  /** This node: its slot is kept for `decideEntry`, whatever `members` says. */
   readonly nodeId: string;
   /** Every member id this node knows, in any state. */
   readonly members: ReadonlySet<string>;
@@ -28,9 +31,9 @@ export interface AdmissionContext {
 export type Admission =
   | {
       readonly accepted: true;
-      /** The entry as it may be merged: holders filtered, expiry local. */
+      /** The entry as it may be merged: slots filtered and normalised, expiry local. */
       readonly entry: ReplicatedEntry;
-      /** Holder ids dropped because no known member has them. */
+      /** Holder slots dropped because no known member has their node id. */
       readonly unknownHolders: number;
     }
   | {
@@ -49,15 +52,18 @@ export function admitEntry(incoming: ReplicatedEntry, context: AdmissionContext)
     const expiresAt = tombstoneExpiry(incoming.version, context.now, context.tombstoneTtlMs);
     return { accepted: true, entry: { ...incoming, expiresAt, holders: [] }, unknownHolders: 0 };
   }
-  const holders: string[] = [];
-  let unknownHolders = 0;
-  for (const holder of new Set(incoming.holders)) {
-    if (holder === context.nodeId) continue;
-    if (context.members.has(holder)) holders.push(holder);
-    else unknownHolders++;
+  const known: HolderSlot[] = [];
+  const unknown = new Set<string>();
+  for (const slot of incoming.holders) {
+    if (slot.node === context.nodeId || context.members.has(slot.node)) known.push(slot);
+    else unknown.add(slot.node);
   }
-  holders.sort();
-  return { accepted: true, entry: { ...incoming, expiresAt: 0, holders }, unknownHolders };
+  const holders = normaliseSlots(known);
+  return {
+    accepted: true,
+    entry: { ...incoming, expiresAt: 0, holders },
+    unknownHolders: unknown.size,
+  };
 }
 
 /** The same bound as `HybridLogicalClock.isTooFarAhead` (exclusive: `maxSkewMs` ahead is refused). */

@@ -11,10 +11,17 @@
  * interior), records the bytes in between as a damaged region, and goes on. Only when nothing valid
  * follows is the rest a tail: an incomplete last frame is a torn append (a crash mid-write) and is
  * simply cut; a complete but invalid one is damage like any other.
+ *
+ * Holders: records hold holder slots `{node, seq, holds}` (merge.ts). Logs written before slots hold
+ * plain node ids; they are read as slots `{node, 0, true}` (as another node saw them, so anything the
+ * node itself announces wins), plus this node's own slot `{self, 1, true}` when `local` is set.
  */
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 import { isVersion } from './hlc.js';
+import type { IndexEntry } from './index-entry.js';
+import { normaliseSlots } from './merge.js';
+import type { HolderSlot } from './merge.js';
 
 export const MAGIC = Buffer.from('DFSIDX1\n', 'latin1');
 export const FRAME_HEADER = 8;
@@ -30,6 +37,12 @@ export const MAX_RECORD_BYTES = 1 << 20;
 const MAX_READ_RECORD_BYTES = 64 << 20;
 const PAYLOAD_START = Buffer.from('{"t":"', 'utf8');
 
+const slotSchema = z.object({
+  node: z.string().min(1),
+  seq: z.number().int().nonnegative(),
+  holds: z.boolean(),
+});
+
 const entrySchema = z.object({
   name: z.string().min(1),
   version: z.string().refine(isVersion),
@@ -37,7 +50,8 @@ const entrySchema = z.object({
   sha256: z.string(),
   deleted: z.boolean(),
   expiresAt: z.number().int().nonnegative(),
-  holders: z.array(z.string()).readonly(),
+  // Either today's slots or, in a log written before slots, plain node ids.
+  holders: z.union([z.array(slotSchema), z.array(z.string())]),
   local: z.boolean(),
 });
 
@@ -46,7 +60,32 @@ const recordSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('drop'), name: z.string() }),
   z.object({ t: z.literal('hlc'), wall: z.number(), counter: z.number() }),
 ]);
-export type IndexRecord = z.infer<typeof recordSchema>;
+
+export type IndexRecord =
+  | { t: 'put'; e: IndexEntry }
+  | { t: 'drop'; name: string }
+  | { t: 'hlc'; wall: number; counter: number };
+
+type RawRecord = z.infer<typeof recordSchema>;
+type RawEntry = z.infer<typeof entrySchema>;
+
+/** Slots of a record; plain ids (a log from before slots) are upgraded, see the header comment. */
+function slotsOf(entry: RawEntry, nodeId: string | undefined): HolderSlot[] {
+  const raw = entry.holders;
+  if (raw.every((h): h is HolderSlot => typeof h !== 'string')) return normaliseSlots(raw);
+  const slots: HolderSlot[] = raw
+    .filter((id) => id !== nodeId)
+    .map((node) => ({ node, seq: 0, holds: true }));
+  if (nodeId !== undefined && entry.local && !entry.deleted) {
+    slots.push({ node: nodeId, seq: 1, holds: true });
+  }
+  return normaliseSlots(slots);
+}
+
+function upgrade(record: RawRecord, nodeId: string | undefined): IndexRecord {
+  if (record.t !== 'put') return record;
+  return { t: 'put', e: { ...record.e, holders: slotsOf(record.e, nodeId) } };
+}
 
 export function encodeRecord(record: IndexRecord): Buffer {
   // Spelled out so the type key always comes first (resynchronisation looks for it).
@@ -86,7 +125,7 @@ export interface DecodedLog {
 
 type Frame = { ok: true; record: IndexRecord; end: number } | { ok: false; incomplete: boolean };
 
-function frameAt(data: Buffer, offset: number): Frame {
+function frameAt(data: Buffer, offset: number, nodeId?: string): Frame {
   if (offset + FRAME_HEADER > data.length) return { ok: false, incomplete: true };
   const length = data.readUInt32LE(offset);
   if (length > MAX_READ_RECORD_BYTES) return { ok: false, incomplete: false };
@@ -101,7 +140,8 @@ function frameAt(data: Buffer, offset: number): Frame {
     return { ok: false, incomplete: false };
   }
   const record = recordSchema.safeParse(parsed);
-  return record.success ? { ok: true, record: record.data, end } : { ok: false, incomplete: false };
+  if (!record.success) return { ok: false, incomplete: false };
+  return { ok: true, record: upgrade(record.data, nodeId), end };
 }
 
 /** The first offset >= `from` where a valid frame starts, or undefined. */
@@ -126,8 +166,11 @@ function countOpenings(data: Buffer, start: number, end: number): number {
   return count;
 }
 
-/** Decodes every valid record, skipping damaged regions (see the header comment). */
-export function decodeLog(data: Buffer): DecodedLog {
+/**
+ * Decodes every valid record, skipping damaged regions (see the header comment). `nodeId` is this
+ * node: a record from before holder slots gets its own slot from `local`.
+ */
+export function decodeLog(data: Buffer, nodeId?: string): DecodedLog {
   const records: IndexRecord[] = [];
   const damaged: DamagedRegion[] = [];
   if (data.length <= MAGIC.length && data.equals(MAGIC.subarray(0, data.length))) {
@@ -152,7 +195,7 @@ export function decodeLog(data: Buffer): DecodedLog {
   let validBytes = offset;
   let tornTailBytes = 0;
   while (offset < data.length) {
-    const frame = frameAt(data, offset);
+    const frame = frameAt(data, offset, nodeId);
     if (frame.ok) {
       records.push(frame.record);
       offset = validBytes = frame.end;

@@ -22,6 +22,8 @@ interface OpenLogger {
 }
 
 export async function openIndexAndBodies(options: {
+  /** This node (its holder slot in salvaged entries and in records from before slots). */
+  nodeId: string;
   dir: string;
   fsync: 'always' | 'never' | undefined;
   fs: IndexFs | undefined;
@@ -31,7 +33,12 @@ export async function openIndexAndBodies(options: {
   log: OpenLogger;
 }): Promise<{ index: FileIndex; unclaimed: UnclaimedBodies; sorted: UnreferencedBodies }> {
   const { log } = options;
-  const index = await FileIndex.open({ dir: options.dir, fsync: options.fsync, fs: options.fs });
+  const index = await FileIndex.open({
+    dir: options.dir,
+    fsync: options.fsync,
+    fs: options.fs,
+    nodeId: options.nodeId,
+  });
   logRecovery(log, index.recovery);
   const unclaimed = new UnclaimedBodies({
     clock: options.clock,
@@ -46,6 +53,7 @@ export async function openIndexAndBodies(options: {
     // The index lost records (or all of them), now or at an open that did not finish: bodies it
     // does not know are rebuilt into it.
     salvage: recovery.salvagePending,
+    nodeId: options.nodeId,
     quarantine: (key, body) => void unclaimed.hold(key, body),
   });
   if (recovery.salvagePending) {

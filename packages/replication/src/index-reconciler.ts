@@ -1,6 +1,6 @@
 /**
  * Plugs the file index into @dfs/gossip's pull anti-entropy. Each name is a reconciled key whose
- * fingerprint is its replicated state (version, tombstone flag, sha256, holders as seen on the wire);
+ * fingerprint is its replicated state (version, tombstone flag, sha256, holder slots as on the wire);
  * a `DigestTree` beside the index keeps bucket digests current in O(1) per change, so a round with
  * an agreeing peer costs one small request. Pulled entries are untrusted bytes: each is decoded,
  * validated with the wire schema and must name the key it came under before it is merged (LWW).
@@ -19,7 +19,7 @@ import { wireEntrySchema } from './wire.js';
  * 1 MiB budget: about 7,000 of the smallest possible entries.
  */
 export const MAX_SYNC_ENTRIES = 16_384;
-/** Largest encoded entry: a valid one (1,024 holders of 128 characters) is under 150 KiB. */
+/** Largest encoded entry: a valid one (1,024 holder slots of 128-character ids) is under 200 KiB. */
 export const MAX_SYNC_VALUE_BYTES = 256 * 1024;
 
 export interface IndexReconcilerHooks {
@@ -32,7 +32,9 @@ export interface IndexReconcilerHooks {
 }
 
 export function fingerprintOf(entry: ReplicatedEntry): string {
-  return `${entry.version}|${entry.deleted ? 'd' : 'l'}|${entry.sha256}|${entry.holders.join(',')}`;
+  // Equal merged states give equal fingerprints: slots are kept sorted, one per node.
+  const slots = JSON.stringify(entry.holders.map((s) => [s.node, s.seq, s.holds]));
+  return `${entry.version}|${entry.deleted ? 'd' : 'l'}|${entry.sha256}|${slots}`;
 }
 
 export function encodeEntry(entry: ReplicatedEntry): Uint8Array {

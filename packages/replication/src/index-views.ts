@@ -1,8 +1,8 @@
 /**
  * What the rest of the cluster and the node's callers see of the index: only its durable view.
- * The wire form of an entry (this node listed as a holder when it holds the bytes), the
- * anti-entropy digests and the list order, kept in step with each durable change by `sync`, and
- * the live holder count and `FileInfo` of an entry.
+ * The wire form of an entry (its holder slots, this node's own among them), the anti-entropy
+ * digests and the list order, kept in step with each durable change by `sync`, and the live holder
+ * count and `FileInfo` of an entry.
  */
 import type { PeerInfo } from '@dfs/transport';
 import type { FileInfo } from './file-service.js';
@@ -10,7 +10,6 @@ import type { FileIndex, IndexEntry } from './file-index.js';
 import { versionWallTime } from './hlc.js';
 import type { IndexReconciler } from './index-reconciler.js';
 import { ListOrder } from './list-order.js';
-import { unionHolders } from './merge.js';
 import type { ReplicatedEntry } from './merge.js';
 import { toWire } from './wire.js';
 
@@ -47,14 +46,22 @@ export class IndexViews {
   }
 
   wire(entry: IndexEntry): ReplicatedEntry {
-    return toWire({ ...entry, holders: this.#wireHolders(entry) });
+    return toWire(entry.deleted ? { ...entry, holders: [] } : entry);
   }
 
-  /** This node (when it holds the bytes) plus the holders that are live now. */
+  /**
+   * This node (when it holds the bytes: `local`, not its slot) plus the other nodes that are live
+   * now and whose slot says they hold it.
+   */
   holderCount(entry: IndexEntry): number {
     if (entry.deleted) return 0;
     const live = this.#liveIds();
-    return (entry.local ? 1 : 0) + entry.holders.filter((h) => live.has(h)).length;
+    const self = this.#options.nodeId;
+    let count = entry.local ? 1 : 0;
+    for (const slot of entry.holders) {
+      if (slot.holds && slot.node !== self && live.has(slot.node)) count++;
+    }
+    return count;
   }
 
   /**
@@ -81,10 +88,5 @@ export class IndexViews {
       modified: versionWallTime(entry.version),
       holders: this.holderCount(entry),
     };
-  }
-
-  #wireHolders(entry: IndexEntry): string[] {
-    if (entry.deleted) return [];
-    return entry.local ? unionHolders(entry.holders, [this.#options.nodeId]) : [...entry.holders];
   }
 }

@@ -8,32 +8,34 @@
  *
  * Peer protocol (all messages validated with zod on receipt, wire.ts):
  *
- * - `dfs/repl/announce/1` (one-way) `{ entries: Entry[] }` where Entry is
- *   `{ name, version, size, sha256, deleted, expiresAt, holders }`. Sent to `fanout` random live
- *   peers after a local put or delete, and re-sent by every node whose state it changed (a newer
- *   version, or new holders); stale entries stop there, so spread terminates and duplicates are free.
- *   A node that adopts a newer live version pulls its body.
+ * - `dfs/repl/announce/2` (one-way) `{ entries: Entry[] }` where Entry is
+ *   `{ name, version, size, sha256, deleted, expiresAt, holders }` and `holders` is a list of slots
+ *   `{ node, seq, holds }`, one per node, each written only by its node (merge.ts), so a holder set
+ *   can shrink. Sent to `fanout` random live peers after a local put or delete, and re-sent by every
+ *   node whose state it changed (a newer version, or changed slots); stale entries stop there, so
+ *   spread terminates and duplicates are free. A node that adopts a newer live version pulls its body.
  * - `dfs/repl/fetch/1` (bulk stream) header `{ name, version }`: a holder streams that version's
- *   body; the puller verifies the sha256 while storing it (store put with expectedSha256), records
- *   itself as a holder and re-announces. A node never pulls a version it holds or is already pulling.
+ *   body; the puller verifies the sha256 while storing it (store put with expectedSha256), sets its
+ *   own slot to holding and re-announces. A node never pulls a version it holds or is already pulling.
  * - `dfs/repl/push/1` (bulk stream, origin → up to `pushPeers` peers) header `{ name, version }`:
  *   the body of a put while it is still uploading, teed from the upload, so replication overlaps it.
  *   The origin ends it only after its own commit (destroys it if the upload fails); the peer keeps
  *   the bytes as its copy only once the version's entry arrives and its sha256 matches. Only the
  *   version's own node may push it.
- * - `dfs/repl/lookup/1` (request) `{ name }` → `{ entry | null }`: asked of live peers on a read,
+ * - `dfs/repl/lookup/2` (request) `{ name }` → `{ entry | null }`: asked of live peers on a read,
  *   stat or delete of a name this node does not know, so a 404 means no live node knows it.
  * - `dfs/gossip/anti-entropy/1/dfs-files` (@dfs/gossip `AntiEntropy`): every interval each node
  *   reconciles its index with one random live peer by hashed name-range digests and merges what
  *   differs. This is what converges nodes after loss, partitions, restarts and late joins.
  *
  * Entries from peers pass the receive-side rules first (incoming.ts, peer-guard.ts): a version
- * `maxClockSkewMs` or more ahead of the local clock is refused, holders must be known members,
+ * `maxClockSkewMs` or more ahead of the local clock is refused, slots must be of known members,
  * announced entries are capped per peer, and a tombstone's expiry is computed locally — the wire's
  * `expiresAt` is informational and ignored on receipt.
  *
  * Tombstones expire `tombstoneTtlMs` after their version's wall time. A background scrub
- * re-verifies local bodies; a corrupt one is dropped and pulled again from a healthy holder.
+ * re-verifies local bodies; a corrupt one is dropped (announced as no longer held) and pulled again
+ * from a healthy holder.
  */
 import { ReplicationEngine } from './engine.js';
 import type { ReplicatedFileServiceOptions } from './engine.js';

@@ -22,6 +22,8 @@ import { openPushes, teeUpload } from './push.js';
 import type { ReplicationCounters } from './stats.js';
 
 export interface LocalWritesOptions {
+  /** This node: a put records its holder slot `{nodeId, 1, true}`. */
+  nodeId: string;
   index: FileIndex;
   store: BlobStore;
   views: IndexViews;
@@ -84,7 +86,7 @@ export class LocalWrites {
       sha256: stored.sha256,
       deleted: false,
       expiresAt: 0,
-      holders: [],
+      holders: [{ node: this.#options.nodeId, seq: 1, holds: true }],
       local: true,
     };
     const latest = index.get(name);

@@ -2,12 +2,26 @@
  * The replicated state of one name and how two copies of it merge. This is the whole conflict
  * policy: last writer wins by version (HLC, then node id) for puts and deletes alike; a delete is a
  * tombstone entry, so it competes on version like any write and a node that missed it cannot bring
- * the file back. Equal versions describe the same write, so their holder sets are unioned.
+ * the file back. Equal versions describe the same write; their holder slots merge per node.
+ *
+ * Holder slots: each node has at most one slot per version, `{node, seq, holds}`, and only that node
+ * writes it (raising `seq` each time), so a holder set can shrink: a node that drops its copy
+ * announces `holds: false` at a higher seq. Per node the slot with the highest seq wins; at equal seq
+ * `holds: false` wins, so the merge is deterministic even if two slots collide. Other nodes only ever
+ * add a slot for a node at seq 0 (they saw it send the bytes), which anything that node writes beats.
  *
  * `mergeEntries` is commutative, associative and idempotent (property-tested), which is what lets
  * announcements and anti-entropy arrive in any order, any number of times, and still converge.
  */
 import { compareVersions } from './hlc.js';
+
+/** One node's word on whether it holds an entry's version's bytes. Only `node` writes it. */
+export interface HolderSlot {
+  readonly node: string;
+  /** Raised by `node` on every change of its slot; 0 for a slot another node inferred. */
+  readonly seq: number;
+  readonly holds: boolean;
+}
 
 export interface ReplicatedEntry {
   readonly name: string;
@@ -22,39 +36,100 @@ export interface ReplicatedEntry {
   /** Wall ms after which a tombstone may be forgotten; 0 for live entries. */
   readonly expiresAt: number;
   /**
-   * Node ids known to hold this version's bytes, sorted and unique. Grows by union within one
+   * Holder slots of this version, sorted by node id, one per node. Merged per node within one
    * version; a newer version starts over. Always empty for tombstones.
    */
-  readonly holders: readonly string[];
+  readonly holders: readonly HolderSlot[];
 }
 
-/** Sorted, de-duplicated union of two sorted holder lists. */
-export function unionHolders(a: readonly string[], b: readonly string[]): string[] {
-  const out: string[] = [];
+/** The slot that wins between two slots of one node: higher seq, then `holds: false`. */
+function winningSlot(a: HolderSlot, b: HolderSlot): HolderSlot {
+  if (a.seq !== b.seq) return a.seq > b.seq ? a : b;
+  return a.holds ? b : a;
+}
+
+/** The per-node merge of two slot lists sorted by node (one slot per node in each). */
+export function mergeSlots(a: readonly HolderSlot[], b: readonly HolderSlot[]): HolderSlot[] {
+  const out: HolderSlot[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
     const x = a[i];
     const y = b[j];
-    let next: string;
-    if (y === undefined || (x !== undefined && x < y)) {
-      next = x as string;
+    if (y === undefined || (x !== undefined && x.node < y.node)) {
+      out.push(x as HolderSlot);
       i++;
-    } else if (x === undefined || y < x) {
-      next = y;
+    } else if (x === undefined || y.node < x.node) {
+      out.push(y);
       j++;
     } else {
-      next = x;
+      out.push(winningSlot(x, y));
       i++;
       j++;
     }
-    if (out.length === 0 || out[out.length - 1] !== next) out.push(next);
   }
   return out;
 }
 
-export function normaliseHolders(holders: readonly string[]): string[] {
-  return [...new Set(holders)].sort();
+/** Slots in any order, possibly several per node: sorted by node, the winning slot of each node. */
+export function normaliseSlots(slots: readonly HolderSlot[]): HolderSlot[] {
+  const byNode = new Map<string, HolderSlot>();
+  for (const slot of slots) {
+    const seen = byNode.get(slot.node);
+    byNode.set(slot.node, seen === undefined ? slot : winningSlot(seen, slot));
+  }
+  return [...byNode.values()].sort((x, y) => (x.node < y.node ? -1 : x.node > y.node ? 1 : 0));
+}
+
+export function slotsEqual(a: readonly HolderSlot[], b: readonly HolderSlot[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((s, i) => {
+      const t = b[i] as HolderSlot | undefined;
+      return t !== undefined && s.node === t.node && s.seq === t.seq && s.holds === t.holds;
+    })
+  );
+}
+
+/** The ids of the nodes whose slot says they hold the bytes, sorted. */
+export function holdingNodes(entry: ReplicatedEntry): string[] {
+  return entry.holders.filter((s) => s.holds).map((s) => s.node);
+}
+
+export function slotOf(entry: ReplicatedEntry, node: string): HolderSlot | undefined {
+  return entry.holders.find((s) => s.node === node);
+}
+
+/** `entry` with `slot` as its node's slot (replacing any), slots kept sorted. */
+export function withSlot<E extends ReplicatedEntry>(entry: E, slot: HolderSlot): E {
+  const others = entry.holders.filter((s) => s.node !== slot.node);
+  let at = others.findIndex((s) => s.node > slot.node);
+  if (at < 0) at = others.length;
+  return { ...entry, holders: [...others.slice(0, at), slot, ...others.slice(at)] };
+}
+
+/**
+ * `entry` with this node's own slot saying `holds`, at one seq above its previous slot (seq 1 when
+ * it had none). Unchanged when the slot already says `holds`, or for a tombstone (no slots).
+ */
+export function withOwnSlot<E extends ReplicatedEntry>(
+  entry: E,
+  nodeId: string,
+  holds: boolean,
+): E {
+  if (entry.deleted) return entry;
+  const previous = slotOf(entry, nodeId);
+  if (previous?.holds === holds) return entry;
+  return withSlot(entry, { node: nodeId, seq: (previous?.seq ?? 0) + 1, holds });
+}
+
+/**
+ * `entry` with a slot for `node` as another node saw it (it sent us the bytes): `{node, 0, true}`,
+ * only if `node` has no slot yet, so it never overrides anything `node` wrote itself.
+ */
+export function withObservedHolder<E extends ReplicatedEntry>(entry: E, node: string): E {
+  if (entry.deleted || slotOf(entry, node) !== undefined) return entry;
+  return withSlot(entry, { node, seq: 0, holds: true });
 }
 
 /**
@@ -74,7 +149,7 @@ export function mergeEntries(a: ReplicatedEntry, b: ReplicatedEntry): Replicated
   const order = compareVersions(a.version, b.version);
   if (order !== 0) return order > 0 ? a : b;
   const winner = compareContent(a, b) >= 0 ? a : b;
-  const holders = winner.deleted ? [] : unionHolders(a.holders, b.holders);
+  const holders = winner.deleted ? [] : mergeSlots(a.holders, b.holders);
   return { ...winner, holders };
 }
 
@@ -82,7 +157,7 @@ export function mergeEntries(a: ReplicatedEntry, b: ReplicatedEntry): Replicated
 export type MergeOutcome =
   /** Unknown name or a newer version: adopt it (and pull or delete bytes). */
   | 'newer'
-  /** Same version, and it taught us new holders. */
+  /** Same version, and it changed holder slots (new ones, or newer ones). */
   | 'holders'
   /** Nothing new (same or older). */
   | 'stale';
@@ -96,11 +171,11 @@ export function classifyIncoming(
   if (order > 0) return 'newer';
   if (order < 0) return 'stale';
   const merged = mergeEntries(current, incoming);
-  if (merged.holders.length !== current.holders.length) return 'holders';
+  if (!slotsEqual(merged.holders, current.holders)) return 'holders';
   return 'stale';
 }
 
-/** Structural equality (holders compared in order; they are kept sorted). */
+/** Structural equality (slots compared in order; they are kept sorted). */
 export function entriesEqual(a: ReplicatedEntry, b: ReplicatedEntry): boolean {
   return (
     a.name === b.name &&
@@ -109,7 +184,6 @@ export function entriesEqual(a: ReplicatedEntry, b: ReplicatedEntry): boolean {
     a.sha256 === b.sha256 &&
     a.deleted === b.deleted &&
     a.expiresAt === b.expiresAt &&
-    a.holders.length === b.holders.length &&
-    a.holders.every((h, i) => h === b.holders[i])
+    slotsEqual(a.holders, b.holders)
   );
 }

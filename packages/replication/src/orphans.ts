@@ -53,6 +53,8 @@ export async function sortUnreferencedBodies(options: {
   index: FileIndex;
   /** Adopt unreferenced bodies as entries (the index lost records) instead of quarantining them. */
   salvage: boolean;
+  /** This node: a salvaged entry gets its own holder slot. */
+  nodeId: string;
   quarantine: (key: string, body: HeldBody) => void;
 }): Promise<UnreferencedBodies> {
   const { store, index } = options;
@@ -110,7 +112,7 @@ export async function sortUnreferencedBodies(options: {
       sha256: newest.sha256,
       deleted: false,
       expiresAt: 0,
-      holders: [],
+      holders: [{ node: options.nodeId, seq: 1, holds: true }],
       local: true,
     };
     adopted.push(index.set(entry)); // one group commit for all of them

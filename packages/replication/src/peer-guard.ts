@@ -1,7 +1,7 @@
 /**
  * The receive side's bounds on what one peer can make this node do, wrapped around the pure rules
  * of incoming.ts: per-peer quotas on announced entries, admission of each entry (future versions
- * refused, unknown holders dropped, local tombstone expiry), the counters and the rate-limited
+ * refused, holder slots of unknown nodes dropped, local tombstone expiry), the counters and the rate-limited
  * warnings. The engine calls it before anything from a peer reaches the index or the version clock.
  */
 import type { Clock, PeerInfo } from '@dfs/transport';
@@ -101,7 +101,7 @@ export class PeerGuard {
         from.id,
         'unknown-holders',
         { dropped: unknownHolders },
-        'holder ids that name no known member dropped',
+        'holder slots that name no known member dropped',
       );
     }
     return admitted;

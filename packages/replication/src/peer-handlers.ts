@@ -23,6 +23,8 @@ import type { ReplicationCounters } from './stats.js';
 import { PROTOCOLS, announceSchema, lookupRequestSchema } from './wire.js';
 
 export interface PeerHandlersOptions {
+  /** This node (a peer's holder slot for it is never adopted; see `decideEntry`). */
+  nodeId: string;
   transport: Transport;
   index: FileIndex;
   views: IndexViews;
@@ -73,9 +75,9 @@ export class PeerHandlers {
 
   /** An entry `PeerGuard.admit` accepted: observed by the version clock, decided, applied. */
   async applyAdmitted(entry: ReplicatedEntry): Promise<void> {
-    const { hlc, index, runner, clock } = this.#options;
+    const { hlc, index, runner, clock, nodeId } = this.#options;
     hlc.observeVersion(entry.version);
-    const decision = decideEntry(index.get(entry.name), entry, clock.now());
+    const decision = decideEntry(index.get(entry.name), entry, clock.now(), nodeId);
     if (decision.kind !== 'ignore') await runner.run(decision.effects);
   }
 

@@ -8,6 +8,7 @@ import type { PullRequest } from './body-transfer.js';
 import { errorCode } from './errors.js';
 import type { IndexEntry } from './file-index.js';
 import { HolderChoice } from './holder-choice.js';
+import { holdingNodes } from './merge.js';
 import type { ReplicationCounters } from './stats.js';
 
 /** Holders one pull tries at most; the next pull (`pullMissing`) starts with the others. */
@@ -59,7 +60,7 @@ export class PullPlanner {
     return {
       transport: options.transport,
       clock: options.clock,
-      holders: this.#holders.choose(entry.holders, options.livePeers(), avoid),
+      holders: this.#holders.choose(holdingNodes(entry), options.livePeers(), avoid),
       header: { name, version },
       size: entry.size,
       sha256: entry.sha256,

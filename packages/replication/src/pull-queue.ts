@@ -31,6 +31,8 @@ export interface EffectSink {
 }
 
 export interface PullQueueOptions {
+  /** This node (claims and completed pulls set its holder slot). */
+  nodeId: string;
   index: FileIndex;
   store: BlobStore;
   counters: ReplicationCounters;
@@ -52,6 +54,8 @@ export interface PullQueueOptions {
    * Background pulls run only for those; a reader elsewhere gets a proxied stream instead.
    */
   wantedHere: (name: string) => boolean;
+  /** True when a pushed body under the store key is held, waiting for its entry (unclaimed). */
+  isHeld: (key: string) => boolean;
   /** A background pull that failed is not retried before this, doubling per failure … */
   retryBaseMs: number;
   /** … up to this (`resetBackoff()` clears every wait, e.g. when membership changes). */
@@ -129,12 +133,30 @@ export class PullQueue {
    */
   schedule(entry: IndexEntry): void {
     if (!this.#options.lifecycle.running) return;
-    if (!this.#options.wantedHere(entry.name)) return;
     if (this.transferOf(entry.name, entry.version) !== undefined) return;
+    if (!this.#options.wantedHere(entry.name)) {
+      // Not a target: pull nothing, but bytes an upload pushed here (a hinted copy, pushed while
+      // a target was down, that arrived before its entry) become this node's copy.
+      if (this.#options.isHeld(blobKey(entry.name, entry.version))) this.#claimHeld(entry);
+      return;
+    }
     const key = transferKey(entry.name, entry.version);
     const waiting = this.#backoff.get(key);
     if (waiting !== undefined && this.#options.clock.now() < waiting.retryAt) return;
     this.#start(entry, { forReader: false });
+  }
+
+  /** Claims held bytes of `entry` in its transfer slot (a stat and an index write, no transfer). */
+  #claimHeld(entry: IndexEntry): void {
+    const claim = async (): Promise<boolean> => {
+      const have = await this.#options.store
+        .stat(blobKey(entry.name, entry.version))
+        .catch(() => undefined);
+      return have !== undefined && this.claimStored(entry.name, entry.version, have, undefined);
+    };
+    this.#transfers
+      .run(transferKey(entry.name, entry.version), claim, { immediate: true })
+      .catch(() => false);
   }
 
   /** Lets every failed pull be retried at once (new members may hold what was missing). */
@@ -164,7 +186,8 @@ export class PullQueue {
     stored: StoredBody,
     from: PeerInfo | undefined,
   ): Promise<boolean> {
-    const decision = decideClaim(this.#options.index.get(name), version, stored, from?.id);
+    const { index, nodeId } = this.#options;
+    const decision = decideClaim(index.get(name), version, stored, from?.id, nodeId);
     if (decision.kind === 'claim') this.#options.counters.transfersAvoided++;
     if ('effects' in decision) await this.#options.effects.run(decision.effects);
     return decision.claimed;
@@ -241,6 +264,7 @@ export class PullQueue {
       entry.version,
       outcome.from.id,
       lifecycle.running,
+      this.#options.nodeId,
     );
     await effects.run(completion.effects);
     return completion.kind === 'record';

@@ -17,7 +17,6 @@
  */
 import { z } from 'zod';
 import type { Clock, PeerInfo, Transport } from '@dfs/transport';
-import type { Effect } from './decide.js';
 import { ReplicationError, errorCode } from './errors.js';
 import type { FileIndex, IndexEntry } from './file-index.js';
 import type { Lifecycle, ReplicationLogger } from './lifecycle.js';
@@ -53,9 +52,8 @@ export interface ResyncOptions {
   schedulePull: (entry: IndexEntry) => void;
   /** Ids of the nodes `entry`'s holder slots say hold its version, this node included if local. */
   holdingNodes: (entry: IndexEntry) => readonly string[];
-  /** The effects that drop this node's copy of `entry` (its slot emptied, then its bytes deleted). */
-  dropEffects: (entry: IndexEntry) => readonly Effect[];
-  runEffects: (effects: readonly Effect[]) => Promise<void>;
+  /** Drops this node's copy of `entry` (its slot emptied and announced, then its bytes deleted). */
+  drop: (entry: IndexEntry) => Promise<boolean>;
   clock: Clock;
   counters: ReplicationCounters;
   lifecycle: Lifecycle;
@@ -219,7 +217,7 @@ export class Resync {
     if (placement.paused || placement.holders(entry.name).includes(nodeId)) return;
     this.#confirmedAt.delete(confirmKey(entry));
     try {
-      await this.#options.runEffects(this.#options.dropEffects(current));
+      if (!(await this.#options.drop(current))) return;
     } catch (error) {
       log.warn({ name: entry.name, code: errorCode(error) }, 'could not drop a surplus copy');
       return;

@@ -36,6 +36,11 @@ export class UnclaimedBodies {
     return this.#held.size;
   }
 
+  /** True while the body under `key` is held (stored, not yet claimed by an entry). */
+  has(key: string): boolean {
+    return this.#held.has(key);
+  }
+
   /** Starts (or keeps) the timeout of the body under `key`; true when it was not held yet. */
   hold(key: string, body: HeldBody = {}): boolean {
     if (this.#held.has(key)) return false;

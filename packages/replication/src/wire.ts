@@ -8,8 +8,11 @@ import { isVersion } from './hlc.js';
 import type { ReplicatedEntry } from './merge.js';
 
 export const PROTOCOLS = {
-  /** One-way: `{entries}` — versions (puts and tombstones) and holder sets a peer should know. */
-  announce: 'dfs/repl/announce/1',
+  /**
+   * One-way: `{entries}` — versions (puts and tombstones) and holder slots a peer should know.
+   * /2: holders are slots `{node, seq, holds}` (/1 had plain node ids).
+   */
+  announce: 'dfs/repl/announce/2',
   /** Bulk stream: header `{name, version}`; the holder streams that version's whole body. */
   fetch: 'dfs/repl/fetch/1',
   /**
@@ -17,14 +20,17 @@ export const PROTOCOLS = {
    * teed from the upload so replication overlaps it. The stream ends only once the origin committed.
    */
   push: 'dfs/repl/push/1',
-  /** Request `{name}` → `{entry}` (or null): asked of live peers on a read or delete miss. */
-  lookup: 'dfs/repl/lookup/1',
+  /**
+   * Request `{name}` → `{entry}` (or null): asked of live peers on a read or delete miss. /2: the
+   * entry's holders are slots, as in announce/2.
+   */
+  lookup: 'dfs/repl/lookup/2',
 } as const;
 
 /** Entries in one announcement; a node's own announcer splits larger batches. */
 export const MAX_ENTRIES_PER_MESSAGE = 512;
 /**
- * Holder ids in one entry on the wire. The receiver keeps only ids of members it knows
+ * Holder slots in one entry on the wire. The receiver keeps only slots of members it knows
  * (incoming.ts), so what it stores is bounded by the cluster size; this bounds the message.
  */
 export const MAX_HOLDERS = 1024;
@@ -39,6 +45,12 @@ const nameSchema = z
   .refine((name) => nameProblem(name) === undefined, 'invalid name');
 const versionSchema = z.string().max(MAX_VERSION_LENGTH).refine(isVersion, 'invalid version');
 
+export const holderSlotSchema = z.object({
+  node: z.string().min(1).max(MAX_ID_LENGTH),
+  seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  holds: z.boolean(),
+});
+
 export const wireEntrySchema = z
   .object({
     name: nameSchema,
@@ -47,7 +59,7 @@ export const wireEntrySchema = z
     sha256: z.string().regex(/^([0-9a-f]{64})?$/),
     deleted: z.boolean(),
     expiresAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    holders: z.array(z.string().min(1).max(MAX_ID_LENGTH)).max(MAX_HOLDERS),
+    holders: z.array(holderSlotSchema).max(MAX_HOLDERS),
   })
   .refine((e) => e.deleted || e.sha256.length === 64, 'a live entry needs a sha256');
 
@@ -61,7 +73,7 @@ export type FetchHeader = z.infer<typeof fetchHeaderSchema>;
 export const lookupRequestSchema = z.object({ name: nameSchema });
 export const lookupResponseSchema = z.object({ entry: wireEntrySchema.nullable() });
 
-/** A plain, codec-friendly copy of an entry (holders as a fresh array). */
+/** A plain, codec-friendly copy of an entry (holder slots as fresh objects). */
 export function toWire(entry: ReplicatedEntry): ReplicatedEntry {
   return {
     name: entry.name,
@@ -70,6 +82,6 @@ export function toWire(entry: ReplicatedEntry): ReplicatedEntry {
     sha256: entry.sha256,
     deleted: entry.deleted,
     expiresAt: entry.expiresAt,
-    holders: [...entry.holders],
+    holders: entry.holders.map((s) => ({ node: s.node, seq: s.seq, holds: s.holds })),
   };
 }

@@ -4,11 +4,20 @@ import { decideEntry } from '../src/decide.js';
 import type { Effect } from '../src/decide.js';
 import type { IndexEntry } from '../src/file-index.js';
 import { encodeVersion } from '../src/hlc.js';
-import type { ReplicatedEntry } from '../src/merge.js';
+import { normaliseSlots } from '../src/merge.js';
+import type { HolderSlot, ReplicatedEntry } from '../src/merge.js';
 
-export const holders = fc
-  .uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { maxLength: 5 })
-  .map((h) => h.sort());
+/** This node in the decide tests: not one of the nodes the arbitraries write slots for. */
+export const SELF = 'self';
+
+export const slot: fc.Arbitrary<HolderSlot> = fc.record({
+  node: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
+  seq: fc.integer({ min: 0, max: 3 }),
+  holds: fc.boolean(),
+});
+
+/** Holder slots as an entry keeps them: sorted by node, one per node. */
+export const holders = fc.array(slot, { maxLength: 6 }).map(normaliseSlots);
 
 export const version = fc
   .record({
@@ -66,10 +75,14 @@ export function writes(effects: readonly Effect[]): IndexEntry[] {
 }
 
 /** Delivers `entries` one by one through `decideEntry`, as the engine does; the final state. */
-export function deliver(entries: readonly ReplicatedEntry[], now: number): IndexEntry | undefined {
+export function deliver(
+  entries: readonly ReplicatedEntry[],
+  now: number,
+  nodeId = SELF,
+): IndexEntry | undefined {
   let state: IndexEntry | undefined;
   for (const incoming of entries) {
-    const decision = decideEntry(state, incoming, now);
+    const decision = decideEntry(state, incoming, now, nodeId);
     if (decision.kind !== 'ignore') state = decision.effects[0].entry;
   }
   return state;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decideClaim,
+  decideDrop,
   decideForgetCopy,
   decidePullStart,
   decidePulled,
@@ -10,7 +11,11 @@ import {
 } from '../src/decide.js';
 import type { IndexEntry } from '../src/file-index.js';
 import { compareVersions, encodeVersion } from '../src/hlc.js';
+import { holdingNodes, slotOf } from '../src/merge.js';
 import { indexEntry, version, writes } from './decide-arbitraries.js';
+
+/** This node in these tests: one of the nodes the arbitraries write slots for. */
+const NODE = 'c';
 
 describe('decideClaim (stored bytes: pushed, or found before a pull)', () => {
   it('never claims bytes whose version, sha256 or size differ from the current entry', () => {
@@ -21,14 +26,19 @@ describe('decideClaim (stored bytes: pushed, or found before a pull)', () => {
         fc.record({ size: fc.integer({ min: 0, max: 2 }), sha256: fc.constantFrom('aa', 'bb') }),
         fc.option(fc.constantFrom('a', 'b', 'x'), { nil: undefined }),
         (latest, v, stored, from) => {
-          const decision = decideClaim(latest, v.encoded, stored, from);
+          const decision = decideClaim(latest, v.encoded, stored, from, NODE);
           for (const written of writes('effects' in decision ? decision.effects : [])) {
             expect(written.local).toBe(true);
             expect(written.version).toBe(v.encoded);
             expect(written.deleted).toBe(false);
             expect(written.sha256).toBe(stored.sha256);
             expect(written.size).toBe(stored.size);
-            if (from !== undefined) expect(written.holders).toContain(from);
+            // The sender is a holder unless it said otherwise itself; this node now holds.
+            if (from !== undefined) {
+              const said = latest === undefined ? undefined : slotOf(latest, from);
+              expect(slotOf(written, from)).toEqual(said ?? { node: from, seq: 0, holds: true });
+            }
+            expect(slotOf(written, NODE)?.holds).toBe(true);
           }
           if (latest === undefined || compareVersions(latest.version, v.encoded) < 0) {
             expect(decision.kind).toBe('not-yet');
@@ -51,21 +61,29 @@ describe('decideClaim (stored bytes: pushed, or found before a pull)', () => {
       sha256: 'aa',
       deleted: false,
       expiresAt: 0,
-      holders: ['b'],
+      holders: [{ node: 'b', seq: 1, holds: true }],
       local: false,
     };
-    const decision = decideClaim(latest, latest.version, { size: 2, sha256: 'aa' }, 'a');
+    const decision = decideClaim(latest, latest.version, { size: 2, sha256: 'aa' }, 'a', NODE);
     expect(decision.kind).toBe('claim');
     expect(decision.claimed && 'effects' in decision ? decision.effects : []).toEqual([
       {
         kind: 'write',
-        entry: { ...latest, local: true, holders: ['a', 'b'] },
+        entry: {
+          ...latest,
+          local: true,
+          holders: [
+            { node: 'a', seq: 0, holds: true },
+            { node: 'b', seq: 1, holds: true },
+            { node: NODE, seq: 1, holds: true },
+          ],
+        },
         announce: true,
         pull: true,
         bytesStored: true,
       },
     ]);
-    expect(decideClaim({ ...latest, local: true }, latest.version, latest, 'a').kind).toBe(
+    expect(decideClaim({ ...latest, local: true }, latest.version, latest, 'a', NODE).kind).toBe(
       'already-local',
     );
   });
@@ -101,12 +119,16 @@ describe('pull start and completion', () => {
         fc.constantFrom('a', 'b', 'c'),
         fc.boolean(),
         (latest, v, from, running) => {
-          const decision = decidePulled(latest, 'f', v.encoded, from, running);
+          const decision = decidePulled(latest, 'f', v.encoded, from, running, NODE);
           if (running && latest?.version === v.encoded) {
             expect(decision.kind).toBe('record');
             const [written] = writes(decision.effects);
             expect(written).toMatchObject({ version: v.encoded, local: true });
-            expect(written!.holders).toContain(from);
+            // (A tombstone has no body to pull and no slots; the arbitrary makes some anyway.)
+            if (!latest.deleted) expect(holdingNodes(written!)).toContain(NODE);
+            if (!latest.deleted && from !== NODE && slotOf(latest, from) === undefined) {
+              expect(slotOf(written!, from)).toEqual({ node: from, seq: 0, holds: true });
+            }
             expect(written!.sha256).toBe(latest.sha256);
           } else {
             expect(decision).toEqual({
@@ -127,7 +149,7 @@ describe('pull start and completion', () => {
       sha256: 'aa',
       deleted: false,
       expiresAt: 0,
-      holders: ['a'],
+      holders: [{ node: 'a', seq: 1, holds: true }],
       local: false,
     };
     expect(decidePullStart(entry, entry.version, 10)).toBe('pull');
@@ -140,31 +162,45 @@ describe('pull start and completion', () => {
   });
 });
 
-describe('decideForgetCopy (a corrupt or missing local copy)', () => {
-  it('forgets (unannounced, no pull yet) and then deletes only a held copy of that version', () => {
-    fc.assert(
-      fc.property(fc.option(indexEntry, { nil: undefined }), version, (current, v) => {
-        const decision = decideForgetCopy(current, v.encoded);
-        if (current === undefined || current.version !== v.encoded || !current.local) {
-          expect(decision.kind).toBe('ignore');
-          return;
-        }
-        expect(decision).toEqual({
-          kind: 'forget',
-          effects: [
-            {
-              kind: 'write',
-              entry: { ...current, local: false },
-              announce: false,
-              pull: false,
-              bytesStored: false,
-            },
-            { kind: 'delete-bytes', name: current.name, version: v.encoded },
-          ],
-        });
-      }),
-    );
-  });
+describe('decideForgetCopy and decideDrop (this node stops holding its copy)', () => {
+  for (const [what, decide, kind] of [
+    ['decideForgetCopy (a corrupt or missing copy)', decideForgetCopy, 'forget'],
+    ['decideDrop (a surplus copy)', decideDrop, 'drop'],
+  ] as const) {
+    it(`${what}: announces its slot saying it no longer holds (no pull), then deletes`, () => {
+      fc.assert(
+        fc.property(fc.option(indexEntry, { nil: undefined }), version, (current, v) => {
+          const decision = decide(current, v.encoded, NODE);
+          if (current === undefined || current.version !== v.encoded || !current.local) {
+            expect(decision.kind).toBe('ignore');
+            return;
+          }
+          const before = slotOf(current, NODE);
+          const expected =
+            before?.holds === false
+              ? current.holders
+              : [
+                  ...current.holders.filter((s) => s.node < NODE),
+                  { node: NODE, seq: (before?.seq ?? 0) + 1, holds: false },
+                  ...current.holders.filter((s) => s.node > NODE),
+                ];
+          expect(decision).toEqual({
+            kind,
+            effects: [
+              {
+                kind: 'write',
+                entry: { ...current, local: false, holders: expected },
+                announce: true,
+                pull: false,
+                bytesStored: false,
+              },
+              { kind: 'delete-bytes', name: current.name, version: v.encoded },
+            ],
+          });
+        }),
+      );
+    });
+  }
 });
 
 describe('tombstoneExpired', () => {

@@ -1,11 +1,14 @@
 import { appendFile, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileIndex, decodeLog, encodeRecord } from '../src/file-index.js';
+import { MAGIC } from '../src/index-log.js';
 import type { IndexEntry } from '../src/file-index.js';
 import { encodeVersion } from '../src/hlc.js';
+import { holding } from './slots.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -23,7 +26,7 @@ function entry(name: string, wall: number, extra: Partial<IndexEntry> = {}): Ind
     sha256: 'ab'.repeat(32),
     deleted: false,
     expiresAt: 0,
-    holders: ['node-b'],
+    holders: holding('node-b'),
     local: true,
     ...extra,
   };
@@ -36,7 +39,7 @@ describe('FileIndex', () => {
   it('a restart restores every entry, tombstone and the HLC high-water mark exactly', async () => {
     const index = await FileIndex.open({ dir });
     await index.set(entry('a', 100));
-    await index.set(entry('b/c', 101, { holders: ['x', 'y'], local: false }));
+    await index.set(entry('b/c', 101, { holders: holding('x', 'y'), local: false }));
     await index.set(
       entry('a', 102, { deleted: true, size: 0, sha256: '', holders: [], expiresAt: 9 }),
     );
@@ -119,6 +122,49 @@ describe('FileIndex', () => {
     expect(reopened.get('two')).toBeUndefined();
     expect(reopened.recovery).toMatchObject({ damagedRegions: 1, recordsSkipped: 1 });
     expect(await readFile(`${path}.damaged-1`)).toEqual(data);
+    await reopened.close();
+  });
+
+  it('opens a log written before holder slots: plain ids become seq-0 slots, its own copy seq 1', async () => {
+    // Frames exactly as the previous version wrote them (holders as plain node ids).
+    const frame = (json: string): Buffer => {
+      const payload = Buffer.from(json, 'utf8');
+      const header = Buffer.alloc(8);
+      header.writeUInt32LE(payload.length, 0);
+      header.writeUInt32LE(crc32(payload), 4);
+      return Buffer.concat([header, payload]);
+    };
+    const v1 = encodeVersion({ wall: 100, counter: 0 }, 'node-b');
+    const v2 = encodeVersion({ wall: 101, counter: 0 }, 'node-c');
+    const sha = 'ab'.repeat(32);
+    const old = Buffer.concat([
+      MAGIC,
+      frame(
+        `{"t":"put","e":{"name":"held","version":"${v1}","size":10,"sha256":"${sha}","deleted":false,"expiresAt":0,"holders":["node-c","node-b"],"local":true}}`,
+      ),
+      frame(
+        `{"t":"put","e":{"name":"not-held","version":"${v2}","size":10,"sha256":"${sha}","deleted":false,"expiresAt":0,"holders":["node-c"],"local":false}}`,
+      ),
+      frame(
+        `{"t":"put","e":{"name":"gone","version":"${v2}","size":0,"sha256":"","deleted":true,"expiresAt":9,"holders":[],"local":false}}`,
+      ),
+    ]);
+    await writeFile(join(dir, 'index.log'), old);
+    const index = await FileIndex.open({ dir, nodeId: 'node-a' });
+    expect(index.recovery.damagedRegions).toBe(0);
+    expect(index.get('held')?.holders).toEqual([
+      { node: 'node-a', seq: 1, holds: true },
+      { node: 'node-b', seq: 0, holds: true },
+      { node: 'node-c', seq: 0, holds: true },
+    ]);
+    expect(index.get('not-held')?.holders).toEqual([{ node: 'node-c', seq: 0, holds: true }]);
+    expect(index.get('gone')).toMatchObject({ deleted: true, holders: [] });
+    // New records beside the old ones, then compaction-free reopen: both kinds still read.
+    await index.set({ ...index.get('not-held')!, holders: holding('node-b') });
+    await index.close();
+    const reopened = await FileIndex.open({ dir, nodeId: 'node-a' });
+    expect(reopened.get('held')?.holders).toHaveLength(3);
+    expect(reopened.get('not-held')?.holders).toEqual(holding('node-b'));
     await reopened.close();
   });
 

@@ -1,7 +1,7 @@
 /**
  * A peer is not trusted with anything it can make up: holder ids, versions from the future,
  * tombstone expiries, or the volume of its announcements. The hostile peer here is a raw transport
- * on the test network sending crafted `dfs/repl/announce/1` messages (or a real engine whose clock
+ * on the test network sending crafted `dfs/repl/announce/2` messages (or a real engine whose clock
  * runs a century ahead), against real engines on the virtual clock.
  */
 import { stat } from 'node:fs/promises';
@@ -10,11 +10,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MemoryTransport } from '@dfs/transport';
 import { FileIndex } from '../src/file-index.js';
 import { encodeVersion } from '../src/hlc.js';
+import { holdingNodes } from '../src/merge.js';
 import type { ReplicatedEntry } from '../src/merge.js';
 import { PROTOCOLS, compareVersions, isReplicationError, versionWallTime } from '../src/index.js';
 import type { ReplicationLogger } from '../src/index.js';
 import { TestCluster, body, readText } from './cluster.js';
 import type { TestNode } from './cluster.js';
+import { holding } from './slots.js';
 
 const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 const MAX_SKEW_MS = 60_000; // the default maxClockSkewMs
@@ -52,7 +54,15 @@ function tombstone(name: string, version: string, expiresAt: number): Replicated
 }
 
 function liveEntry(name: string, version: string, holders: string[]): ReplicatedEntry {
-  return { name, version, size: 5, sha256: SHA, deleted: false, expiresAt: 0, holders };
+  return {
+    name,
+    version,
+    size: 5,
+    sha256: SHA,
+    deleted: false,
+    expiresAt: 0,
+    holders: holding(...holders),
+  };
 }
 
 function recordingLogger(): {
@@ -93,7 +103,7 @@ describe('hostile peers: holders', () => {
     const answer = (await cluster.drive(
       evil.request(b!.address, PROTOCOLS.lookup, { name: 'doc' }),
     )) as { entry: ReplicatedEntry };
-    expect(answer.entry.holders).toEqual(['node-0', 'node-1', 'node-2']);
+    expect(holdingNodes(answer.entry)).toEqual(['node-0', 'node-1', 'node-2']);
     const log = await stat(join(b!.dir, 'index', 'index.log'));
     expect(log.size).toBeLessThan(64 * 1024);
     expect(b!.engine.stats().unknownHoldersDropped).toBe(80 * 1023);

@@ -16,6 +16,7 @@ import { decodeLog } from '../src/index-log.js';
 import { TestCluster, body, readText } from './cluster.js';
 import { FaultyIndexFs } from './faulty-index-fs.js';
 import type { WriteFault } from './faulty-index-fs.js';
+import { holding } from './slots.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -87,9 +88,9 @@ describe('index faults: failed and short writes', () => {
     fs.failNextWrite('ENOSPC');
     // The first set starts a write at once; the next two queue behind it (decided on its view).
     const first = index.set(entry('x', 2));
-    const second = index.set({ ...entry('x', 2), holders: ['node-b'] });
+    const second = index.set({ ...entry('x', 2), holders: holding('node-b') });
     const third = index.set(entry('y', 3));
-    expect(index.get('x')?.holders).toEqual(['node-b']);
+    expect(index.get('x')?.holders).toEqual(holding('node-b'));
     const outcomes = await Promise.allSettled([first, second, third]);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(index.get('x')).toEqual(entry('x', 1));

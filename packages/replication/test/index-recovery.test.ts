@@ -18,6 +18,7 @@ import { FRAME_HEADER, MAGIC, decodeLog, encodeRecord } from '../src/index-log.j
 import type { IndexRecord } from '../src/index-log.js';
 import { PROTOCOLS } from '../src/index.js';
 import { TestCluster, body, readText } from './cluster.js';
+import { holding } from './slots.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -35,7 +36,7 @@ function entry(name: string, wall: number, holders: string[] = []): IndexEntry {
     sha256: 'ab'.repeat(32),
     deleted: false,
     expiresAt: 0,
-    holders,
+    holders: holding(...holders),
     local: true,
   };
 }
@@ -304,7 +305,7 @@ describe('index recovery: the engine', () => {
               sha256: announced.sha256,
               deleted: false,
               expiresAt: 0,
-              holders,
+              holders: holding(...holders),
             },
           ],
         }),

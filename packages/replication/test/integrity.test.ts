@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOLS, blobKey, isReplicationError } from '../src/index.js';
 import { TestCluster, body, readText } from './cluster.js';
 import type { TestNode } from './cluster.js';
+import { holding } from './slots.js';
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
@@ -119,7 +120,7 @@ describe('replication: bandwidth and hostile input', () => {
           sha256: info.sha256,
           deleted: false,
           expiresAt: 0,
-          holders: [a!.id],
+          holders: holding(a!.id),
         },
       ],
     };

@@ -1,14 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeVersion } from '../src/hlc.js';
-import { classifyIncoming, entriesEqual, mergeEntries, unionHolders } from '../src/merge.js';
-import type { ReplicatedEntry } from '../src/merge.js';
+import {
+  classifyIncoming,
+  entriesEqual,
+  holdingNodes,
+  mergeEntries,
+  mergeSlots,
+  normaliseSlots,
+  slotOf,
+  withObservedHolder,
+  withOwnSlot,
+} from '../src/merge.js';
+import type { HolderSlot, ReplicatedEntry } from '../src/merge.js';
+import { holders, slot } from './decide-arbitraries.js';
 
-const holders = fc
-  .uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { maxLength: 5 })
-  .map((h) => h.sort());
-
-// Few distinct versions so that equal versions (the union path) are common.
+// Few distinct versions so that equal versions (the slot-merge path) are common.
 const entry: fc.Arbitrary<ReplicatedEntry> = fc
   .record({
     wall: fc.integer({ min: 1, max: 3 }),
@@ -86,7 +93,7 @@ describe('mergeEntries (last writer wins)', () => {
       sha256: 'aa',
       deleted: false,
       expiresAt: 0,
-      holders: ['a'],
+      holders: [{ node: 'a', seq: 1, holds: true }],
     };
     const del: ReplicatedEntry = {
       ...put,
@@ -103,6 +110,84 @@ describe('mergeEntries (last writer wins)', () => {
   });
 });
 
+describe('holder slots', () => {
+  const base: ReplicatedEntry = {
+    name: 'f',
+    version: encodeVersion({ wall: 5, counter: 0 }, 'a'),
+    size: 1,
+    sha256: 'aa',
+    deleted: false,
+    expiresAt: 0,
+    holders: [],
+  };
+  const at = (...slots: HolderSlot[]): ReplicatedEntry => ({ ...base, holders: slots });
+
+  it('merge keeps, per node, the highest seq, and at equal seq `holds: false`', () => {
+    const merged = mergeEntries(
+      at({ node: 'a', seq: 1, holds: true }, { node: 'b', seq: 2, holds: true }),
+      at({ node: 'a', seq: 2, holds: false }, { node: 'b', seq: 2, holds: false }),
+    );
+    expect(merged.holders).toEqual([
+      { node: 'a', seq: 2, holds: false },
+      { node: 'b', seq: 2, holds: false },
+    ]);
+    expect(holdingNodes(merged)).toEqual([]);
+  });
+
+  it('a holder set shrinks when a node announces it no longer holds, whatever the order', () => {
+    const put = at({ node: 'a', seq: 1, holds: true });
+    const pulledByB = withOwnSlot(put, 'b', true);
+    const droppedByB = withOwnSlot(pulledByB, 'b', false);
+    expect(holdingNodes(pulledByB)).toEqual(['a', 'b']);
+    expect(slotOf(droppedByB, 'b')).toEqual({ node: 'b', seq: 2, holds: false });
+    expect(holdingNodes(mergeEntries(pulledByB, droppedByB))).toEqual(['a']);
+    expect(holdingNodes(mergeEntries(droppedByB, pulledByB))).toEqual(['a']);
+    // Holding again later wins over the drop: the seq keeps rising.
+    const again = withOwnSlot(droppedByB, 'b', true);
+    expect(slotOf(again, 'b')?.seq).toBe(3);
+    expect(holdingNodes(mergeEntries(droppedByB, again))).toEqual(['a', 'b']);
+  });
+
+  it('withOwnSlot starts at seq 1, is a no-op when the slot already says so, and leaves tombstones alone', () => {
+    const own = withOwnSlot(base, 'c', true);
+    expect(own.holders).toEqual([{ node: 'c', seq: 1, holds: true }]);
+    expect(withOwnSlot(own, 'c', true)).toBe(own);
+    const tombstone = { ...base, deleted: true, sha256: '', size: 0 };
+    expect(withOwnSlot(tombstone, 'c', true)).toBe(tombstone);
+  });
+
+  it('withObservedHolder adds a seq-0 slot only for a node without one, which its own slot beats', () => {
+    const observed = withObservedHolder(base, 'b');
+    expect(observed.holders).toEqual([{ node: 'b', seq: 0, holds: true }]);
+    const dropped = at({ node: 'b', seq: 2, holds: false });
+    expect(withObservedHolder(dropped, 'b')).toBe(dropped);
+    expect(holdingNodes(mergeEntries(observed, withOwnSlot(base, 'b', false)))).toEqual([]);
+  });
+
+  it('slot lists stay sorted by node, one slot per node', () => {
+    fc.assert(
+      fc.property(fc.array(slot, { maxLength: 8 }), fc.array(slot, { maxLength: 8 }), (a, b) => {
+        const merged = mergeSlots(normaliseSlots(a), normaliseSlots(b));
+        expect(merged).toEqual(normaliseSlots([...a, ...b]));
+        const nodes = merged.map((s) => s.node);
+        expect(nodes).toEqual([...new Set(nodes)].sort());
+      }),
+    );
+  });
+
+  it('withOwnSlot keeps the list sorted and outbids every earlier slot of the node', () => {
+    fc.assert(
+      fc.property(holders, fc.constantFrom('a', 'c', 'e', 'z'), fc.boolean(), (h, node, holds) => {
+        const before = at(...h);
+        const after = withOwnSlot(before, node, holds);
+        expect(after.holders).toEqual(normaliseSlots(after.holders));
+        expect(slotOf(after, node)?.holds).toBe(holds);
+        expect(entriesEqual(mergeEntries(before, after), after)).toBe(true);
+      }),
+    );
+  });
+});
+
 describe('classifyIncoming', () => {
   const base: ReplicatedEntry = {
     name: 'f',
@@ -111,23 +196,20 @@ describe('classifyIncoming', () => {
     sha256: 'aa',
     deleted: false,
     expiresAt: 0,
-    holders: ['a'],
+    holders: [{ node: 'a', seq: 1, holds: true }],
   };
   it('says what a receiver must do', () => {
     expect(classifyIncoming(undefined, base)).toBe('newer');
     expect(classifyIncoming(base, base)).toBe('stale');
-    expect(classifyIncoming(base, { ...base, holders: ['a', 'b'] })).toBe('holders');
-    expect(classifyIncoming(base, { ...base, holders: ['b'] })).toBe('holders');
+    const b = { node: 'b', seq: 1, holds: true };
+    expect(classifyIncoming(base, { ...base, holders: [...base.holders, b] })).toBe('holders');
+    expect(classifyIncoming(base, { ...base, holders: [b] })).toBe('holders');
+    // A newer slot of a known node, even with as many slots: its holder set shrank.
+    const dropped = { ...base, holders: [{ node: 'a', seq: 2, holds: false }] };
+    expect(classifyIncoming(base, dropped)).toBe('holders');
+    expect(classifyIncoming(dropped, base)).toBe('stale');
     const newer = { ...base, version: encodeVersion({ wall: 6, counter: 0 }, 'a') };
     expect(classifyIncoming(base, newer)).toBe('newer');
     expect(classifyIncoming(newer, base)).toBe('stale');
-  });
-
-  it('unionHolders keeps the result sorted and unique', () => {
-    fc.assert(
-      fc.property(holders, holders, (a, b) => {
-        expect(unionHolders(a, b)).toEqual([...new Set([...a, ...b])].sort());
-      }),
-    );
   });
 });

@@ -51,6 +51,8 @@ describe('replication with placement: each file on R nodes', () => {
     }
     await origin.engine.resyncNow();
     expect(origin.engine.stats()).toMatchObject({ surplusCopiesDropped: 1, surplusCopies: 0 });
+    // The dropped copy leaves every node's holder set (holder slots shrink).
+    await cluster.until(() => cluster!.nodes.every((n) => n.engine.describe(name)?.holders === 2));
   });
 
   it('no surplus copy is dropped before the drop delay, nor while the brake holds', async () => {
@@ -109,6 +111,60 @@ describe('replication with placement: each file on R nodes', () => {
     await cluster.until(() => helper.engine.describe(name)?.local === false, 60_000, 100);
     expect(await holdsBytes(helper, name, info.version)).toBe(false);
     expect(await holdsBytes(down, name, info.version)).toBe(true);
+  });
+});
+
+describe('hinted copies', () => {
+  it('a stand-in that gets the pushed bytes before the entry keeps them as its copy', async () => {
+    // Fanout 1: most stand-ins learn of the entry only after their push finished.
+    let view: RankedPlacement | undefined;
+    cluster = await TestCluster.create(6, {
+      config: { dropDelayMs: DROP_DELAY_MS, fanout: 1 },
+      placement: (c) => (view ??= new RankedPlacement(c, 2)),
+    });
+    const placement = view!;
+    const down = cluster.nodes[5]!;
+    await cluster.stopNode(down);
+    placement.notify();
+    const names = Array.from({ length: 40 }, (_, i) => `hint-${i}`).filter((n) =>
+      placement.targets(n).includes(down.id),
+    );
+    expect(names.length).toBeGreaterThan(5);
+    for (const name of names) {
+      const origin = cluster.nodes.find((n) => n.up && !placement.holders(name).includes(n.id))!;
+      await cluster.drive(origin.engine.put(name, body(name)));
+    }
+    const standInOf = (name: string): TestNode => {
+      const upTarget = placement.targets(name).find((id) => id !== down.id);
+      const standIn = placement.holders(name).find((id) => id !== upTarget);
+      return cluster!.nodes.find((n) => n.id === standIn)!;
+    };
+    await cluster.until(
+      () => names.every((name) => standInOf(name).engine.describe(name)?.local === true),
+      30_000,
+      50,
+    );
+  });
+});
+
+describe('a miss', () => {
+  it("asks only the name's targets, which know of every write to it", async () => {
+    const placed = await placedCluster(6, 2);
+    cluster = placed.cluster;
+    const name = 'asked-of-targets';
+    const targets = placed.placement.targets(name);
+    const [writer, late] = cluster.nodes.filter((n) => !targets.includes(n.id));
+    cluster.network.kill(late!.address);
+    const info = await cluster.drive(writer!.engine.put(name, body('ask the targets')));
+    await cluster.drive(writer!.engine.waitForHolders(name, info.version, 2, { timeoutMs: 5_000 }));
+    // Only the targets can answer: every other node forgets nothing but is unreachable.
+    for (const node of cluster.nodes) {
+      if (!targets.includes(node.id)) cluster.network.kill(node.address);
+    }
+    cluster.network.revive(late!.address);
+    expect(late!.engine.describe(name)).toBeUndefined();
+    const { stream } = await cluster.drive(late!.engine.read(name));
+    expect(await cluster.drive(text(stream))).toBe('ask the targets');
   });
 });
 

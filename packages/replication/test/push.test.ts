@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOLS, blobKey, isReplicationError } from '../src/index.js';
 import { TestCluster, body, readText } from './cluster.js';
+import { holding } from './slots.js';
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
@@ -98,7 +99,7 @@ describe('replication: push during upload', () => {
           sha256: info.sha256,
           deleted: false,
           expiresAt: 0,
-          holders: [a!.id],
+          holders: holding(a!.id),
         },
       ],
     });

@@ -2,8 +2,9 @@
  * A hostile peer: a raw transport on the simulated network, listed as a live member, that speaks
  * the replication protocol with lies. It is not an engine; it sends what the wire schemas accept:
  *
- * - made-up holders: a real version re-announced with holders that do not exist or do not hold it,
- *   and made-up names whose only holders do not exist;
+ * - made-up holders: a real version re-announced with holder slots of nodes that do not exist, and
+ *   slots forged for real nodes saying they hold it (at a seq that may beat their own), and made-up
+ *   names whose only holders do not exist;
  * - far-future versions: tombstones and bodies of real names, timestamped years ahead, so that
  *   last-writer-wins would let them beat every honest write;
  * - wrong bytes / stalls: it claims to hold real versions and, asked to serve one, sends bytes that
@@ -28,6 +29,13 @@ export interface HostileModes {
   stall: boolean;
 }
 
+/** A holder slot as on the wire (announce/2). */
+interface WireSlot {
+  node: string;
+  seq: number;
+  holds: boolean;
+}
+
 interface WireEntry {
   name: string;
   version: string;
@@ -35,7 +43,12 @@ interface WireEntry {
   sha256: string;
   deleted: boolean;
   expiresAt: number;
-  holders: string[];
+  holders: WireSlot[];
+}
+
+/** Slots saying each of `ids` holds, sorted by node. */
+function holding(ids: readonly string[], seq: number): WireSlot[] {
+  return [...new Set(ids)].sort().map((node) => ({ node, seq, holds: true }));
 }
 
 /** A version string in the engine's encoding (see @dfs/replication hlc.ts), minted by the liar. */
@@ -112,12 +125,23 @@ export class HostilePeer {
             sha256: sha256Of(body),
             deleted: false,
             expiresAt: 0,
-            holders: ['ghost-1', 'ghost-2'],
+            holders: holding(['ghost-1', 'ghost-2'], 1),
           },
         ];
-        if (real !== undefined) entries.push({ ...real, holders: ghosts });
+        // Forged slots for real nodes, at a seq that can beat what they wrote: each node outbids
+        // a slot for itself it sees (decide.ts), so the lie about it does not last.
+        const seq = randomInt(this.#random, 4);
+        if (real !== undefined) entries.push({ ...real, holders: holding(ghosts, seq) });
       } else {
-        entries = real === undefined ? [] : [{ ...real, holders: [...real.holders, HOSTILE_ID] }];
+        entries =
+          real === undefined
+            ? []
+            : [
+                {
+                  ...real,
+                  holders: mergeOwn(real.holders, { node: HOSTILE_ID, seq: 1, holds: true }),
+                },
+              ];
       }
     }
     for (const peer of to) {
@@ -138,9 +162,11 @@ export class HostilePeer {
   #snoop(message: unknown): void {
     if (!this.#modes.bytes && !this.#modes.stall) return;
     const entries = (message as { entries?: WireEntry[] }).entries ?? [];
-    const fresh = entries.filter((e) => !e.deleted && !e.holders.includes(HOSTILE_ID));
+    const fresh = entries.filter(
+      (e) => !e.deleted && !e.holders.some((h) => h.node === HOSTILE_ID),
+    );
     if (fresh.length === 0 || this.#random.next() < 0.5) return;
-    const lies = fresh.map((e) => ({ ...e, holders: [HOSTILE_ID] }));
+    const lies = fresh.map((e) => ({ ...e, holders: holding([HOSTILE_ID], 1) }));
     const to = sample(this.#random, this.#targets(), 2);
     for (const peer of to) {
       void this.#transport
@@ -175,7 +201,7 @@ export class HostilePeer {
       sha256: sha256Of(body),
       deleted: false,
       expiresAt: 0,
-      holders: [HOSTILE_ID],
+      holders: holding([HOSTILE_ID], 1),
     };
   }
 
@@ -221,4 +247,11 @@ export class HostilePeer {
 
 function sha256Of(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** `slots` with `own` replacing any slot of its node, sorted by node. */
+function mergeOwn(slots: readonly WireSlot[], own: WireSlot): WireSlot[] {
+  return [...slots.filter((s) => s.node !== own.node), own].sort((a, b) =>
+    a.node < b.node ? -1 : a.node > b.node ? 1 : 0,
+  );
 }

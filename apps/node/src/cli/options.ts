@@ -43,6 +43,10 @@ export interface NodeConfig {
   insecurePeers?: true;
   tls?: TlsPaths;
   fanout: number;
+  /** Copies of each file (R), cluster-wide: a node started with another R than the cluster's stops. */
+  replicas: number;
+  /** This node's placement weight (relative share of the files it holds). */
+  capacity: number;
   gossipIntervalMs: number;
   probeIntervalMs: number;
   antiEntropyIntervalMs: number;
@@ -55,6 +59,8 @@ export interface NodeConfig {
 /** Defaults of the parsed config; the quantities and their trade-offs live in ../config.ts. */
 export const DEFAULTS = {
   fanout: START_OPTIONS.fanout.default,
+  replicas: START_OPTIONS.replicas.default,
+  capacity: START_OPTIONS.capacity.default,
   gossipIntervalMs: START_OPTIONS.gossipIntervalMs.default,
   probeIntervalMs: START_OPTIONS.probeIntervalMs.default,
   antiEntropyIntervalMs: START_OPTIONS.antiEntropyIntervalMs.default,
@@ -104,6 +110,26 @@ function positiveIntArg(value: string): number {
     throw new InvalidArgumentError(`"${value}" is not a whole number from 1 to 1000`);
   }
   return Number(value);
+}
+
+/** The largest `--capacity`: placement's weight cap (MAX_PLACEMENT_WEIGHT in @dfs/replication). */
+export const MAX_CAPACITY = 2 ** 32;
+
+function replicasArg(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
+    throw new InvalidArgumentError(`"${value}" is not a whole number of copies from 1 to 1000`);
+  }
+  return Number(value);
+}
+
+function capacityArg(value: string): number {
+  const weight = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!(weight > 0 && weight <= MAX_CAPACITY)) {
+    throw new InvalidArgumentError(
+      `"${value}" is not a positive number up to ${MAX_CAPACITY} (a relative weight, like 1 or 2.5)`,
+    );
+  }
+  return weight;
 }
 
 /** Where data lives when --data is absent: $DFS_DATA_DIR or $XDG_DATA_HOME/dfs, then host_port. */
@@ -160,6 +186,18 @@ function buildCommand(): Command {
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--tls-ca <file>', 'CA bundle (PEM) that peers must chain to')
     .option('--fanout <n>', 'peers each announcement is sent to', positiveIntArg, DEFAULTS.fanout)
+    .option(
+      '--replicas <n>',
+      'copies of each file, the same on every node',
+      replicasArg,
+      DEFAULTS.replicas,
+    )
+    .option(
+      '--capacity <weight>',
+      "this node's share of the files, relative to the others",
+      capacityArg,
+      DEFAULTS.capacity,
+    )
     .addOption(
       tunable(
         '--gossip-interval <duration>',
@@ -234,6 +272,8 @@ interface RawOptions {
   tlsKey?: string;
   tlsCa?: string;
   fanout: number;
+  replicas: number;
+  capacity: number;
   gossipInterval: number;
   probeInterval: number;
   antiEntropyInterval: number;
@@ -318,6 +358,8 @@ function toConfig(
     peers,
     dataDir: raw.data !== undefined ? resolve(raw.data) : defaultDataDir(listen, context),
     fanout: raw.fanout,
+    replicas: raw.replicas,
+    capacity: raw.capacity,
     gossipIntervalMs: raw.gossipInterval,
     probeIntervalMs: raw.probeInterval,
     antiEntropyIntervalMs: raw.antiEntropyInterval,

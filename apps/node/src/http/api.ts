@@ -8,7 +8,14 @@
  * of the listener.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HEADERS, PATHS, type ClusterView, type HealthBody } from '@dfs/api';
+import {
+  HEADERS,
+  PATHS,
+  parseNodeActionPath,
+  type ClusterView,
+  type HealthBody,
+  type NodeRow,
+} from '@dfs/api';
 import { NodeError } from '../errors.js';
 import { createBearerCheck } from './auth.js';
 import type { ApiOptions, RequestContext } from './context.js';
@@ -35,6 +42,17 @@ export function createApiListener(
     if (path === PATHS.health) return only(method, ['GET', 'HEAD'], 'health', health);
     if (path === PATHS.metrics) return only(method, ['GET'], 'metrics', metricsText);
     if (path === PATHS.cluster) return only(method, ['GET'], 'cluster', cluster);
+    const action = parseNodeActionPath(path);
+    if (action && options.placement) {
+      const placement = options.placement;
+      return only(method, ['POST'], `node_${action.action}`, async ({ res }) => {
+        const row: NodeRow =
+          action.action === 'drain'
+            ? await placement.drain(action.id)
+            : await placement.remove(action.id);
+        sendJson(res, 200, row);
+      });
+    }
     // `/v1/files/` lists with GET; with any other method it names the empty file (400, not 405).
     if (path === PATHS.files || (path === PATHS.filePrefix && method === 'GET')) {
       return only(method, ['GET'], 'list', list);

@@ -9,6 +9,7 @@ import type { ClusterView, Member } from '@dfs/api';
 import type { FileService } from '@dfs/replication';
 import type { HttpTunables } from '../config.js';
 import type { NodeMetrics } from '../metrics.js';
+import type { PlacementControl } from '../placement-control.js';
 
 export type Lifecycle = 'starting' | 'serving' | 'stopping';
 
@@ -27,6 +28,12 @@ export interface ApiOptions {
   apiToken?: string;
   /** Aborted at shutdown: in-flight transfers stop. */
   shutdown: AbortSignal;
+  /**
+   * Placement: bounds and defaults `?w` by R, answers `?redirect=1`, and drains and removes
+   * members. Without it (tests of the front alone) `?w` is 1–1000 (default 1), `?redirect` is
+   * ignored and the node endpoints answer 404.
+   */
+  placement?: PlacementControl;
   /** Write-wait and upload limits; DEFAULT_TUNABLES.http when absent. */
   tunables?: HttpTunables;
 }

@@ -27,6 +27,9 @@ const API_CODES: Record<string, ApiErrorCode> = {
   ERR_INVALID_NAME: 'INVALID_NAME',
   ERR_UNAUTHORIZED: 'UNAUTHORIZED',
   ERR_NOT_FOUND: 'NOT_FOUND',
+  ERR_UNKNOWN_NODE: 'UNKNOWN_NODE',
+  // Placement's code (@dfs/replication) for a member id it does not know.
+  ERR_NOT_MEMBER: 'UNKNOWN_NODE',
   ERR_METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   ERR_TOO_LARGE: 'TOO_LARGE',
   ERR_RANGE: 'RANGE_NOT_SATISFIABLE',

@@ -23,6 +23,7 @@ import type { FileInfo } from '@dfs/replication';
 import { DEFAULT_TUNABLES } from '../config.js';
 import { NodeError } from '../errors.js';
 import { parseDuration } from '../units.js';
+import { defaultWriteQuorum } from '../placement-control.js';
 import type { ApiOptions, RequestContext } from './context.js';
 import { decideRange } from './range.js';
 import { sendJson } from './respond.js';
@@ -71,14 +72,8 @@ export function createFileRoutes(options: ApiOptions): {
 
   async function putFile({ req, res, path, query, signal }: RequestContext): Promise<void> {
     const name = fileName(path);
-    const wanted = parseHolders(query.get('w'));
-    const timeoutText = query.get('timeout');
-    const askedMs = timeoutText === null ? limits.writeWaitDefaultMs : parseDuration(timeoutText);
-    if (askedMs === undefined || askedMs <= 0) {
-      throw new NodeError('ERR_BAD_REQUEST', `timeout "${timeoutText}" is not a duration like 5s`);
-    }
-    // Longer asks are clamped (a 30-day timer once overflowed and answered 504 at once).
-    const timeoutMs = Math.min(askedMs, limits.writeWaitMaxMs);
+    const wanted = writeQuorum(query.get('w'));
+    const timeoutMs = writeWait(query.get('timeout'));
     const declared = req.headers[HEADERS.contentLength];
     if (declared !== undefined && Number(declared) > options.maxFileSize) {
       // Refuse before reading a byte; close the connection since the body will not be drained.
@@ -122,7 +117,56 @@ export function createFileRoutes(options: ApiOptions): {
     });
   }
 
-  async function getFile({ req, res, path, signal }: RequestContext): Promise<void> {
+  /**
+   * `?redirect=1`: true when it answered 307 to a holder that is up; false when this node holds
+   * the body and serves it as usual.
+   */
+  async function redirected({ res, path, query, signal }: RequestContext): Promise<boolean> {
+    const placement = options.placement;
+    if (query.get('redirect') !== '1' || placement === undefined) return false;
+    const name = fileName(path);
+    const info = await files.stat(name, { signal });
+    if (!info) throw new NodeError('ERR_NOT_FOUND', `no file named "${name}"`);
+    if (await placement.holdsLocally(name, info.version)) return false;
+    const [holder] = placement.holderApis(name);
+    if (holder === undefined) {
+      throw new NodeError('ERR_UNAVAILABLE', `no node that holds "${name}" is up`);
+    }
+    res.writeHead(307, { [HEADERS.location]: `${holder.replace(/\/+$/, '')}${path}` });
+    res.end();
+    return true;
+  }
+
+  /** `?timeout=`: how long `?w` waits, clamped to the API maximum. */
+  function writeWait(timeoutText: string | null): number {
+    const askedMs = timeoutText === null ? limits.writeWaitDefaultMs : parseDuration(timeoutText);
+    if (askedMs === undefined || askedMs <= 0) {
+      throw new NodeError('ERR_BAD_REQUEST', `timeout "${timeoutText}" is not a duration like 5s`);
+    }
+    // Longer asks are clamped (a 30-day timer once overflowed and answered 504 at once).
+    return Math.min(askedMs, limits.writeWaitMaxMs);
+  }
+
+  /** `?w`: 1 ≤ N ≤ R; default a majority of the targets that can answer (1 without placement). */
+  function writeQuorum(text: string | null): number {
+    const placement = options.placement;
+    const max = placement ? Math.min(placement.replicas, MAX_WRITE_HOLDERS) : MAX_WRITE_HOLDERS;
+    if (text === null) {
+      return placement ? defaultWriteQuorum(placement.replicas, placement.upMembers()) : 1;
+    }
+    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) {
+      const bound = placement ? ` (the replication factor, --replicas)` : '';
+      throw new NodeError(
+        'ERR_BAD_REQUEST',
+        `w must be a whole number from 1 to ${max}${bound}, not "${text}"`,
+      );
+    }
+    return Number(text);
+  }
+
+  async function getFile(ctx: RequestContext): Promise<void> {
+    if (await redirected(ctx)) return;
+    const { req, res, path, signal } = ctx;
     const name = fileName(path);
     const rangeHeader = req.headers[HEADERS.range];
     const ifNoneMatch = req.headers[HEADERS.ifNoneMatch];
@@ -182,7 +226,9 @@ export function createFileRoutes(options: ApiOptions): {
     metrics.httpBytes.inc({ direction: 'out' }, Number(headers[HEADERS.contentLength]));
   }
 
-  async function headFile({ res, path, signal }: RequestContext): Promise<void> {
+  async function headFile(ctx: RequestContext): Promise<void> {
+    if (await redirected(ctx)) return;
+    const { res, path, signal } = ctx;
     const name = fileName(path);
     const info = await files.stat(name, { signal });
     if (!info) throw new NodeError('ERR_NOT_FOUND', `no file named "${name}"`);
@@ -190,9 +236,15 @@ export function createFileRoutes(options: ApiOptions): {
     res.end();
   }
 
-  async function deleteFile({ res, path, signal }: RequestContext): Promise<void> {
+  async function deleteFile({ res, path, query, signal }: RequestContext): Promise<void> {
     const name = fileName(path);
-    if (!(await files.delete(name, { signal }))) {
+    // DELETE keeps w=1 as its default (the tombstone is durable here and spreads); ?w=N waits for
+    // N of the nodes that should hold the file to apply it, bounded like a PUT's.
+    const wText = query.get('w');
+    const w = wText === null ? 1 : writeQuorum(wText);
+    const timeoutMs = writeWait(query.get('timeout'));
+    const waiting = w > 1 ? { w, timeoutMs } : {};
+    if (!(await files.delete(name, { signal, ...waiting }))) {
       throw new NodeError('ERR_NOT_FOUND', `no file named "${name}"`);
     }
     res.writeHead(204);
@@ -213,17 +265,6 @@ export function fileName(path: string): string {
   const problem = nameProblem(name);
   if (problem) throw new NodeError('ERR_INVALID_NAME', problem);
   return name;
-}
-
-function parseHolders(text: string | null): number {
-  if (text === null) return 1;
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_WRITE_HOLDERS) {
-    throw new NodeError(
-      'ERR_BAD_REQUEST',
-      `w must be a whole number from 1 to ${MAX_WRITE_HOLDERS}, not "${text}"`,
-    );
-  }
-  return Number(text);
 }
 
 function etagMatches(header: string, sha256: string): boolean {

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import type { HttpTunables } from '../../src/config.js';
 import { createApiListener, type ClusterView, type Lifecycle } from '../../src/http/api.js';
 import { createNodeMetrics } from '../../src/metrics.js';
+import type { PlacementControl } from '../../src/placement-control.js';
 import { FakeFileService } from './fake-file-service.js';
 
 export interface TestApi {
@@ -15,7 +16,12 @@ export interface TestApi {
 }
 
 export async function startTestApi(
-  options: { apiToken?: string; maxFileSize?: number; tunables?: HttpTunables } = {},
+  options: {
+    apiToken?: string;
+    maxFileSize?: number;
+    tunables?: HttpTunables;
+    placement?: PlacementControl;
+  } = {},
 ): Promise<TestApi> {
   const files = new FakeFileService();
   let lifecycle: Lifecycle = 'serving';
@@ -34,6 +40,10 @@ export async function startTestApi(
       self,
       { id: 'node-b', addr: '127.0.0.1:2', state: 'dead', incarnation: 3, lastSeen: 5 },
     ],
+    replicas: 3,
+    rebalancePaused: false,
+    underReplicated: 0,
+    surplus: 0,
   });
   metrics.setSources({
     localStats: () => files.localStats(),
@@ -50,6 +60,7 @@ export async function startTestApi(
     shutdown: shutdown.signal,
     ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     ...(options.tunables ? { tunables: options.tunables } : {}),
+    ...(options.placement ? { placement: options.placement } : {}),
   });
   const server = http.createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

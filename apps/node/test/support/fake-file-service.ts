@@ -26,6 +26,8 @@ export class FakeFileService implements FileService {
   holdersReached: boolean | 'wait' = true;
   /** The `timeoutMs` of every holders wait, and how many of them timed out. */
   readonly holderWaits: number[] = [];
+  /** The holder count of every holders wait (`?w`). */
+  readonly holderCounts: number[] = [];
   holderWaitsTimedOut = 0;
   #holderWaiters: (() => void)[] = [];
   #counter = 0;
@@ -68,10 +70,11 @@ export class FakeFileService implements FileService {
   async waitForHolders(
     _name: string,
     _version: string,
-    _count: number,
+    count: number,
     options: { timeoutMs: number },
   ): Promise<boolean> {
     this.holderWaits.push(options.timeoutMs);
+    this.holderCounts.push(count);
     if (this.holdersReached !== 'wait') return this.holdersReached;
     return new Promise<boolean>((resolve) => {
       const timer = systemClock.setTimeout(() => {
@@ -107,7 +110,11 @@ export class FakeFileService implements FileService {
     return { info: entry.info, stream: Readable.from([bytes]) };
   }
 
-  async delete(name: string): Promise<boolean> {
+  /** The `w` and `timeoutMs` of every delete. */
+  readonly deleteWaits: { w?: number; timeoutMs?: number }[] = [];
+
+  async delete(name: string, options: { w?: number; timeoutMs?: number } = {}): Promise<boolean> {
+    this.deleteWaits.push({ w: options.w, timeoutMs: options.timeoutMs });
     return this.entries.delete(name);
   }
 

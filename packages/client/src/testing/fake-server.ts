@@ -20,8 +20,11 @@ import {
   type ErrorBody,
   type HealthBody,
   type ListPage,
+  type MemberPlacement,
   type MemberState,
+  type NodeRow,
   type PutResult,
+  parseNodeActionPath,
 } from '@dfs/api';
 
 export interface FakeFile {
@@ -37,6 +40,16 @@ export interface FakeMember {
   state: MemberState;
   incarnation: number;
   lastSeen: number;
+  /** Its placement; default `in` (alive or suspect) or `down`, weight and capacity 1. */
+  placement?: MemberPlacement;
+}
+
+/** The placement summary `/v1/cluster` reports; change it to test how callers show it. */
+export interface FakeClusterState {
+  replicas: number;
+  rebalancePaused: boolean;
+  underReplicated: number;
+  surplus: number;
 }
 
 export interface FakeDfsServerOptions {
@@ -76,6 +89,10 @@ export interface FakeDfsServer {
   files: Map<string, FakeFile>;
   /** Every request received, in order. */
   requests: FakeRequestRecord[];
+  /** What `/v1/cluster` reports besides the members (mutable). */
+  cluster: FakeClusterState;
+  /** The operator actions applied (`drain <id>`, `remove <id>`), in order. */
+  nodeActions: string[];
   /** What /v1/health reports; anything but `ok` answers 503. */
   setStatus(status: 'ok' | 'starting' | 'stopping'): void;
   close(): Promise<void>;
@@ -128,10 +145,48 @@ export async function startFakeDfsServer(
   let counter = 0;
   let address = '';
 
-  const members = (): FakeMember[] => [
-    { id, addr: address, state: 'alive', incarnation: 1, lastSeen: now() },
-    ...(options.peers ?? []),
-  ];
+  const cluster: FakeClusterState = {
+    replicas: 3,
+    rebalancePaused: false,
+    underReplicated: 0,
+    surplus: 0,
+  };
+  const nodeActions: string[] = [];
+  /** Placement overrides set by drain and remove, by member id. */
+  const statuses = new Map<string, NodeRow>();
+  const members = (): FakeMember[] =>
+    [
+      { id, addr: address, state: 'alive' as MemberState, incarnation: 1, lastSeen: now() },
+      ...(options.peers ?? []),
+    ].map((member) => {
+      const row = statuses.get(member.id);
+      const up = member.state === 'alive' || member.state === 'suspect';
+      const placement: MemberPlacement = row
+        ? { state: row.status === 'draining' ? 'draining' : 'removed', weight: 0, capacity: 1 }
+        : (member.placement ?? { state: up ? 'in' : 'down', weight: 1, capacity: 1 });
+      return { ...member, placement };
+    });
+
+  function nodeAction(res: ServerResponse, path: string): void {
+    const action = parseNodeActionPath(path);
+    if (!action) return sendError(res, 404, 'NOT_FOUND', `no route POST ${path}`);
+    if (!members().some((member) => member.id === action.id)) {
+      return sendError(res, 404, 'UNKNOWN_NODE', `no member ${JSON.stringify(action.id)}`);
+    }
+    const row: NodeRow = {
+      id: action.id,
+      capacity: 1,
+      replicas: cluster.replicas,
+      api: action.id === id ? `http://${address}` : '',
+      status: action.action === 'drain' ? 'draining' : 'removed',
+      since: now(),
+      stamp: now(),
+      writer: id,
+    };
+    statuses.set(action.id, row);
+    nodeActions.push(`${action.action} ${action.id}`);
+    sendJson(res, 200, row);
+  }
 
   /** The headers the node sends with a file (docs/api.md), this node being its only holder. */
   function headersOf(file: FakeFile): Record<string, string> {
@@ -299,9 +354,12 @@ export async function startFakeDfsServer(
       if (status !== 'ok') return sendError(res, 503, 'UNAVAILABLE', `node is ${status}`);
       if (url.pathname.startsWith(PATHS.filePrefix)) return handleFile(req, res, url);
       if (url.pathname === PATHS.files && req.method === 'GET') return handleList(res, url);
+      if (url.pathname.startsWith(PATHS.nodePrefix) && req.method === 'POST') {
+        return nodeAction(res, url.pathname);
+      }
       if (url.pathname === PATHS.cluster && req.method === 'GET') {
         const all = members();
-        const view: ClusterView = { self: all[0]!, members: all };
+        const view: ClusterView = { self: all[0]!, members: all, ...cluster };
         return sendJson(res, 200, view);
       }
       sendError(res, 404, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
@@ -324,6 +382,8 @@ export async function startFakeDfsServer(
     id,
     files,
     requests,
+    cluster,
+    nodeActions,
     setStatus(next) {
       status = next;
     },
