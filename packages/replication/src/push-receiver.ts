@@ -4,8 +4,8 @@
  * already under way, a newer version current, or this version held: refused). Taken bytes are
  * stored as they arrive in the version's transfer slot, then claimed if the entry is known by then
  * and its sha256 and size match (`PullQueue.claimStored`); otherwise they wait as unclaimed bodies
- * for the entry's announcement (a pull finds them by `stat`). A push silent for `pushIdleTimeoutMs`
- * is dropped. Only the version's own node may push it.
+ * for the entry's announcement (a pull finds them by `stat`). A push silent for `pushIdleTimeoutMs`,
+ * or closed before its end, is dropped. Only the version's own node may push it.
  */
 import type { Duplex } from 'node:stream';
 import type { Clock, HandlerContext, Timer } from '@dfs/transport';
@@ -96,6 +96,14 @@ export class PushReceiver {
     // when it starts (a destroyed stream's iterator throws it). Never uncaught.
     counted.on('error', () => undefined);
     stream.on('error', (error) => counted.destroy(error));
+    // A stream torn down without an error before its end (the transport closes the accepting end
+    // quietly when the opener gave up before the accept arrived) emits neither 'end' nor 'error':
+    // without this the store would wait for more bytes forever and hold the version's slot.
+    stream.on('close', () => {
+      if (!stream.readableEnded) {
+        counted.destroy(new ReplicationError('ERR_ABORTED', 'push closed before its end'));
+      }
+    });
     stream.pipe(counted);
     let stored: { size: number; sha256: string };
     try {

@@ -145,6 +145,29 @@ describe('replication: push during upload', () => {
     expect(stored).toEqual([]);
   });
 
+  it('a push whose opener gave up before the accept arrived frees its slot and leaves nothing', async () => {
+    // Found by the partial-replication sim: the accepting end is closed without an error, so the
+    // receiver saw neither an end nor an error and held the version's transfer slot for good —
+    // the target never pulled the body and the origin's surplus copy was never dropped.
+    cluster = await TestCluster.create(2, {
+      config: { pushPeers: 0, pushIdleTimeoutMs: 2_000 },
+      latencyMs: 10,
+    });
+    const [a, b] = cluster.nodes;
+    const version = `000000000001.00000000.${a!.id}`;
+    const open = a!.transport.openStream(
+      b!.address,
+      PROTOCOLS.push,
+      { name: 'late-accept', version },
+      { timeoutMs: 15 },
+    );
+    await expect(cluster.drive(open)).rejects.toThrow();
+    await cluster.until(() => b!.engine.stats().pushesReceived === 1);
+    // Well past the idle timeout, which cannot help: destroying a destroyed stream emits nothing.
+    await cluster.until(() => b!.engine.stats().activeTransfers === 0, 5_000);
+    expect(await b!.store.stat(blobKey('late-accept', version))).toBeUndefined();
+  });
+
   it("a push that does not come from the version's own node is refused", async () => {
     cluster = await TestCluster.create(2, { config: { pushPeers: 0 } });
     const [a, b] = cluster.nodes;
