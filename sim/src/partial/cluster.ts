@@ -202,6 +202,11 @@ export class PartialCluster {
     this.oracle.heal();
   }
 
+  /** The live peers node `index` knows (what its engine gets as `peers`). */
+  peersOf(index: number): readonly PeerInfo[] {
+    return this.#peers[index] ?? [];
+  }
+
   upIndexes(): number[] {
     return this.nodes.map((_, i) => i).filter((i) => this.oracle.isUp(i));
   }

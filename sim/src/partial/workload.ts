@@ -59,9 +59,20 @@ export class Workload {
     const out: Written[] = [];
     for (let i = 0; i < count; i++) {
       out.push(this.put(pick?.(), name?.()));
-      await this.#cluster.clock.advance(everyMs);
+      // Whole milliseconds, as a wall clock gives: a placement's nodes-table stamps must be integers.
+      await this.#cluster.clock.advance(Math.round(everyMs));
     }
     return out;
+  }
+
+  /** `count` new names (`prefix-0`, …) whose targets per `placement` include node `id`. */
+  namesTargeting(id: string, count: number, placement: PartialCluster['placements'][number], prefix: string): string[] {
+    const names: string[] = [];
+    for (let i = 0; names.length < count; i++) {
+      const name = `${prefix}-${i}`;
+      if (placement.targets(name).includes(id)) names.push(name);
+    }
+    return names;
   }
 
   /** A name written so far, at random. */
