@@ -6,6 +6,7 @@ import { randomInt } from '@dfs/transport';
 import { ConvergenceWatch } from '../replication/convergence.js';
 import { checkLastAcknowledgedWins } from '../replication/writes.js';
 import { tally, type PartialCluster } from './cluster.js';
+import { debugging } from './debug.js';
 import { kib, restoreBoundMs, secs, settleBoundMs, type CaseContext } from './run.js';
 
 /** `index:member` pairs the placements of `nodes` hold out or removed. */
@@ -113,6 +114,11 @@ export async function joinCase(ctx: CaseContext): Promise<void> {
   const inBefore = cluster.bytesIn();
   const newcomer = await cluster.join();
   const newId = cluster.nodes[newcomer]!.id;
+  if (debugging) {
+    const p = cluster.placements[ctx.ref()]!;
+    console.log('join', newId, 'now', cluster.clock.now(), 'own rows', cluster.placements[newcomer]!.rows().filter((r) => r.id === newId),
+      'in ref', p.memberStates().find((m) => m.id === newId), 'refused', p.refusedRows, 'rows', p.rows().length);
+  }
   // The newcomer cannot know how long a member has been down: one out elsewhere is down-but-in to it
   // for a whole grace period (times are local by design), and while it is, the newcomer stands in
   // instead of pulling where that member outranks it. So the surplus may take grace + drop delay.
@@ -151,6 +157,7 @@ export async function drainCase(ctx: CaseContext): Promise<void> {
   const drained = cluster.upIndexes()[4]!;
   const drainedId = cluster.nodes[drained]!.id;
   const before = storedBytes(cluster, drained);
+  await cluster.wholeMs();
   await cluster.placements[ctx.ref()]!.drain(drainedId);
   cluster.shareRows();
   const done = await cluster.until(

@@ -1,8 +1,8 @@
 /**
  * The partial replication scenario's cluster: N real replication engines (the fault simulation's
  * SimNode: simulated index disk and blob store) on one MemoryNetwork in virtual time, each with its
- * own placement fed by a membership oracle (membership-oracle.ts), the nodes table shared directly
- * between placements. Faults: crash and restart a node, partition, heal, join a new node, drain one.
+ * own placement fed by a membership oracle (membership-oracle.ts) and ticked once per detection
+ * delay, the nodes table shared directly between placements. Faults: crash and restart a node, partition, heal, join a new node, drain one.
  *
  * Measurements use ground truth, not gossip: which up nodes' blob stores hold a healthy copy of a
  * name's current version, and body bytes moved, summed over every engine incarnation so far.
@@ -98,11 +98,14 @@ export class PartialCluster {
     cluster.oracle.started(cluster.nodes.map((_, i) => i));
     await cluster.clock.advance(options.timers.probeMs * options.timers.detectProbes);
     await Promise.all(cluster.nodes.map((_, i) => cluster.startNode(i)));
+    // The grace is re-checked once per detection delay, not every probe: a tick costs O(members)
+    // per node, and 100 nodes ticking every 50 ms was most of the run's CPU. Out is then up to one
+    // detection delay (5 probes, inside the restore bound's 10) late.
     cluster.#ticker = cluster.clock.setInterval(() => {
       for (let i = 0; i < cluster.nodes.length; i++) {
         if (cluster.oracle.isUp(i)) cluster.placements[i]!.tick();
       }
-    }, options.timers.probeMs);
+    }, options.timers.probeMs * options.timers.detectProbes);
     return cluster;
   }
 
@@ -155,10 +158,24 @@ export class PartialCluster {
     return index;
   }
 
+  /**
+   * Moves the clock on to a whole millisecond. Timers the engines set may fall between two (a
+   * transfer's pacing), but nodes-table stamps must be integers, as a wall clock gives: a row
+   * written at a fractional time is silently invalid (the row write is a no-op).
+   */
+  async wholeMs(): Promise<void> {
+    const now = this.clock.now();
+    if (!Number.isInteger(now)) await this.clock.advance(Math.ceil(now) - now);
+  }
+
   /** Every node's placement learns every other's nodes-table row (as NodesTableSync would). */
   shareRows(): void {
-    const rows = this.placements.flatMap((p) => p.rows());
-    for (const placement of this.placements) placement.merge(rows);
+    // Through the first placement, one table at a time: a merge takes at most MAX_NODE_ROWS rows
+    // (all tables at once, N² rows, is refused whole from 65 nodes on).
+    const [hub, ...others] = this.placements;
+    for (const placement of others) hub!.merge(placement.rows());
+    const rows = hub!.rows();
+    for (const placement of others) placement.merge(rows);
   }
 
   /** Starts (or restarts) node `index` on what its disk kept; resolves once its engine runs. */
@@ -181,6 +198,7 @@ export class PartialCluster {
 
   /** Adds and starts a new node; returns its index. */
   async join(): Promise<number> {
+    await this.wholeMs();
     const index = await this.#add();
     await this.nodes[index]!.listen();
     this.shareRows();
