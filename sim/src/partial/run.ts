@@ -250,12 +250,16 @@ async function flappingCase(ctx: CaseContext): Promise<void> {
     const up = cluster.upIndexes().filter((i) => i !== flapper);
     return up[Math.floor(random.next() * up.length)]!;
   };
+  // Every other write goes to a name placed on the flapper, so it has writes to miss.
+  const placed = work.namesTargeting(flapperId, 60, cluster.placements[ctx.ref()]!, `flap-${flapper}`);
+  let k = 0;
+  const name = (): string => (k++ % 2 === 0 ? placed[(k >> 1) % placed.length]! : `flap-other-${k}`);
   let flaps = 0;
   while (cluster.clock.now() < end) {
     cluster.kill(flapper);
-    written.push(...(await work.puts(2, period / 2, elsewhere)));
+    written.push(...(await work.puts(1, period, elsewhere, name)));
     await cluster.startNode(flapper);
-    written.push(...(await work.puts(2, period / 2, elsewhere)));
+    written.push(...(await work.puts(1, period, elsewhere, name)));
     flaps++;
   }
   await work.acknowledged(ctx.limitMs);
