@@ -6,8 +6,7 @@ import { randomInt } from '@dfs/transport';
 import { ConvergenceWatch } from '../replication/convergence.js';
 import { checkLastAcknowledgedWins } from '../replication/writes.js';
 import { tally, type PartialCluster } from './cluster.js';
-import { debugging } from './debug.js';
-import { kib, restoreBoundMs, secs, settleBoundMs, type CaseContext } from './run.js';
+import { kib, restoreBoundMs, secs, settleBoundMs, type CaseContext } from './case-context.js';
 
 /** `index:member` pairs the placements of `nodes` hold out or removed. */
 function outSeenBy(cluster: PartialCluster, nodes: readonly number[]): Set<string> {
@@ -56,8 +55,18 @@ async function halvesCase(ctx: CaseContext): Promise<void> {
   const outDuring = outSeenBy(cluster, up).size - outBefore;
   const acks = work.log.acknowledged.length - acksBefore;
   const failed = work.log.failed - failedBefore;
-  row(`50/50 partition for 2 × outAfterMs: nodes marked out`, String(outDuring), '0', outDuring === 0);
-  row('50/50: writes on both sides acknowledged', `${acks}/${writes} (${failed} failed)`, 'all', acks === writes);
+  row(
+    `50/50 partition for 2 × outAfterMs: nodes marked out`,
+    String(outDuring),
+    '0',
+    outDuring === 0,
+  );
+  row(
+    '50/50: writes on both sides acknowledged',
+    `${acks}/${writes} (${failed} failed)`,
+    'all',
+    acks === writes,
+  );
   cluster.heal();
   const watch = new ConvergenceWatch(
     cluster.upIndexes().map((i) => cluster.engine(i)),
@@ -69,7 +78,9 @@ async function halvesCase(ctx: CaseContext): Promise<void> {
     ctx.checkEveryMs,
   );
   const t = tally(cluster.copies(ctx.ref(), work.names), options.replicas);
-  const lost = checkLastAcknowledgedWins(work.log, (name) => cluster.engine(ctx.ref()).describe(name));
+  const lost = checkLastAcknowledgedWins(work.log, (name) =>
+    cluster.engine(ctx.ref()).describe(name),
+  );
   row(
     '50/50 after heal: R copies, surplus, lost writes',
     `${t.exact}/${t.files} exact, ${t.surplus} surplus, ${lost.length} lost, in ${secs(healed)}`,
@@ -114,11 +125,6 @@ export async function joinCase(ctx: CaseContext): Promise<void> {
   const inBefore = cluster.bytesIn();
   const newcomer = await cluster.join();
   const newId = cluster.nodes[newcomer]!.id;
-  if (debugging) {
-    const p = cluster.placements[ctx.ref()]!;
-    console.log('join', newId, 'now', cluster.clock.now(), 'own rows', cluster.placements[newcomer]!.rows().filter((r) => r.id === newId),
-      'in ref', p.memberStates().find((m) => m.id === newId), 'refused', p.refusedRows, 'rows', p.rows().length);
-  }
   // The newcomer cannot know how long a member has been down: one out elsewhere is down-but-in to it
   // for a whole grace period (times are local by design), and while it is, the newcomer stands in
   // instead of pulling where that member outranks it. So the surplus may take grace + drop delay.
@@ -142,7 +148,12 @@ export async function joinCase(ctx: CaseContext): Promise<void> {
     '≥ 95 %',
     share > 0 && received >= 0.95 * share,
   );
-  row('join: total bytes moved', kib(moved), `≤ 1.10 × its share = ${kib(1.1 * share)}`, moved <= 1.1 * share);
+  row(
+    'join: total bytes moved',
+    kib(moved),
+    `≤ 1.10 × its share = ${kib(1.1 * share)}`,
+    moved <= 1.1 * share,
+  );
   row(
     'join: surplus clears',
     joined === undefined ? 'no' : `yes, in ${secs(joined)}`,

@@ -9,7 +9,13 @@
  */
 import { ClusterPlacement, blobKey } from '@dfs/replication';
 import type { ReplicationConfig, ReplicationEngine } from '@dfs/replication';
-import { MemoryNetwork, VirtualClock, seededRandom, type PeerInfo, type Timer } from '@dfs/transport';
+import {
+  MemoryNetwork,
+  VirtualClock,
+  seededRandom,
+  type PeerInfo,
+  type Timer,
+} from '@dfs/transport';
 import { drive } from '../faults/runner.js';
 import { SimNode, mix } from '../faults/sim-node.js';
 import { MembershipOracle } from './membership-oracle.js';
@@ -284,7 +290,11 @@ export class PartialCluster {
   }
 
   /** Runs virtual time until `condition` holds (checked every `stepMs`); the ms it took, or undefined. */
-  async until(condition: () => boolean, timeoutMs: number, stepMs = 100): Promise<number | undefined> {
+  async until(
+    condition: () => boolean,
+    timeoutMs: number,
+    stepMs = 100,
+  ): Promise<number | undefined> {
     const start = this.clock.now();
     try {
       await this.clock.runUntil(condition, { timeoutMs, stepMs });
@@ -302,7 +312,10 @@ export class PartialCluster {
 }
 
 /** Summary of `copies`: files with exactly their targets, under-replicated, surplus copies, lost. */
-export function tally(copies: readonly Copies[], replicas: number): {
+export function tally(
+  copies: readonly Copies[],
+  replicas: number,
+): {
   files: number;
   exact: number;
   under: number;

@@ -7,7 +7,11 @@ import type { PartialCluster } from './cluster.js';
 
 export const debugging = process.env['PARTIAL_DEBUG'] !== undefined;
 
-export function debugCopies(cluster: PartialCluster, reference: number, names: Iterable<string>): void {
+export function debugCopies(
+  cluster: PartialCluster,
+  reference: number,
+  names: Iterable<string>,
+): void {
   for (const c of cluster.copies(reference, names)) {
     for (const holder of c.holders.filter((h) => !c.targets.includes(h))) {
       const i = cluster.nodes.findIndex((n) => n.id === holder);
@@ -21,7 +25,9 @@ export function debugCopies(cluster: PartialCluster, reference: number, names: I
         `${c.name} surplus on ${holder}: targets ${c.targets.join(',')}; its targets`,
         `${placement.targets(c.name).join(',')}, its holders ${placement.holders(c.name).join(',')};`,
         `local ${entry?.local}, current ${entry?.version === c.version}, paused ${placement.paused},`,
-        `gauge ${JSON.stringify(cluster.engine(i).stats()).match(/"(surplus|underRep|rebalance)[A-Za-z]*":\d+/g)?.join(' ')},`,
+        `gauge ${JSON.stringify(cluster.engine(i).stats())
+          .match(/"(surplus|underRep|rebalance)[A-Za-z]*":\d+/g)
+          ?.join(' ')},`,
         `peers ${cluster.peersOf(i).length}, has targets ${c.targets.every((t) => cluster.peersOf(i).some((p) => p.id === t))}`,
         `not in: ${notIn.join(' ')}`,
       );
@@ -31,7 +37,11 @@ export function debugCopies(cluster: PartialCluster, reference: number, names: I
         const tp = cluster.placements[ti]!;
         console.log(
           `  target ${t}: local ${te?.local}, current ${te?.version === c.version}, its targets`,
-          `${tp.targets(c.name).join(',')}, not in: ${tp.memberStates().filter((m) => m.state !== 'in').map((m) => `${m.id}:${m.state}`).join(' ')}`,
+          `${tp.targets(c.name).join(',')}, not in: ${tp
+            .memberStates()
+            .filter((m) => m.state !== 'in')
+            .map((m) => `${m.id}:${m.state}`)
+            .join(' ')}`,
         );
       }
     }

@@ -124,7 +124,11 @@ export class MembershipOracle {
 
   #set(index: number, alive: Set<number>): void {
     const before = this.#views.get(index);
-    if (before !== undefined && before.size === alive.size && [...alive].every((i) => before.has(i)))
+    if (
+      before !== undefined &&
+      before.size === alive.size &&
+      [...alive].every((i) => before.has(i))
+    )
       return;
     this.#views.set(index, alive);
     this.#onView(index, alive);

@@ -5,82 +5,27 @@
  * last kill R (loss reported). Each case starts from a settled cluster and yields rows of measured
  * value vs criterion. Timers are scaled down from the defaults (10 min grace, 10 min drop delay,
  * 1 s probes); the caller prints them. Copies are ground truth (the nodes' blob stores), never
- * gossip. The later cases live in cases.ts.
+ * gossip. The later cases live in cases.ts, what they share in case-context.ts.
  */
 import { seededRandom } from '@dfs/transport';
 import { mix } from '../faults/sim-node.js';
 import { WriteLog } from '../replication/writes.js';
-import { PartialCluster, tally, type PartialTimers } from './cluster.js';
+import { PartialCluster, tally } from './cluster.js';
 import { Workload, type Written } from './workload.js';
+import {
+  destinedTo,
+  kib,
+  restoreBoundMs,
+  secs,
+  settleBoundMs,
+  type CaseContext,
+  type CaseRow,
+  type PartialRunOptions,
+} from './case-context.js';
 import { debugCopies, debugging } from './debug.js';
 import { drainCase, joinCase, killRCase, partitionCases } from './cases.js';
 
-export interface PartialRunOptions {
-  seed: number;
-  nodes: number;
-  replicas: number;
-  /** Files written before the first case. */
-  files: number;
-  minBytes: number;
-  maxBytes: number;
-  timers: PartialTimers;
-  bandwidthBytesPerSec: number;
-  /** How often (virtual ms) a waiting case checks where the copies are. Default 500. */
-  checkEveryMs?: number;
-}
-
-export interface CaseRow {
-  case: string;
-  measured: string;
-  criterion: string;
-  pass: boolean;
-}
-
-/** What the cases share: the cluster, the workload, the row sink and the common waits. */
-export interface CaseContext {
-  cluster: PartialCluster;
-  work: Workload;
-  options: PartialRunOptions;
-  random: ReturnType<typeof seededRandom>;
-  row(name: string, measured: string, criterion: string, pass: boolean): void;
-  /** The first up node: whose index and placement name the files and their targets. */
-  ref(): number;
-  /** Runs until every write answered and every file is on exactly its targets (ms, or undefined). */
-  settle(): Promise<number | undefined>;
-  /** The longest a case waits for a settle that should take seconds. */
-  limitMs: number;
-  checkEveryMs: number;
-  /** When the membership oracle tells the nodes of a change (probe × detect probes). */
-  detectMs: number;
-}
-
-export const secs = (ms: number | undefined): string =>
-  ms === undefined ? 'never' : `${(ms / 1000).toFixed(1)} s`;
-export const kib = (bytes: number): string => `${Math.round(bytes / 1024)} KiB`;
-
-/**
- * How long a write settles (every target pulled or was pushed it, the writer's surplus copy
- * dropped): a resync scan runs every anti-entropy interval; the first one after the targets hold
- * their copies records the confirmation, the first at least `dropDelayMs` later drops, so
- * dropDelayMs + 2 intervals, plus one for a pull retried on the next round (and the check period).
- */
-export function settleBoundMs(timers: PartialTimers): number {
-  return timers.dropDelayMs + 3 * timers.antiEntropyIntervalMs;
-}
-
-/**
- * The restore bound of design §6.6: the grace, ten probe periods, twice the lost bytes spread over
- * the others' links, two anti-entropy intervals.
- */
-export function restoreBoundMs(options: PartialRunOptions, lostBytes: number, others: number): number {
-  const { timers, bandwidthBytesPerSec } = options;
-  return (
-    timers.outAfterMs +
-    10 * timers.probeMs +
-    ((2 * lostBytes) / others / bandwidthBytesPerSec) * 1000 +
-    2 * timers.antiEntropyIntervalMs
-  );
-}
+export type { CaseRow, PartialRunOptions } from './case-context.js';
 
 export async function runPartial(options: PartialRunOptions): Promise<CaseRow[]> {
   const { timers, replicas: R } = options;
@@ -133,12 +78,6 @@ export async function runPartial(options: PartialRunOptions): Promise<CaseRow[]>
   return rows;
 }
 
-/** Bytes of `written` whose targets (per the reference placement) include node `id`. */
-export function destinedTo(ctx: CaseContext, written: readonly Written[], id: string): number {
-  const placement = ctx.cluster.placements[ctx.ref()]!;
-  return written.filter((w) => placement.targets(w.name).includes(id)).reduce((sum, w) => sum + w.size, 0);
-}
-
 async function settleCase(ctx: CaseContext): Promise<void> {
   const { cluster, work, options, row } = ctx;
   await work.puts(options.files, 20);
@@ -167,7 +106,11 @@ async function killOneCase(ctx: CaseContext): Promise<void> {
   const others = cluster.upIndexes().length - 1;
   cluster.kill(victim);
   const killedAt = cluster.clock.now();
-  const firstMove = await cluster.until(() => cluster.bytesIn() > inBefore, options.timers.outAfterMs, 100);
+  const firstMove = await cluster.until(
+    () => cluster.bytesIn() > inBefore,
+    options.timers.outAfterMs,
+    100,
+  );
   const restored = await ctx.settle();
   const restoredAfter = restored === undefined ? undefined : cluster.clock.now() - killedAt;
   const bound = restoreBoundMs(options, victimBytes, others);
@@ -198,7 +141,12 @@ async function restartCase(ctx: CaseContext): Promise<void> {
   await cluster.clock.advance(ctx.detectMs);
   const count = Math.max(4, Math.ceil(options.files / 10));
   // Half the writes go to names placed on the restarted node, half anywhere.
-  const forced = work.namesTargeting(restartedId, count, cluster.placements[ctx.ref()]!, `missed-${restarted}`);
+  const forced = work.namesTargeting(
+    restartedId,
+    count,
+    cluster.placements[ctx.ref()]!,
+    `missed-${restarted}`,
+  );
   let k = 0;
   const missed = await work.puts(
     2 * count,
@@ -225,7 +173,9 @@ async function killROneCase(ctx: CaseContext): Promise<void> {
   const { cluster, work, options, row } = ctx;
   const R = options.replicas;
   const sample = cluster.copies(ctx.ref(), work.names)[0]!;
-  const down = sample.targets.slice(0, R - 1).map((id) => cluster.nodes.findIndex((n) => n.id === id));
+  const down = sample.targets
+    .slice(0, R - 1)
+    .map((id) => cluster.nodes.findIndex((n) => n.id === id));
   for (const i of down) cluster.kill(i);
   await cluster.clock.advance(ctx.detectMs);
   const t = tally(cluster.copies(ctx.ref(), work.names), R);
@@ -251,9 +201,15 @@ async function flappingCase(ctx: CaseContext): Promise<void> {
     return up[Math.floor(random.next() * up.length)]!;
   };
   // Every other write goes to a name placed on the flapper, so it has writes to miss.
-  const placed = work.namesTargeting(flapperId, 60, cluster.placements[ctx.ref()]!, `flap-${flapper}`);
+  const placed = work.namesTargeting(
+    flapperId,
+    60,
+    cluster.placements[ctx.ref()]!,
+    `flap-${flapper}`,
+  );
   let k = 0;
-  const name = (): string => (k++ % 2 === 0 ? placed[(k >> 1) % placed.length]! : `flap-other-${k}`);
+  const name = (): string =>
+    k++ % 2 === 0 ? placed[(k >> 1) % placed.length]! : `flap-other-${k}`;
   let flaps = 0;
   while (cluster.clock.now() < end) {
     cluster.kill(flapper);

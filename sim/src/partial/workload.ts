@@ -25,7 +25,12 @@ export class Workload {
   readonly #sizes: { min: number; max: number };
   #next = 0;
 
-  constructor(cluster: PartialCluster, random: Random, log: WriteLog, sizes: { min: number; max: number }) {
+  constructor(
+    cluster: PartialCluster,
+    random: Random,
+    log: WriteLog,
+    sizes: { min: number; max: number },
+  ) {
     this.#cluster = cluster;
     this.#random = random;
     this.#log = log;
@@ -43,7 +48,8 @@ export class Workload {
     const target = name ?? `file-${this.#next++}`;
     const size = this.#sizes.min + randomInt(this.#random, this.#sizes.max - this.#sizes.min + 1);
     const body = Buffer.alloc(size);
-    for (let i = 0; i < size; i += 4) body.writeUInt32LE(randomInt(this.#random, 2 ** 32) >>> 0, Math.min(i, size - 4));
+    for (let i = 0; i < size; i += 4)
+      body.writeUInt32LE(randomInt(this.#random, 2 ** 32) >>> 0, Math.min(i, size - 4));
     this.names.add(target);
     issueWrite(
       this.#cluster.engine(index),
@@ -55,7 +61,12 @@ export class Workload {
   }
 
   /** `count` puts `everyMs` apart, each at a node `pick` chooses (default: any up node). */
-  async puts(count: number, everyMs: number, pick?: () => number, name?: () => string): Promise<Written[]> {
+  async puts(
+    count: number,
+    everyMs: number,
+    pick?: () => number,
+    name?: () => string,
+  ): Promise<Written[]> {
     const out: Written[] = [];
     for (let i = 0; i < count; i++) {
       out.push(this.put(pick?.(), name?.()));
@@ -66,7 +77,12 @@ export class Workload {
   }
 
   /** `count` new names (`prefix-0`, …) whose targets per `placement` include node `id`. */
-  namesTargeting(id: string, count: number, placement: PartialCluster['placements'][number], prefix: string): string[] {
+  namesTargeting(
+    id: string,
+    count: number,
+    placement: PartialCluster['placements'][number],
+    prefix: string,
+  ): string[] {
     const names: string[] = [];
     for (let i = 0; names.length < count; i++) {
       const name = `${prefix}-${i}`;
@@ -95,7 +111,9 @@ export class Workload {
   /** `count` GETs of random live names from random up nodes; how many returned the right bytes. */
   async gets(count: number, reference: number): Promise<number> {
     const up = this.#cluster.upIndexes();
-    const live = [...this.names].filter((n) => this.#cluster.engine(reference).describe(n)?.deleted === false);
+    const live = [...this.names].filter(
+      (n) => this.#cluster.engine(reference).describe(n)?.deleted === false,
+    );
     let ok = 0;
     const reads: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {

@@ -51,7 +51,8 @@ export const scenario: Scenario = {
       'link bandwidth (bytes/s), body sizes (bytes)': `${options.bandwidthBytesPerSec}, ${options.minBytes}–${options.maxBytes}`,
     };
     for (const row of rows) {
-      figures[row.case] = `${row.pass ? 'PASS' : 'FAIL'}: ${row.measured} (criterion: ${row.criterion})`;
+      figures[row.case] =
+        `${row.pass ? 'PASS' : 'FAIL'}: ${row.measured} (criterion: ${row.criterion})`;
     }
     return { name: 'partial', figures, passed: rows.every((r) => r.pass) };
   },
