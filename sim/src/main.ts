@@ -150,7 +150,7 @@ async function runAll(): Promise<void> {
 
 /** Rough CPU seconds at the default sizes, to start the longest scenarios first. */
 function expectedCost(name: string): number {
-  return { replication: 40, partition: 30, 'failure-detection': 15 }[name] ?? 5;
+  return { partial: 50, replication: 40, partition: 30, 'failure-detection': 15 }[name] ?? 5;
 }
 
 if (child) await runChild(argv[0] ?? '');

@@ -6,7 +6,7 @@
  * a restart opens a fresh engine on what the disk kept.
  */
 import { createReplicatedFileService } from '@dfs/replication';
-import type { ReplicationConfig, ReplicationEngine } from '@dfs/replication';
+import type { PlacementView, ReplicationConfig, ReplicationEngine } from '@dfs/replication';
 import type { MemoryNetwork, MemoryTransport, PeerInfo, VirtualClock } from '@dfs/transport';
 import { seededRandom } from '@dfs/transport';
 import { Incarnation } from './incarnation.js';
@@ -41,6 +41,8 @@ export class SimNode {
   readonly #seed: number;
   readonly #peers: () => PeerInfo[];
   readonly #config: Partial<ReplicationConfig>;
+  readonly #placement: (() => PlacementView) | undefined;
+  readonly #members: (() => Iterable<string>) | undefined;
   #life: Incarnation | undefined;
   #facade: IncarnationTransport | undefined;
   #engine: ReplicationEngine | undefined;
@@ -55,6 +57,10 @@ export class SimNode {
     peers: () => PeerInfo[];
     /** Engine tunables (default SIM_ENGINE_CONFIG, the fault simulation's short intervals). */
     config?: Partial<ReplicationConfig>;
+    /** Which nodes should hold each file, asked at each start (default: every node holds every file). */
+    placement?: () => PlacementView;
+    /** Every member id this node knows (default: the ids of `peers()`). */
+    members?: () => Iterable<string>;
   }) {
     this.id = `node-${options.index}`;
     this.address = `mem-${options.index}`;
@@ -63,6 +69,8 @@ export class SimNode {
     this.#clock = options.clock;
     this.#peers = options.peers;
     this.#config = options.config ?? SIM_ENGINE_CONFIG;
+    this.#placement = options.placement;
+    this.#members = options.members;
     this.disk = new SimDisk(seededRandom(mix(options.seed, 100 + options.index)));
     this.store = new SimBlobStore(seededRandom(mix(options.seed, 200 + options.index)));
     this.#transport = options.network.createTransport({ id: this.id, address: this.address });
@@ -115,6 +123,8 @@ export class SimNode {
         random: seededRandom(mix(this.#seed, 1000 * (this.#incarnations + 1) + hash(this.id))),
         config: this.#config,
         indexFsync: 'always',
+        ...(this.#placement === undefined ? {} : { placement: this.#placement() }),
+        ...(this.#members === undefined ? {} : { members: this.#members }),
       });
       if (!life.alive) return { ok: false, error: new Error('crashed while opening') };
       this.#engine = engine;
