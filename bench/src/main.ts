@@ -1,7 +1,8 @@
 /**
  * `pnpm bench [suite ...]`: runs each suite in bench/src/suites/<suite>.ts (all when none named),
  * prints a table of ratios against raw baselines measured in the same run, and writes
- * bench/results/<suite>.json, with the machine's load average before and after each suite. A suite module exports `run(options): Promise<BenchRow[]>`.
+ * bench/results/<suite>.json, with the machine's load average before and after each suite. A
+ * suite module exports `run(options): Promise<BenchRow[]>`.
  */
 import { readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
