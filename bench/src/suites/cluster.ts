@@ -89,16 +89,31 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, pollMs = 
   }
 }
 
-/** Until every node holds `counts[i]` live files (polled every 20 ms, to load the nodes little). */
-async function untilHeld(nodes: readonly BenchNode[], counts: readonly number[]): Promise<void> {
-  await until(
-    async () => {
-      const held = await Promise.all(nodes.map((n) => heldFiles(n.url)));
-      return held.every((h, i) => h >= (counts[i] ?? 0));
-    },
-    600_000,
-    20,
-  );
+/**
+ * Until every node holds `counts[i]` live files (polled every 20 ms, to load the nodes little).
+ * Resolves with "" when they do, or, after `timeoutMs`, with what each node held then: a stalled
+ * replication is a finding to print in its row, not a reason to lose the rest of the run.
+ */
+async function untilHeld(
+  nodes: readonly BenchNode[],
+  counts: readonly number[],
+  timeoutMs: number,
+): Promise<string> {
+  let held: number[] = [];
+  try {
+    await until(
+      async () => {
+        held = await Promise.all(nodes.map((n) => heldFiles(n.url)));
+        return held.every((h, i) => h >= (counts[i] ?? 0));
+      },
+      timeoutMs,
+      20,
+    );
+    return '';
+  } catch {
+    const short = held.map((h, i) => `n${i + 1} ${h}/${counts[i] ?? 0}`).join(', ');
+    return `STALLED after ${timeoutMs / 1000} s (files held: ${short})`;
+  }
 }
 
 async function untilAlive(node: BenchNode, members: number): Promise<void> {
@@ -177,9 +192,10 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
     // 5a. Upload to one node with 2 peers joined; then let both peers finish their copies.
     let counts = await held();
     const peersUpload = await scenario(nodes, () => put(a, 'large-1', size, pattern, 1));
-    await untilHeld(
+    const peersStall = await untilHeld(
       nodes,
       counts.map((c) => c + 1),
+      600_000,
     );
 
     // 1, 3. One upload until 3 nodes hold it.
@@ -193,14 +209,16 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
 
     // 2, 4. Small files until all 3 hold them.
     counts = await held();
+    let smallStall = '';
     const smallSpread = await scenario(nodes, async () => {
       await inParallel(smallCount, 16, async (i) => {
         const res = await request(`${a.url}/v1/files/small/${i}?w=1`, 'PUT', [small], SMALL);
         if (res.status !== 201) throw new Error(`small PUT answered ${res.status}`);
       });
-      await untilHeld(
+      smallStall = await untilHeld(
         nodes,
         counts.map((c) => c + smallCount),
+        120_000,
       );
     });
 
@@ -258,7 +276,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
         ratioKind: 'times-baseline',
         target: '<= 2x',
         limit: { max: 2 },
-        note: `${perNode(smallSpread)}; with rename + dir fsync the floor is ${((smallAtomic.cpuS * 1000) / smallCount).toFixed(2)} CPU-ms/file; idle cluster ${(idleRate * 1000).toFixed(0)} CPU-ms/s`,
+        note: `${smallStall ? `${smallStall}; ` : ''}${perNode(smallSpread)}; with rename + dir fsync the floor is ${((smallAtomic.cpuS * 1000) / smallCount).toFixed(2)} CPU-ms/file; idle cluster ${(idleRate * 1000).toFixed(0)} CPU-ms/s`,
       },
       {
         name: `wall time, ${label} on all 3 nodes`,
@@ -279,7 +297,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
         ratioKind: 'times-baseline',
         target: '<= 1.5x',
         limit: { max: 1.5 },
-        note: `with rename + dir fsync the floor takes ${smallAtomic.wallS.toFixed(2)} s`,
+        note: `${smallStall ? `${smallStall}; ` : ''}with rename + dir fsync the floor takes ${smallAtomic.wallS.toFixed(2)} s`,
       },
       {
         name: `upload ${label} to one node, 2 peers joined (w=1)`,
@@ -289,7 +307,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
         better: 'higher',
         target: '>= 0.8x',
         limit: { min: 0.8 },
-        note: perNode(peersUpload),
+        note: `${perNode(peersUpload)}${peersStall ? `; then ${peersStall}` : ''}`,
       },
       {
         name: `upload ${label} to one node alone`,
