@@ -140,3 +140,29 @@ export function cpuSeconds(pid: number | undefined): number {
 export function clusterCpuSeconds(nodes: readonly BenchNode[]): number {
   return nodes.reduce((sum, node) => sum + cpuSeconds(node.child.pid), 0);
 }
+
+/** Each node's CPU seconds so far, in the order of `nodes`. */
+export function nodeCpuSeconds(nodes: readonly BenchNode[]): number[] {
+  return nodes.map((node) => cpuSeconds(node.child.pid));
+}
+
+/** How many live files the node holds a copy of (its `/v1/health` count). */
+export async function heldFiles(url: string): Promise<number> {
+  const res = await fetch(`${url}/v1/health`);
+  return ((await res.json()) as { files: number }).files;
+}
+
+/** SIGTERM to each node, then waits until all have exited. */
+export async function stopNodes(nodes: readonly BenchNode[]): Promise<void> {
+  for (const node of nodes) node.child.kill('SIGTERM');
+  await Promise.all(
+    nodes.map(
+      (n) =>
+        new Promise((resolve) =>
+          n.child.exitCode !== null || n.child.signalCode !== null
+            ? resolve(null)
+            : n.child.once('exit', resolve),
+        ),
+    ),
+  );
+}
