@@ -15,10 +15,10 @@ afterEach(async () => {
 });
 
 /** A cluster of `size` engines whose placement keeps `replicas` copies (one shared view). */
-async function placedCluster(size: number, replicas: number) {
+async function placedCluster(size: number, replicas: number, config?: { fanout: number }) {
   let view: RankedPlacement | undefined;
   const created = await TestCluster.create(size, {
-    config: { dropDelayMs: DROP_DELAY_MS },
+    config: { dropDelayMs: DROP_DELAY_MS, ...config },
     placement: (c) => (view ??= new RankedPlacement(c, replicas)),
   });
   return { cluster: created, placement: view! };
@@ -121,12 +121,9 @@ describe('replication with placement: each file on R nodes', () => {
 describe('hinted copies', () => {
   it('a stand-in that gets the pushed bytes before the entry keeps them as its copy', async () => {
     // Fanout 1: most stand-ins learn of the entry only after their push finished.
-    let view: RankedPlacement | undefined;
-    cluster = await TestCluster.create(6, {
-      config: { dropDelayMs: DROP_DELAY_MS, fanout: 1 },
-      placement: (c) => (view ??= new RankedPlacement(c, 2)),
-    });
-    const placement = view!;
+    const placed = await placedCluster(6, 2, { fanout: 1 });
+    cluster = placed.cluster;
+    const placement = placed.placement;
     const down = cluster.nodes[5]!;
     await cluster.stopNode(down);
     placement.notify();
