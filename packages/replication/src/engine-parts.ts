@@ -26,7 +26,7 @@ import type { IndexEntry } from './file-index.js';
 import { holdingNodes as slotHolders } from './merge.js';
 import type { ReplicatedEntry } from './merge.js';
 import type { PlacementView } from './placement-view.js';
-import { Resync } from './resync.js';
+import { Resync, resyncEveryMs } from './resync.js';
 import { PeerGuard } from './peer-guard.js';
 import { PeerHandlers } from './peer-handlers.js';
 import { PushReceiver } from './push-receiver.js';
@@ -214,6 +214,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
           log,
           dropDelayMs: config.dropDelayMs,
           confirmTimeoutMs: config.lookupTimeoutMs,
+          scanEveryMs: resyncEveryMs(config.dropDelayMs, config.antiEntropyIntervalMs),
         });
   const deletes = new DeleteQuorum({
     nodeId,

@@ -367,8 +367,12 @@ export class ReplicationEngine implements FileService {
     if (signature !== this.#liveSignature) runner.pulls.resetBackoff();
     this.#liveSignature = signature;
     // With placement the resync scan also schedules the pulls placement wants here.
-    if (this.#parts.resync === undefined) runner.pulls.pullMissing();
-    else this.#resyncNow();
+    const { resync } = this.#parts;
+    if (resync === undefined) runner.pulls.pullMissing();
+    else {
+      const scan = resync.scanIfDue();
+      if (scan !== undefined) lifecycle.inBackground(scan);
+    }
     waiters.check();
     lifecycle.inBackground(
       this.#unclaimed.sweep().then((removed) => {

@@ -2,7 +2,7 @@ import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blobKey } from '../src/index.js';
 import { APPLY_PROTOCOL } from '../src/delete-quorum.js';
-import { HOLDS_PROTOCOL } from '../src/resync.js';
+import { HOLDS_PROTOCOL, resyncEveryMs } from '../src/resync.js';
 import { TestCluster, body } from './cluster.js';
 import type { TestNode } from './cluster.js';
 import { RankedPlacement } from './ranked-placement.js';
@@ -236,5 +236,13 @@ describe('placement protocols refuse malformed requests', () => {
     const results = await cluster.drive(Promise.allSettled(asks));
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(b!.engine.stats().invalidMessages).toBe(before + 3);
+  });
+});
+
+describe('resync pacing', () => {
+  it('rescans at most once a minute, a quarter of the drop delay, never faster than anti-entropy', () => {
+    expect(resyncEveryMs(10 * 60_000, 5_000)).toBe(60_000);
+    expect(resyncEveryMs(5_000, 1_000)).toBe(1_250);
+    expect(resyncEveryMs(1_000, 300)).toBe(300);
   });
 });
