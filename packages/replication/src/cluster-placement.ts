@@ -78,6 +78,9 @@ export class ClusterPlacement implements PlacementView {
   private readonly listeners = new Set<() => void>();
   private readonly maxClockSkewMs: number;
   private placement = Placement.of([]);
+  /** The last name ranked, for the targets-then-holders pattern (valid for this placement and R). */
+  private lastRanked:
+    { name: string; placement: Placement; r: number; targets: readonly string[] } | undefined;
   private placementKey = '';
   private clusterReplicas: number;
   private downIn = new Set<string>();
@@ -138,14 +141,24 @@ export class ClusterPlacement implements PlacementView {
   }
 
   targets(name: string): readonly string[] {
-    return this.placement.rank(name, this.clusterReplicas);
+    // Callers ask targets and holders of one name in a row (resync's scan, puts): rank it once.
+    const memo = this.lastRanked;
+    if (
+      memo?.name === name &&
+      memo.placement === this.placement &&
+      memo.r === this.clusterReplicas
+    ) {
+      return memo.targets;
+    }
+    const targets = this.placement.rank(name, this.clusterReplicas);
+    this.lastRanked = { name, placement: this.placement, r: this.clusterReplicas, targets };
+    return targets;
   }
 
   holders(name: string): readonly string[] {
-    if (this.downIn.size === 0) return this.placement.rank(name, this.clusterReplicas);
+    const targets = this.targets(name);
+    if (this.downIn.size === 0 || !targets.some((id) => this.downIn.has(id))) return targets;
     const h = placementNameHash(name);
-    const targets = this.placement.rank(h, this.clusterReplicas);
-    if (!targets.some((id) => this.downIn.has(id))) return targets;
     // Every rank skipped past R is a down member, so R + (down members) ranks always suffice.
     const ranked = this.placement.rank(h, this.clusterReplicas + this.downIn.size);
     const listed = new Set(targets);
