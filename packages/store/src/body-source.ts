@@ -125,9 +125,17 @@ async function* readableChunks(stream: Readable, signal: AbortSignal): AsyncGene
     }
     notify();
   };
+  // One abort listener for the whole body, not one per wait: adding and removing AbortSignal
+  // listeners per chunk showed in the CPU profiles of a relaying node.
+  const onAbort = (): void => {
+    failure ??= { error: signal.reason };
+    notify();
+  };
   let finished = false;
   try {
+    signal.throwIfAborted();
     if (stream.errored !== null) throw stream.errored;
+    signal.addEventListener('abort', onAbort, { once: true });
     stream.on('data', onData);
     stream.on('end', onEnd);
     stream.on('error', onError);
@@ -156,15 +164,13 @@ async function* readableChunks(stream: Readable, signal: AbortSignal): AsyncGene
       if (stream.destroyed) {
         throw new StoreError('ERR_IO', 'body stream was destroyed before its end');
       }
-      await raceAbort(
-        new Promise<void>((resolve) => {
-          wake = resolve;
-        }),
-        signal,
-      );
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     }
   } finally {
     wake = undefined;
+    signal.removeEventListener('abort', onAbort);
     stream.off('data', onData);
     stream.off('end', onEnd);
     stream.off('error', onError);
