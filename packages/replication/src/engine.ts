@@ -64,7 +64,7 @@ export interface ReplicatedFileServiceOptions {
   indexFs?: IndexFs;
   /**
    * Which nodes should hold each file (issue 12: `ClusterPlacement`). Default: every live node
-   * holds every file (`fullReplication`).
+   * holds every file.
    */
   placement?: PlacementView;
 }

@@ -81,7 +81,6 @@ export { PlacementCache } from './placement-cache.js';
 export type { PlacementCacheOptions, PlacementChange } from './placement-cache.js';
 export { placementKey, placementNameHash, placementNodeHash } from './placement-hash.js';
 export type { Hash64 } from './placement-hash.js';
-export { fullReplication } from './placement-view.js';
 export type { PlacementView } from './placement-view.js';
 export { CLUSTER_PLACEMENT_DEFAULTS, ClusterPlacement } from './cluster-placement.js';
 export type {

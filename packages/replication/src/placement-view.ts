@@ -5,8 +5,7 @@
  * them, and drops a surplus copy only after every target confirmed its own (resync.ts).
  *
  * `ClusterPlacement` (cluster-placement.ts) implements it from membership, the replicated nodes
- * table and the grace period; `fullReplication` is the view of a cluster where every node holds
- * every file (the engine's default, and what placement gives when N ≤ R).
+ * table and the grace period. An engine given no placement keeps every file on every node.
  */
 
 export interface PlacementView {
@@ -26,26 +25,4 @@ export interface PlacementView {
   isUp(id: string): boolean;
   /** Calls `listener` after any change of who is in, up or out, or of a weight. Returns an unsubscribe. */
   onChange(listener: () => void): () => void;
-}
-
-/**
- * Every node holds every file: the view used when no placement is configured. `members` lists the
- * ids of the members that are up (this node included or not; it is added).
- */
-export function fullReplication(nodeId: string, members: () => Iterable<string>): PlacementView {
-  const all = (): string[] => {
-    const ids = new Set(members());
-    ids.add(nodeId);
-    return [...ids].sort();
-  };
-  return {
-    get replicas() {
-      return Number.MAX_SAFE_INTEGER;
-    },
-    targets: all,
-    holders: all,
-    paused: false,
-    isUp: (id) => id === nodeId || new Set(members()).has(id),
-    onChange: () => () => undefined,
-  };
 }
