@@ -1,33 +1,43 @@
 /**
  * The `dfs` command: commander wiring, global options, and the one place that turns any failure
  * into a message and an exit code. `runCli` never exits the process, so tests run it in-process.
+ * Only commander loads up front: each command's module (and the client, zod, the progress bar) is
+ * imported when that command runs, so `dfs --version` and `dfs --help` start fast.
  */
 import { readFileSync } from 'node:fs';
-import { DfsClientError } from '@dfs/client';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { createContext, type CommandContext, type GlobalOptions } from './context.js';
-import { healthCommand, membersCommand } from './commands/cluster.js';
-import { completionScript } from './commands/completion.js';
-import { getCommand, type GetFlags } from './commands/get.js';
-import { lsCommand, type LsFlags } from './commands/ls.js';
-import { putCommand, type PutFlags } from './commands/put.js';
-import { drainCommand, removeCommand, type RemoveFlags } from './commands/node.js';
-import { rmCommand } from './commands/rm.js';
-import { statusCommand } from './commands/status.js';
-import { statCommand } from './commands/stat.js';
+import type { CommandContext, GlobalOptions } from './context.js';
+import type { GetFlags } from './commands/get.js';
+import type { LsFlags } from './commands/ls.js';
+import type { PutFlags } from './commands/put.js';
+import type { RemoveFlags } from './commands/node.js';
+import type { RmFlags } from './commands/rm.js';
+import type { SyncFlags } from './commands/sync.js';
 import type { CliIo } from './io.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, explain, type ProblemContext } from './problems.js';
+import type { ProblemContext } from './problems.js';
+
+// The exit codes (problems.ts has the same; kept here so the happy path need not load it).
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+/** Mirrors batch.ts: the bounds of --transfers. */
+const DEFAULT_TRANSFERS = 8;
+const MAX_TRANSFERS = 256;
 
 export const EXAMPLES = `
 Examples:
   dfs put photo.jpg                      upload as "photo.jpg"
   dfs put report.pdf docs/2024/q1.pdf    upload under another name
-  dfs put -r ./site www                  upload a tree as www/…
+  dfs put -r ./site www                  upload a tree as www/… (unchanged files are skipped)
+  dfs get -r www ./site-copy             download the folder www/ into ./site-copy
+  dfs sync ./site dfs:www --delete       make the folder www/ mirror ./site
+  dfs sync dfs:www ./site                and back
   tar c dir | dfs put - backups/dir.tar  upload stdin
-  dfs ls docs/                           list names starting with docs/
+  dfs ls docs/                           list what is in the folder docs/ (-r: every file)
   dfs get docs/2024/q1.pdf               download to ./q1.pdf
   dfs get photo.jpg - | sha256sum        download to stdout
   dfs rm photo.jpg                       delete everywhere
+  dfs rm -r old/                         delete every file under old/ (asks first)
   dfs --node 10.0.0.5:4001 members       ask another node
   dfs status                             members, placement, under-replicated files
   dfs node drain <id>                    hand a member's files off before retiring it
@@ -58,6 +68,17 @@ function positiveInteger(value: string): number {
   return parsed;
 }
 
+function transferCount(value: string): number {
+  const parsed = positiveInteger(value);
+  if (parsed > MAX_TRANSFERS) throw new InvalidArgumentError(`at most ${MAX_TRANSFERS}.`);
+  return parsed;
+}
+
+const transfersOption = () =>
+  new Option('-t, --transfers <n>', `files moved in parallel (1–${MAX_TRANSFERS})`)
+    .default(DEFAULT_TRANSFERS)
+    .argParser(transferCount);
+
 /** State the command handlers fill in, read by the error handler. */
 interface RunState {
   context: CommandContext | undefined;
@@ -66,8 +87,9 @@ interface RunState {
 
 export function buildProgram(io: CliIo, state: RunState): Command {
   const program = new Command('dfs');
-  const contextFor = (command: Command): CommandContext => {
+  const contextFor = async (command: Command): Promise<CommandContext> => {
     const globals = command.optsWithGlobals<GlobalOptions>();
+    const { createContext } = await import('./context.js');
     const context = createContext(io, globals);
     state.context = context;
     state.problem.nodes = context.nodes;
@@ -103,38 +125,73 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     .argument('<file>', 'local file, directory with -r, or - for stdin')
     .argument('[name]', 'name in the store (default: the file base name; the prefix with -r)')
     .option('-r, --recursive', 'upload a directory tree, keeping relative names')
+    .option(
+      '-f, --force',
+      'with -r, upload every file, even those the cluster holds with the same sha256',
+    )
     .option('-w, --wait <n>', 'wait until n nodes hold each file', positiveInteger)
+    .addOption(transfersOption())
     .action(async (file: string, name: string | undefined, flags: PutFlags, command: Command) => {
       if (flags.wait !== undefined) state.problem.w = flags.wait;
-      await putCommand(contextFor(command), file, name, flags);
+      const { putCommand } = await import('./commands/put.js');
+      await putCommand(await contextFor(command), file, name, flags);
     });
 
   program
     .command('get')
-    .description('download a file to a local file (atomically) or to stdout (-)')
-    .argument('<name>', 'name in the store')
-    .argument('[file]', 'local path, a directory, or - for stdout (default: ./<base name>)')
-    .option('-f, --force', 'overwrite an existing local file')
+    .description(
+      'download a file to a local file (atomically) or to stdout (-); -r: a folder to a directory',
+    )
+    .argument('<name>', 'name in the store (with -r: a folder, like www/)')
+    .argument(
+      '[file]',
+      'local path, a directory, or - for stdout (default: ./<base name>; with -r ./<folder>)',
+    )
+    .option('-r, --recursive', 'download every file under the folder, keeping relative names')
+    .option('-f, --force', 'overwrite existing local files')
+    .addOption(transfersOption())
     .action(async (name: string, file: string | undefined, flags: GetFlags, command: Command) => {
-      await getCommand(contextFor(command), name, file, flags);
+      const { getCommand } = await import('./commands/get.js');
+      await getCommand(await contextFor(command), name, file, flags);
     });
 
   program
     .command('rm')
-    .description('delete files from every node')
-    .argument('<name...>', 'names in the store')
-    .action(async (names: string[], _flags: object, command: Command) => {
-      await rmCommand(contextFor(command), names);
+    .description('delete files from every node; -r: every file under a folder')
+    .argument('<name...>', 'names in the store (with -r: folders)')
+    .option('-r, --recursive', 'delete every file under the folders (shows the count, asks first)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .addOption(transfersOption())
+    .action(async (names: string[], flags: RmFlags, command: Command) => {
+      const { rmCommand } = await import('./commands/rm.js');
+      await rmCommand(await contextFor(command), names, flags);
+    });
+
+  program
+    .command('sync')
+    .description(
+      'make DST hold what SRC holds: a local directory and a cluster folder (dfs:folder), either way',
+    )
+    .argument('<src>', 'a local directory or dfs:folder (dfs: alone is the whole store)')
+    .argument('<dst>', 'a cluster folder (dfs:folder) or a local directory')
+    .option('--delete', 'delete what only DST has')
+    .option('-n, --dry-run', 'print what would be copied and deleted; change nothing')
+    .addOption(transfersOption())
+    .action(async (src: string, dst: string, flags: SyncFlags, command: Command) => {
+      const { syncCommand } = await import('./commands/sync.js');
+      await syncCommand(await contextFor(command), src, dst, flags);
     });
 
   program
     .command('ls')
-    .description('list files (name, size, age)')
-    .argument('[prefix]', 'only names starting with this')
-    .option('--limit <n>', 'show at most n files', positiveInteger)
-    .option('--names', 'print names only, one per line')
+    .description('list a folder: its sub-folders and files (name, size, age); -r: every file')
+    .argument('[prefix]', 'a folder like docs/, or any start of names')
+    .option('-r, --recursive', 'every file under the prefix, not folded into folders')
+    .option('--limit <n>', 'show at most n entries', positiveInteger)
+    .option('--names', 'print names only, one per line (folders end with /)')
     .action(async (prefix: string | undefined, flags: LsFlags, command: Command) => {
-      await lsCommand(contextFor(command), prefix, flags);
+      const { lsCommand } = await import('./commands/ls.js');
+      await lsCommand(await contextFor(command), prefix, flags);
     });
 
   program
@@ -142,21 +199,24 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     .description('show size, sha256, version, holders and age of a file')
     .argument('<name>', 'name in the store')
     .action(async (name: string, _flags: object, command: Command) => {
-      await statCommand(contextFor(command), name);
+      const { statCommand } = await import('./commands/stat.js');
+      await statCommand(await contextFor(command), name);
     });
 
   program
     .command('members')
     .description('list the cluster members as the node sees them')
     .action(async (_flags: object, command: Command) => {
-      await membersCommand(contextFor(command));
+      const { membersCommand } = await import('./commands/cluster.js');
+      await membersCommand(await contextFor(command));
     });
 
   program
     .command('status')
     .description('every member with its state and placement, and the replication summary')
     .action(async (_flags: object, command: Command) => {
-      await statusCommand(contextFor(command));
+      const { statusCommand } = await import('./commands/status.js');
+      await statusCommand(await contextFor(command));
     });
 
   const node = program.command('node').description('operator actions on a member: drain or remove');
@@ -167,7 +227,8 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     )
     .argument('<id>', 'member id (see dfs status)')
     .action(async (id: string, _flags: object, command: Command) => {
-      await drainCommand(contextFor(command), id);
+      const { drainCommand } = await import('./commands/node.js');
+      await drainCommand(await contextFor(command), id);
     });
   node
     .command('remove')
@@ -175,21 +236,24 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     .argument('<id>', 'member id (see dfs status)')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (id: string, flags: RemoveFlags, command: Command) => {
-      await removeCommand(contextFor(command), id, flags);
+      const { removeCommand } = await import('./commands/node.js');
+      await removeCommand(await contextFor(command), id, flags);
     });
 
   program
     .command('health')
     .description('check that the node is serving (exit 1 when it is not)')
     .action(async (_flags: object, command: Command) => {
-      await healthCommand(contextFor(command));
+      const { healthCommand } = await import('./commands/cluster.js');
+      await healthCommand(await contextFor(command));
     });
 
   program
     .command('completion')
     .description('print a shell completion script: source <(dfs completion bash)')
-    .argument('<shell>', 'bash or zsh')
+    .argument('<shell>', 'bash, zsh or fish')
     .action(async (shell: string) => {
+      const { completionScript } = await import('./commands/completion.js');
       io.stdout.write(await completionScript(shell));
     });
 
@@ -223,6 +287,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     state.context?.progress.stop();
     const subject = state.context?.subject;
+    const [{ DfsClientError }, { explain }] = await Promise.all([
+      import('@dfs/client'),
+      import('./problems.js'),
+    ]);
     // Whatever a stream threw while being torn down, an interrupted run reports the interruption.
     const cause = io.signal?.aborted
       ? new DfsClientError('ERR_ABORTED', 'interrupted', { cause: error })

@@ -1,6 +1,9 @@
 /**
  * Human output: sizes, ages and aligned tables. Pure functions, so every format is unit-tested.
+ * Table columns are measured in terminal cells (string-width), so CJK names and emoji align.
  */
+import stringWidth from 'string-width';
+
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
 /** 0 → `0 B`, 1536 → `1.5 KiB`, 10 MiB → `10 MiB` (one decimal below 10, none above). */
@@ -46,13 +49,13 @@ export function renderTable(
 ): string {
   const all = [header, ...rows];
   const widths = header.map((_, column) =>
-    Math.max(...all.map((row) => [...(row[column] ?? '')].length)),
+    Math.max(...all.map((row) => stringWidth(row[column] ?? ''))),
   );
   const lines = all.map((row) =>
     row
       .map((cell, column) => {
         const isLast = column === row.length - 1;
-        const pad = (widths[column] ?? 0) - [...cell].length;
+        const pad = (widths[column] ?? 0) - stringWidth(cell);
         if (align[column] === 'right') return ' '.repeat(pad) + cell;
         return isLast ? cell : cell + ' '.repeat(pad);
       })
@@ -63,8 +66,12 @@ export function renderTable(
 
 /** `key   value` lines with aligned values. */
 export function renderFields(fields: readonly (readonly [string, string])[]): string {
-  const width = Math.max(...fields.map(([key]) => key.length));
-  return fields.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n') + '\n';
+  const width = Math.max(...fields.map(([key]) => stringWidth(key)));
+  return (
+    fields
+      .map(([key, value]) => `${key}${' '.repeat(width - stringWidth(key))}  ${value}`)
+      .join('\n') + '\n'
+  );
 }
 
 /** Bytes per second as `12 MiB/s`. */

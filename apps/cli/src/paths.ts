@@ -3,7 +3,10 @@
  * command in; through `pnpm dfs` (a package script) the process runs in the package's directory and
  * pnpm passes the user's directory as INIT_CWD.
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 
 /**
@@ -76,4 +79,11 @@ export async function walkTree(root: string): Promise<TreeWalk> {
   }
   await visit(root);
   return { files, skipped };
+}
+
+/** The hex sha256 of a local file, read as a stream. */
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
 }

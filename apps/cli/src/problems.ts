@@ -106,7 +106,11 @@ export function explainClientError(
     case 'ERR_CHANGED':
       return failed(`${error.message} — run the command again for the newest version`);
     case 'ERR_EXISTS':
-      return failed(`${error.message} — use --force to overwrite`);
+      return failed(
+        error.message.endsWith('is a directory')
+          ? `${error.message} — name a file path to write instead`
+          : `${error.message} — use --force to overwrite`,
+      );
     case 'ERR_ABORTED':
       return { message: 'interrupted; nothing was left half-written', exitCode: EXIT_INTERRUPTED };
     case 'ERR_BAD_REQUEST':

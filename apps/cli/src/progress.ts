@@ -83,3 +83,79 @@ export function createProgress(
     },
   };
 }
+
+/**
+ * One bar for a multi-file transfer: files done of all, bytes done of all, speed and ETA. Result
+ * lines printed while it runs go through `print`, which clears the bar's line first so the bar
+ * redraws below them instead of being mixed into them.
+ */
+export interface BatchProgress {
+  /** Bytes moved (of any file) since the last call. */
+  addBytes(count: number): void;
+  /** One more file finished (done, skipped or failed). */
+  fileDone(): void;
+  /** Writes `text` to `stream` without tearing the bar. */
+  print(stream: NodeJS.WritableStream, text: string): void;
+  stop(): void;
+}
+
+export function createBatchProgress(
+  stderr: OutputStream,
+  enabled: boolean,
+  options: { files: number; bytes: number; verb: string },
+  now: () => number = Date.now,
+): BatchProgress {
+  let files = 0;
+  let bytes = 0;
+  if (!enabled) {
+    return {
+      addBytes() {},
+      fileDone() {},
+      print: (stream, text) => stream.write(text),
+      stop() {},
+    };
+  }
+  const startedAt = now();
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: stderr,
+      format: `${options.verb} [{bar}] {files}/{totalFiles} files | {done}/{size} | {speed} | ETA {eta_formatted}`,
+      barsize: 20,
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+      fps: 10,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const payload = () => ({
+    files,
+    totalFiles: options.files,
+    done: formatBytes(bytes),
+    size: formatBytes(options.bytes),
+    speed: formatRate(bytes, now() - startedAt),
+  });
+  // Bytes drive the bar; an all-empty batch is driven by files instead.
+  const byFiles = options.bytes === 0;
+  bar.start(byFiles ? options.files : options.bytes, 0, payload());
+  const redraw = () => bar.update(byFiles ? files : bytes, payload());
+  return {
+    addBytes(count) {
+      bytes += count;
+      redraw();
+    },
+    fileDone() {
+      files += 1;
+      redraw();
+    },
+    print(stream, text) {
+      stderr.write('\r\u001b[K');
+      stream.write(text);
+      // Forced (the typings omit the flag): cli-progress otherwise skips a line equal to the last.
+      (bar as unknown as { render(force: boolean): void }).render(true);
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

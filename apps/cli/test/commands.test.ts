@@ -146,9 +146,11 @@ describe('listing and metadata', () => {
     expect(files.map((f) => f.name)).toEqual(['docs/a.txt', 'docs/b.txt', 'img/c.png']);
     expect(files[0]).toMatchObject({ size: 12, sha256: sha('twelve bytes') });
     expect((await dfs(['ls', '--names', 'img/'], base)).stdout).toBe('img/c.png\n');
-    expect((await dfs(['ls', '--names', '--limit', '2'], base)).stdout).toBe(
+    expect((await dfs(['ls', '--names', '--limit', '2', '-r'], base)).stdout).toBe(
       'docs/a.txt\ndocs/b.txt\n',
     );
+    // Without -r, one level at a time: folders end with "/".
+    expect((await dfs(['ls', '--names'], base)).stdout).toBe('docs/\nimg/\n');
   });
 
   it('says there is nothing on stderr when a prefix matches nothing', async () => {
@@ -175,7 +177,12 @@ describe('listing and metadata', () => {
   it('removes files, then reports them missing', async () => {
     const removed = await dfs(['rm', 'docs/a.txt', 'docs/b.txt'], base);
     expect(removed).toMatchObject({ code: 0, stdout: '' });
-    expect(removed.stderr).toBe('removed docs/a.txt\nremoved docs/b.txt\n');
+    // Deleted in parallel: one line each, in the order they finished.
+    expect(removed.stderr.split('\n').sort()).toEqual([
+      '',
+      'removed docs/a.txt',
+      'removed docs/b.txt',
+    ]);
     expect((await dfs(['rm', 'docs/a.txt', '-q'], base)).code).toBe(1);
     expect((await dfs(['rm', 'img/c.png', '--quiet'], base)).stderr).toBe('');
   });
@@ -189,10 +196,11 @@ describe('cluster commands', () => {
       /^\s+ID\s+ADDRESS\s+STATE\s+INCARNATION\s+LAST SEEN\n\*\s+fake-node/,
     );
     const view = JSON.parse((await dfs(['members', '--json'], base)).stdout) as {
-      self: string;
+      self: { id: string; addr: string };
       members: unknown[];
     };
-    expect(view.self).toBe('fake-node');
+    // The same shape as GET /v1/cluster: self is the answering node's member object.
+    expect(view.self).toMatchObject({ id: 'fake-node', addr: server.address });
     expect(view.members).toHaveLength(1);
   });
 

@@ -25,6 +25,15 @@ export function formatMembers(view: ClusterView, now: number): string {
   );
 }
 
+/**
+ * The view as JSON in the shape `GET /v1/cluster` has: `self` is the answering node's member
+ * object (the client also keeps its id apart, as `self`, for convenience).
+ */
+export function clusterJson(view: ClusterView): Record<string, unknown> {
+  const { selfMember, self, ...rest } = view;
+  return { ...rest, self: selfMember ?? { id: self } };
+}
+
 export function formatHealth(health: Health): string {
   const parts = [health.status, `node=${displayNode(health.node)}`];
   if (health.id !== undefined) parts.push(`id=${health.id}`);
@@ -36,7 +45,7 @@ export function formatHealth(health: Health): string {
 export async function membersCommand(context: CommandContext): Promise<void> {
   const view = await context.client.cluster(context.abortable);
   if (context.json) {
-    context.out(toJson(view));
+    context.out(toJson(clusterJson(view)));
     return;
   }
   context.out(formatMembers(view, context.io.now()));

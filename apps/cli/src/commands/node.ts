@@ -5,7 +5,7 @@
  */
 import type { NodeRow } from '@dfs/client';
 import { toJson, type CommandContext } from '../context.js';
-import { CliError, UsageError } from '../problems.js';
+import { confirm } from '../confirm.js';
 
 export interface RemoveFlags {
   yes?: boolean;
@@ -26,30 +26,15 @@ export async function removeCommand(
   id: string,
   flags: RemoveFlags,
 ): Promise<void> {
-  if (flags.yes !== true) {
-    const stdin = context.io.stdin as { isTTY?: boolean };
-    if (stdin.isTTY !== true) {
-      throw new UsageError(
-        `not removing ${id} without a confirmation: stdin is not a terminal — pass --yes`,
-      );
-    }
-    context.io.stderr.write(
-      `Remove ${id} from placement now? Its files are copied to other nodes at once. [y/N] `,
-    );
-    const answer = (await readLine(context.io.stdin)) ?? '';
-    if (!/^y(es)?$/i.test(answer.trim())) throw new CliError(`not removed: ${id}`);
-  }
+  await confirm(
+    context,
+    `Remove ${id} from placement now? Its files are copied to other nodes at once.`,
+    {
+      yes: flags.yes,
+      refusal: `not removing ${id} without a confirmation`,
+      declined: `not removed: ${id}`,
+    },
+  );
   const row = await context.client.removeNode(id, context.abortable);
   context.out(context.json ? toJson(row) : describeRow('removed', row));
-}
-
-/** One line from `stream` (without its newline), or undefined at the end of input. */
-async function readLine(stream: NodeJS.ReadableStream): Promise<string | undefined> {
-  let text = '';
-  for await (const chunk of stream) {
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    const end = text.indexOf('\n');
-    if (end >= 0) return text.slice(0, end);
-  }
-  return text === '' ? undefined : text;
 }

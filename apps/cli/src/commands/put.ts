@@ -1,19 +1,28 @@
 /**
- * `dfs put <file|-> [name]`: upload a file, stdin, or (-r) a directory tree keeping relative names.
+ * `dfs put <file|-> [name]`: upload a file, stdin, or (-r) a directory tree keeping relative names,
+ * in parallel, leaving alone the files the cluster already holds with the same sha256 (unless
+ * --force).
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { nameProblem } from '@dfs/api';
 import type { PutResult } from '@dfs/client';
+import { DEFAULT_TRANSFERS } from '../batch.js';
 import { toJson, type CommandContext } from '../context.js';
 import { formatBytes } from '../format.js';
 import { defaultNameFor, joinName, walkTree } from '../paths.js';
 import { CliError, UsageError } from '../problems.js';
+import { folderPrefix } from '../remote-tree.js';
+import { formatTreeSummary, uploadTree, type TreeReport } from '../tree-transfer.js';
 
 export interface PutFlags {
   recursive?: boolean;
   /** Wait until this many nodes hold each file. */
   wait?: number;
+  /** Parallel uploads with -r. */
+  transfers?: number;
+  /** With -r, upload even the files the cluster already holds with the same sha256. */
+  force?: boolean;
 }
 
 /** One upload the command will make: where the bytes come from and the name they get. */
@@ -38,7 +47,7 @@ export async function planPut(
   file: string,
   name: string | undefined,
   flags: PutFlags,
-): Promise<{ uploads: PlannedUpload[]; skipped: string[] }> {
+): Promise<{ uploads: PlannedUpload[]; skipped: string[]; prefix?: string }> {
   if (file === '-') {
     if (flags.recursive) throw new UsageError('-r needs a directory, not stdin (-)');
     if (name === undefined) {
@@ -66,7 +75,7 @@ export async function planPut(
       size: entry.size,
     }));
     uploads.forEach((upload) => checkName(upload.name));
-    return { uploads, skipped: tree.skipped };
+    return { uploads, skipped: tree.skipped, prefix: prefix.replace(/\/+$/, '') };
   }
   if (!info.isFile()) throw new CliError(`${file} is not a regular file`);
   const target = name ?? defaultNameFor(path);
@@ -78,60 +87,69 @@ export function formatPutResult(result: PutResult): string {
   return `${result.name}  ${formatBytes(result.size)}  sha256:${result.sha256}\n`;
 }
 
+/** Fails the command (exit 1) after a batch in which some files failed. */
+export function failIfAny(report: TreeReport, total: number): void {
+  if (report.failed.length > 0) {
+    throw new CliError(`${report.failed.length} of ${total} files failed (see above)`);
+  }
+}
+
+async function putTree(
+  context: CommandContext,
+  uploads: PlannedUpload[],
+  prefix: string,
+  flags: PutFlags,
+): Promise<void> {
+  const files = uploads.map((upload) => ({
+    path: (upload.source as { path: string }).path,
+    name: upload.name,
+    size: upload.size ?? 0,
+  }));
+  const report = await uploadTree(context, files, folderPrefix(prefix), {
+    transfers: flags.transfers ?? DEFAULT_TRANSFERS,
+    skipUnchanged: flags.force !== true,
+    delete: false,
+    dryRun: false,
+    ...(flags.wait === undefined ? {} : { wait: flags.wait }),
+    onResult: (result) => (context.json ? undefined : formatPutResult(result)),
+  });
+  if (context.json) context.out(toJson(report.results));
+  context.note(formatTreeSummary(report, 'uploaded'));
+  failIfAny(report, files.length);
+}
+
 export async function putCommand(
   context: CommandContext,
   file: string,
   name: string | undefined,
   flags: PutFlags,
 ): Promise<void> {
-  const { uploads, skipped } = await planPut(context.cwd, file, name, flags);
+  const { uploads, skipped, prefix } = await planPut(context.cwd, file, name, flags);
   for (const entry of skipped) context.note(`skipped ${entry} (not a regular file)`);
-  if (uploads.length === 0) {
-    context.note(`${file} holds no files; nothing uploaded`);
-    if (context.json) context.out(toJson([]));
+  if (flags.recursive) {
+    if (uploads.length === 0) {
+      context.note(`${file} holds no files; nothing uploaded`);
+      if (context.json) context.out(toJson([]));
+      return;
+    }
+    await putTree(context, uploads, prefix ?? '', flags);
     return;
   }
-  if (uploads[0]?.source === 'stdin' && (context.io.stdin as { isTTY?: boolean }).isTTY) {
+  const upload = uploads[0];
+  if (upload === undefined) return;
+  if (upload.source === 'stdin' && (context.io.stdin as { isTTY?: boolean }).isTTY) {
     context.note('reading from the terminal; finish with Ctrl-D (or pipe a file in)');
   }
-  const results: PutResult[] = [];
-  const totalBytes = uploads.every((upload) => upload.size !== undefined)
-    ? uploads.reduce((sum, upload) => sum + (upload.size ?? 0), 0)
-    : undefined;
-  let doneBytes = 0;
-  const many = uploads.length > 1;
-  context.progress.start(totalBytes, many ? `0/${uploads.length}` : (uploads[0]?.name ?? ''));
-  try {
-    for (const [index, upload] of uploads.entries()) {
-      const body = upload.source === 'stdin' ? context.io.stdin : upload.source;
-      const label = many ? `${index + 1}/${uploads.length}` : upload.name;
-      context.subject = upload.name;
-      const result = await context.client
-        .put(upload.name, body, {
-          ...context.abortable,
-          ...(flags.wait === undefined ? {} : { w: flags.wait }),
-          onProgress: ({ loaded }) => context.progress.update(doneBytes + loaded, label),
-        })
-        .catch((error: unknown) => {
-          context.progress.stop();
-          if (many && results.length > 0) {
-            context.note(
-              `${results.length} of ${uploads.length} files were uploaded before this failure`,
-            );
-          }
-          throw error;
-        });
-      doneBytes += result.size;
-      results.push(result);
-      if (!context.json && !context.quiet) {
-        context.progress.stop();
-        context.out(formatPutResult(result));
-        if (index < uploads.length - 1) context.progress.start(totalBytes, label);
-        context.progress.update(doneBytes);
-      }
-    }
-  } finally {
-    context.progress.stop();
-  }
-  if (context.json) context.out(toJson(flags.recursive ? results : results[0]));
+  const body = upload.source === 'stdin' ? context.io.stdin : upload.source;
+  context.subject = upload.name;
+  context.progress.start(upload.size, upload.name);
+  const result = await context.client
+    .put(upload.name, body, {
+      ...context.abortable,
+      ...(flags.wait === undefined ? {} : { w: flags.wait }),
+      onProgress: ({ loaded }) => context.progress.update(loaded),
+    })
+    .finally(() => context.progress.stop());
+  // The result is data: on stdout whatever --quiet says (it only silences stderr).
+  context.out(context.json ? toJson(result) : formatPutResult(result));
 }

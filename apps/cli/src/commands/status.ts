@@ -6,6 +6,7 @@ import type { MemberState } from '@dfs/api';
 import type { ClusterView } from '@dfs/client';
 import { toJson, type CommandContext } from '../context.js';
 import { renderTable } from '../format.js';
+import { clusterJson } from './cluster.js';
 
 const stateOrder: Record<MemberState, number> = { alive: 0, suspect: 1, left: 2, dead: 3 };
 
@@ -48,7 +49,7 @@ export function formatStatus(view: ClusterView): string {
 export async function statusCommand(context: CommandContext): Promise<void> {
   const view = await context.client.cluster(context.abortable);
   if (context.json) {
-    context.out(toJson(view));
+    context.out(toJson(clusterJson(view)));
     return;
   }
   context.out(formatStatus(view));
