@@ -79,3 +79,25 @@ describe('tables', () => {
     expect(formatRate(5, 0)).toBe('-');
   });
 });
+
+describe('tables with wide characters', () => {
+  it('aligns CJK and emoji names by display width, not code points', () => {
+    const table = renderTable(
+      ['NAME', 'SIZE'],
+      [
+        ['日本語.txt', '1 B'],
+        ['abc.txt', '2 B'],
+        ['📷.jpg', '3 B'],
+      ],
+      ['left', 'right'],
+    );
+    const lines = table.trimEnd().split('\n');
+    // Every row's SIZE column ends in the same terminal column: 10 cells of name + 2 + 4.
+    expect(lines).toEqual([
+      'NAME        SIZE',
+      '日本語.txt   1 B',
+      'abc.txt      2 B',
+      '📷.jpg       3 B',
+    ]);
+  });
+});
