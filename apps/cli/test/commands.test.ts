@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -257,7 +258,7 @@ describe('usage errors exit 2', () => {
     [['put', '.', 'x'], /is a directory — use dfs put -r/],
     [['put', 'x', '--wait', '0'], /expected a positive integer/],
     [['ls', '--limit', 'many'], /expected a positive integer/],
-    [['completion', 'fish'], /choose bash or zsh/],
+    [['completion', 'tcsh'], /choose bash, zsh or fish/],
     [['--node', 'ftp://x', 'ls'], /only http and https/],
     [['--frobnicate'], /unknown option/],
   ])('dfs %j', async (argv, message) => {
@@ -335,10 +336,31 @@ describe('progress and completion', () => {
     expect(piped.stderr).toBe('');
   });
 
-  it('prints completion scripts for bash and zsh', async () => {
+  it('prints completion scripts for bash, zsh and fish', async () => {
     const bash = await dfs(['completion', 'bash'], base);
     expect(bash.stdout).toContain('complete -o default -F _dfs_complete dfs');
     const zsh = await dfs(['completion', 'zsh'], base);
     expect(zsh.stdout).toMatch(/^#compdef dfs/);
+    const fish = await dfs(['completion', 'fish'], base);
+    expect(fish.stdout).toContain('complete -c dfs');
+    expect(fish.stdout).toContain('sync');
+  });
+
+  it('completes commands and flags in bash', async () => {
+    const script = (await dfs(['completion', 'bash'], base)).stdout;
+    const complete = (words: string[]) =>
+      spawnSync(
+        'bash',
+        [
+          '-c',
+          `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _dfs_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        ],
+        { encoding: 'utf8' },
+      );
+    const commands = complete(['dfs', 'sy']);
+    expect(commands.stderr).toBe('');
+    expect(commands.stdout).toBe('sync\n');
+    expect(complete(['dfs', 'sync', '--d']).stdout).toBe('--delete\n--dry-run\n');
+    expect(complete(['dfs', 'rm', '--y']).stdout).toBe('--yes\n');
   });
 });
