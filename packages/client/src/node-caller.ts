@@ -202,7 +202,14 @@ export class NodeCaller {
       redirect: 'error',
     };
     if (spec.signal) init.signal = spec.signal;
-    if (spec.body) {
+    let sentWhole = 0;
+    if (spec.body?.whole) {
+      const bytes = await spec.body.whole();
+      init.body = bytes;
+      headers['content-length'] = String(bytes.length);
+      sentWhole = bytes.length;
+      touched = () => true;
+    } else if (spec.body) {
       const { stream, touched: wasTouched } = toFetchStream(
         spec.body.open(),
         spec.onBodyBytes ?? (() => undefined),
@@ -214,6 +221,8 @@ export class NodeCaller {
     }
     try {
       const response = await this.fetchFn(`${node}${spec.path}`, init);
+      // A whole body was sent by the time an answer came back: count it then, in one step.
+      if (sentWhole > 0) spec.onBodyBytes?.(sentWhole);
       return { kind: 'answer', response, touched: touched() };
     } catch (error) {
       if (spec.signal?.aborted) throw abortError(spec.signal);

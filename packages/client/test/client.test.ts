@@ -59,6 +59,22 @@ describe('upload and download', () => {
     expect(server.requests.at(-1)?.contentLength).toBe(String(body.length));
   });
 
+  it('sends a small file as one body and counts its bytes once the node answered', async () => {
+    const path = join(dir, 'small.bin');
+    const body = bytes(64 * 1024);
+    await writeFile(path, body);
+    const seen: number[] = [];
+    await client.put('s', { path }, { onProgress: ({ loaded }) => seen.push(loaded) });
+    expect(server.files.get('s')?.body.equals(body)).toBe(true);
+    expect(seen).toEqual([body.length]);
+    expect(server.requests.at(-1)?.contentLength).toBe(String(body.length));
+    // One byte more is streamed in slices again.
+    await writeFile(path, bytes(64 * 1024 + 1));
+    const streamed: number[] = [];
+    await client.put('t', { path }, { onProgress: ({ loaded }) => streamed.push(loaded) });
+    expect(streamed.length).toBeGreaterThan(1);
+  });
+
   it('refuses a missing local file before contacting any node', async () => {
     expect(await codeOf(client.put('f', { path: join(dir, 'nope') }))).toBe('ERR_INVALID_ARGUMENT');
     expect(server.requests).toHaveLength(0);
