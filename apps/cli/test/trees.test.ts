@@ -152,6 +152,38 @@ describe('put -r and get -r', () => {
   });
 });
 
+describe('progress and interruption', () => {
+  it('draws one bar with files and bytes on a terminal stderr, result lines on stdout', async () => {
+    const put = await dfs(['put', '-r', 'site', 'www', '-t', '2'], { ...base, stderrIsTTY: true });
+    expect(put.code).toBe(0);
+    expect(put.stderr).toMatch(/uploading \[.*\] \d\/4 files \| .* \| .*\/s \| ETA/);
+    const lines = put.stdout.trim().split('\n');
+    expect(lines).toHaveLength(4);
+    // No cursor codes leak into the data on stdout.
+    for (const line of lines) expect(line).toMatch(/^www\/\S+ {2}\d+ B {2}sha256:[0-9a-f]{64}$/);
+  });
+
+  it('stops starting files once interrupted, and exits 130', async () => {
+    const controller = new AbortController();
+    await server.close();
+    server = await startFakeDfsServer({
+      intercept: (req) => {
+        // The first upload to arrive interrupts the run (as Ctrl-C would).
+        if (req.method === 'PUT') controller.abort(new Error('SIGINT received'));
+        return false;
+      },
+    });
+    base = { cwd: dir, env: { DFS_NODE: server.address } };
+    const put = await dfs(['put', '-r', 'site', 'www', '-t', '1'], {
+      ...base,
+      signal: controller.signal,
+    });
+    expect(put.code).toBe(130);
+    expect(put.stderr).toContain('interrupted');
+    expect(puts()).toBe(1);
+  });
+});
+
 describe('rm -r', () => {
   it('asks first, refuses without a terminal, and deletes the count it showed', async () => {
     await dfs(['put', '-r', 'site', 'www'], base);
