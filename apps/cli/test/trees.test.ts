@@ -110,6 +110,11 @@ describe('put -r and get -r', () => {
     expect(slash.stderr).toBe('dfs: "tree/" is a folder holding 4 files — use dfs get -r tree/\n');
     const remove = await dfs(['rm', 'tree'], base);
     expect(remove.stderr).toContain('use dfs rm -r tree/');
+    expect((await dfs(['stat', 'tree'], base)).stderr).toContain('use dfs ls tree/');
+    // Nothing under the name either: the plain message.
+    expect((await dfs(['get', 'nothing'], base)).stderr).toBe(
+      'dfs: no file named "nothing" on the cluster — see dfs ls\n',
+    );
     // A local directory in the way of a real file: the message says what to do.
     await mkdir(join(dir, 'x'));
     await writeFile(join(dir, 'f'), 'f');

@@ -4,6 +4,7 @@ import type { FileStat } from '@dfs/client';
 import { toJson, type CommandContext } from '../context.js';
 import { formatAge, formatBytes, renderFields } from '../format.js';
 import { UsageError } from '../problems.js';
+import { withFolderHint } from './get.js';
 
 export function formatStat(info: FileStat, now: number): string {
   const fields: [string, string][] = [
@@ -26,6 +27,8 @@ export async function statCommand(context: CommandContext, name: string): Promis
   const problem = nameProblem(name);
   if (problem !== undefined) throw new UsageError(`bad name ${JSON.stringify(name)}: ${problem}`);
   context.subject = name;
-  const info = await context.client.stat(name, context.abortable);
+  const info = await withFolderHint(context, name, 'dfs ls', () =>
+    context.client.stat(name, context.abortable),
+  );
   context.out(context.json ? toJson(info) : formatStat(info, context.io.now()));
 }
