@@ -4,7 +4,6 @@
  * Only commander loads up front: each command's module (and the client, zod, the progress bar) is
  * imported when that command runs, so `dfs --version` and `dfs --help` start fast.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { CommandContext, GlobalOptions } from './context.js';
 import type { GetFlags } from './commands/get.js';
@@ -15,6 +14,7 @@ import type { RmFlags } from './commands/rm.js';
 import type { SyncFlags } from './commands/sync.js';
 import type { CliIo } from './io.js';
 import type { ProblemContext } from './problems.js';
+import { readVersion } from './version.js';
 
 // The exit codes (problems.ts has the same; kept here so the happy path need not load it).
 const EXIT_OK = 0;
@@ -49,16 +49,6 @@ Environment:
 
 Exit codes: 0 ok, 1 failed (not found, refused, unreachable), 2 usage error.
 `;
-
-function readVersion(): string {
-  try {
-    const raw = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
-    const parsed = JSON.parse(raw) as { version?: unknown };
-    return typeof parsed.version === 'string' ? parsed.version : '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
 
 function positiveInteger(value: string): number {
   const parsed = Number(value);
