@@ -64,3 +64,13 @@ export {
   type HealthBody,
   type ErrorBody,
 } from './schemas.js';
+export {
+  STATUS_ERRORS,
+  nodeStatsSchema,
+  memberStatusSchema,
+  statusViewSchema,
+  type NodeStats,
+  type MemberStatus,
+  type StatusView,
+  type StatusError,
+} from './status.js';

@@ -42,6 +42,12 @@ export function createApiListener(
     if (path === PATHS.health) return only(method, ['GET', 'HEAD'], 'health', health);
     if (path === PATHS.metrics) return only(method, ['GET'], 'metrics', metricsText);
     if (path === PATHS.cluster) return only(method, ['GET'], 'cluster', cluster);
+    const status = options.status;
+    if (path === PATHS.status && status) {
+      return only(method, ['GET'], 'status', async ({ res, signal }) => {
+        sendJson(res, 200, await status(signal));
+      });
+    }
     const action = parseNodeActionPath(path);
     if (action && options.placement) {
       const placement = options.placement;
