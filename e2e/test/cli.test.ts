@@ -115,6 +115,28 @@ describe('dfs against real nodes', { timeout: 60_000 }, () => {
     ]);
   });
 
+  it('status lists every member with the stats each reported', async () => {
+    await clusterFormed();
+    const view = await eventually('both members with stats in dfs status --json', async () => {
+      const run = await runDfs(['status', '--json'], { cwd: work, env: nodeEnv });
+      if (run.code !== 0) return undefined;
+      const parsed = JSON.parse(run.stdout.toString()) as {
+        members: { addr: string; stats: { files: number; diskTotal: number } | null }[];
+      };
+      return parsed.members.length === 2 && parsed.members.every((m) => m.stats !== null)
+        ? parsed
+        : undefined;
+    });
+    expect(view.members.map((m) => m.addr).sort()).toEqual([first.address, second.address].sort());
+    for (const member of view.members) expect(member.stats?.diskTotal).toBeGreaterThan(0);
+    const human = await runDfs(['status'], { cwd: work, env: nodeEnv });
+    expect(human.code).toBe(0);
+    const text = human.stdout.toString();
+    expect(text).toMatch(/FILES\s+SIZE\s+DISK FREE\s+IN\/OUT\s+BACKLOG\s+UP\n/);
+    expect(text).toContain(first.address);
+    expect(text).toContain(second.address);
+  });
+
   it('answers --json for stat, members and health', async () => {
     await runDfs(['put', '-', 'e2e/json.txt'], {
       cwd: work,

@@ -39,7 +39,7 @@ Examples:
   dfs rm photo.jpg                       delete everywhere
   dfs rm -r old/                         delete every file under old/ (asks first)
   dfs --node 10.0.0.5:4001 members       ask another node
-  dfs status                             members, placement, under-replicated files
+  dfs status                             every node: files, bytes, free disk, backlog
   dfs node drain <id>                    hand a member's files off before retiring it
 
 Environment:
@@ -203,7 +203,9 @@ export function buildProgram(io: CliIo, state: RunState): Command {
 
   program
     .command('status')
-    .description('every member with its state and placement, and the replication summary')
+    .description(
+      'every member with its state, placement, files, bytes, free disk, transfers and backlog',
+    )
     .action(async (_flags: object, command: Command) => {
       const { statusCommand } = await import('./commands/status.js');
       await statusCommand(await contextFor(command));

@@ -34,16 +34,46 @@ afterEach(async () => {
 });
 
 describe('dfs status', () => {
-  it('shows every member with its state and placement, then the replication summary', async () => {
+  it('shows every member with its state, placement and stats, then the replication summary', async () => {
+    server.files.set('a', {
+      body: Buffer.alloc(2048),
+      sha256: 'x',
+      version: 'v',
+      modified: 1,
+    });
     const run = await dfs(['status'], base);
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^\s+ID\s+ADDRESS\s+STATE\s+PLACEMENT\s+WEIGHT$/);
-    expect(lines[1]).toMatch(/^\*\s+fake-node\s+127\.0\.0\.1:\d+\s+alive\s+in\s+1$/);
-    expect(lines[2]).toMatch(/^\s+peer-c\s+127\.0\.0\.1:3\s+alive\s+in\s+2\.5$/);
-    expect(lines[3]).toMatch(/^\s+peer-b\s+127\.0\.0\.1:2\s+dead\s+down\s+1$/);
+    expect(lines[0]).toMatch(
+      /^\s+ID\s+ADDRESS\s+STATE\s+PLACEMENT\s+WEIGHT\s+FILES\s+SIZE\s+DISK FREE\s+IN\/OUT\s+BACKLOG\s+UP$/,
+    );
+    // The fake node reports 1 GiB free of 2 GiB for itself, and zeros for live peers.
+    expect(lines[1]).toMatch(
+      /^\*\s+fake-node\s+127\.0\.0\.1:\d+\s+alive\s+in\s+1\s+1\s+2 KiB\s+1 GiB \(50%\)\s+0\/0\s+0\s+0s$/,
+    );
+    expect(lines[2]).toMatch(/^\s+peer-c\s+127\.0\.0\.1:3\s+alive\s+in\s+2\.5\s+0\s+0 B\s/);
+    expect(lines[3]).toMatch(
+      /^\s+peer-b\s+127\.0\.0\.1:2\s+dead\s+down\s+1\s+-\s+-\s+\(dead\)\s+-\s+-\s+-$/,
+    );
     expect(lines[4]).toBe('replicas 3  under-replicated 0  surplus 0');
     expect(run.stderr).toContain('the node that answered');
+  });
+
+  it('falls back to the cluster view on a node without /v1/status', async () => {
+    await server.close();
+    server = await startFakeDfsServer({
+      intercept: (req, res) => {
+        if (!req.url?.startsWith('/v1/status')) return false;
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no route' } }));
+        return true;
+      },
+    });
+    base = { cwd: dir, env: { DFS_NODE: server.address } };
+    const run = await dfs(['status'], base);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\s+ID\s+ADDRESS\s+STATE\s+PLACEMENT\s+WEIGHT\n/);
+    expect(run.stderr).toContain('no per-node stats');
   });
 
   it('says when rebalancing is paused, and prints JSON with --json', async () => {
@@ -58,7 +88,10 @@ describe('dfs status', () => {
       unknown
     >;
     expect(json).toMatchObject({ replicas: 3, rebalancePaused: true, underReplicated: 12 });
-    expect((json.members as unknown[]).length).toBe(3);
+    expect(json.self).toBe('fake-node');
+    const members = json.members as { id: string; stats: unknown }[];
+    expect(members).toHaveLength(3);
+    expect(members.find((m) => m.id === 'peer-b')).toMatchObject({ stats: null, error: 'dead' });
   });
 });
 
