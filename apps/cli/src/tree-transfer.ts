@@ -12,6 +12,7 @@ import { deltas, runBatch, type BatchFailure } from './batch.js';
 import type { CommandContext } from './context.js';
 import { formatBytes } from './format.js';
 import { hashFile, walkTree } from './paths.js';
+import { CliError } from './problems.js';
 import { localPathFor } from './remote-tree.js';
 import { planSync, settleChecks, type SideEntry, type SyncPlan } from './sync-plan.js';
 
@@ -181,6 +182,7 @@ export async function removeNames(
 async function localFiles(root: string): Promise<Map<string, SideEntry & { path: string }>> {
   const walk = await walkTree(root).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return { files: [], skipped: [] };
+    if (error.code === 'ENOTDIR') throw new CliError(`${root} is a file, not a directory`);
     throw error;
   });
   return new Map(walk.files.map((file) => [file.relative, { size: file.size, path: file.path }]));

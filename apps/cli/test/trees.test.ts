@@ -124,6 +124,13 @@ describe('put -r and get -r', () => {
     expect(blocked.stderr).toContain('is a directory — name the file to write: dfs get x <path>');
   });
 
+  it('refuses a target directory that is a file', async () => {
+    await dfs(['put', '-r', 'site', 'www'], base);
+    const run = await dfs(['get', '-r', 'www', 'site/index.html'], base);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`dfs: ${join(dir, 'site/index.html')} is a file, not a directory\n`);
+  });
+
   it('carries on past a failed file and exits 1', async () => {
     await server.close();
     server = await startFakeDfsServer({ maxFileSize: 12 });
