@@ -13,6 +13,10 @@ import type { NodeConfig } from './cli/options.js';
 import { resolveTunables, type TunableOverrides } from './config.js';
 import { createApiListener, type ClusterView, type Lifecycle } from './http/api.js';
 import { createNodeHttpServer } from './http-server.js';
+import { loadDashboardAssets } from './http/dashboard-assets.js';
+import { createLiveEvents } from './http/live-events.js';
+import { dashboardDir } from './dashboard-dir.js';
+import { readLiveStats } from './live-stats.js';
 import { lockDataDir } from './data-lock.js';
 import { loadIdentity } from './identity.js';
 import type { PeerConnectionSink } from './listener.js';
@@ -176,6 +180,21 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
 
     metrics.setSources(metricSourcesOf({ files, members, transport, placement }));
     const cluster = (): ClusterView => clusterView(members, clock, placement, () => files.stats());
+    const startedAt = clock.now();
+    const liveEvents = createLiveEvents({
+      selfId: identity.id,
+      clock,
+      watchMembers: (listener) => {
+        members.on('update', listener);
+        return () => members.off('update', listener);
+      },
+      watchFiles: (listener) => files.watchFiles(listener),
+      stats: () => readLiveStats({ dataDir: config.dataDir, clock, startedAt, files, metrics }),
+      limits: tunables.events,
+      logger: log.child({ component: 'events' }),
+    });
+    cleanups.push(() => liveEvents.close());
+    const dashboard = await loadDashboardAssets(dashboardDir());
     httpFront.serve(
       createApiListener({
         files,
@@ -188,6 +207,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         tunables: tunables.http,
         shutdown: shutdown.signal,
         placement: placementControl({ nodeId: identity.id, placement, store }),
+        events: liveEvents,
+        ...(dashboard ? { dashboard } : {}),
         ...(config.apiToken ? { apiToken: config.apiToken } : {}),
       }),
     );
@@ -240,6 +261,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           cleanups.splice(0);
           lifecycle = 'stopping';
           shutdown.abort(new Error('node is stopping'));
+          liveEvents.close();
           unwatchConflict();
           finished = await stopParts(
             {

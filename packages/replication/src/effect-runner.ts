@@ -44,14 +44,7 @@ export interface EffectRunnerOptions {
   /** How pulls run (the runner owns its `PullQueue`). */
   pulls: Omit<
     PullQueueOptions,
-    | 'nodeId'
-    | 'index'
-    | 'store'
-    | 'counters'
-    | 'lifecycle'
-    | 'log'
-    | 'effects'
-    | 'isHeld'
+    'nodeId' | 'index' | 'store' | 'counters' | 'lifecycle' | 'log' | 'effects' | 'isHeld'
   >;
 }
 

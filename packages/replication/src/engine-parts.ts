@@ -145,9 +145,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
     const entry = index.committed(name);
     return entry === undefined ? undefined : { version: entry.version, holders: copies(entry) };
   });
-  const events = new FileEventHub((error) =>
-    log.warn({ err: error }, 'file event listener threw'),
-  );
+  const events = new FileEventHub((error) => log.warn({ err: error }, 'file event listener threw'));
   const runner = new EffectRunner({
     events,
     nodeId,
