@@ -36,8 +36,8 @@ export function polylinePoints(
 
 /**
  * Draws `series` into `svg` (its viewBox is fixed; CSS scales it) over the last `windowMs` up to
- * `now`; `format` writes the y axis's top label. The chart's text alternative goes in its
- * aria-label.
+ * `now`; `format` writes values. The chart's text alternative goes in its aria-label; the returned
+ * line (the window and its highest value) is for a caption beside it.
  */
 export function drawChart(
   svg: SVGSVGElement,
@@ -45,13 +45,13 @@ export function drawChart(
   now: number,
   windowMs: number,
   format: (value: number) => string,
-): void {
+): string {
   const width = 300;
   const height = 80;
   const from = now - windowMs;
   let max = 0;
   for (const s of series) for (const p of s.points) if (p.at >= from) max = Math.max(max, p.value);
-  svg.setAttribute('viewBox', `0 0 ${width} ${height + 14}`);
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   svg.replaceChildren();
   const axis = document.createElementNS(SVG, 'line');
   axis.setAttribute('x1', '0');
@@ -66,12 +66,11 @@ export function drawChart(
     line.setAttribute('class', `line ${s.className}`);
     svg.appendChild(line);
   }
-  const label = document.createElementNS(SVG, 'text');
-  label.setAttribute('x', '2');
-  label.setAttribute('y', String(height + 12));
-  label.setAttribute('class', 'chart-label');
-  label.textContent = `max ${format(max)} · last ${Math.round(windowMs / 60_000)} min`;
-  svg.appendChild(label);
   const latest = series.map((s) => `${s.label} ${format(s.points.at(-1)?.value ?? 0)}`).join(', ');
   svg.setAttribute('aria-label', `${latest}; highest in the window ${format(max)}`);
+  return `last ${formatWindow(windowMs)} · highest ${format(max)}`;
+}
+
+function formatWindow(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 }

@@ -17,6 +17,7 @@ import {
 } from '../format.js';
 
 const WINDOW_MS = 5 * 60_000;
+const MIN_WINDOW_MS = 30_000;
 const MAX_EVENTS = 100;
 
 interface Sample {
@@ -67,7 +68,10 @@ export function createActivityView(): ActivityViewHandle {
       card('uptime', formatDuration(s.uptime)),
     );
     const now = last.at;
-    drawChart(
+    // The window grows with the samples (a fresh page is not a flat line at the right edge).
+    const first = samples[0]?.at ?? now;
+    const windowMs = Math.min(WINDOW_MS, Math.max(MIN_WINDOW_MS, now - first));
+    byId('note-throughput').textContent = drawChart(
       throughput,
       [
         {
@@ -82,10 +86,10 @@ export function createActivityView(): ActivityViewHandle {
         },
       ],
       now,
-      WINDOW_MS,
+      windowMs,
       formatRate,
     );
-    drawChart(
+    byId('note-backlog').textContent = drawChart(
       backlog,
       [
         {
@@ -100,7 +104,7 @@ export function createActivityView(): ActivityViewHandle {
         },
       ],
       now,
-      WINDOW_MS,
+      windowMs,
       formatCount,
     );
   };

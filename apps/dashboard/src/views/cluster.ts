@@ -95,13 +95,16 @@ export function createClusterView(api: Api, selfId: string): ClusterViewHandle {
             h('div', { class: 'muted' }, m.addr || m.api || ''),
           ),
           h('td', { class: `state state-${m.state}`, data: { role: 'state' } }, m.state),
-          cell(String(m.incarnation)),
+          cell(String(m.incarnation), 'num hide-narrow'),
           cell(formatAge(m.lastSeen, now), ''),
           cell(s ? formatCount(s.files) : missing),
           cell(s ? formatBytes(s.bytes) : '–'),
-          cell(s ? `${formatBytes(s.diskFree)} of ${formatBytes(s.diskTotal)}` : '–'),
+          cell(
+            s ? `${formatBytes(s.diskFree)} of ${formatBytes(s.diskTotal)}` : '–',
+            'num hide-narrow',
+          ),
           cell(s ? `${s.transfersIn} / ${s.transfersOut}` : '–'),
-          cell(s ? formatCount(s.backlog) : '–'),
+          cell(s ? formatCount(s.backlog) : '–', 'num hide-narrow'),
         );
       }),
     );

@@ -97,7 +97,7 @@ export function createFilesView(api: Api): FilesViewHandle {
         { class: 'num' },
         `${formatCount(row.files)}${next ? '+' : ''} file${row.files === 1 && !next ? '' : 's'}`,
       ),
-      h('td', {}, ''),
+      h('td', { class: 'hide-narrow' }, ''),
       h('td', {}, ''),
     );
 
@@ -145,19 +145,27 @@ export function createFilesView(api: Api): FilesViewHandle {
         ),
       ),
       h('td', { class: 'num' }, formatBytes(row.size)),
-      h('td', { title: new Date(row.modified).toISOString() }, formatAge(row.modified, now)),
       h(
         'td',
-        { class: 'row-actions' },
+        { class: 'hide-narrow', title: new Date(row.modified).toISOString() },
+        formatAge(row.modified, now),
+      ),
+      h(
+        'td',
+        {},
         h(
-          'button',
-          {
-            attrs: { type: 'button', 'aria-label': `Download ${row.name}` },
-            on: { click: () => void download(row.name) },
-          },
-          'Download',
+          'div',
+          { class: 'row-actions' },
+          h(
+            'button',
+            {
+              attrs: { type: 'button', 'aria-label': `Download ${row.name}` },
+              on: { click: () => void download(row.name) },
+            },
+            'Download',
+          ),
+          remove,
         ),
-        remove,
       ),
     );
   };
