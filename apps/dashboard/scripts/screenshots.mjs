@@ -1,3 +1,4 @@
+/* global document -- the waitForFunction callbacks run in the page */
 /**
  * Regenerates the dashboard screenshots in docs/ (`pnpm --filter @dfs/dashboard screenshots`):
  * starts three real nodes from apps/node/dist (build first: `pnpm build`), uploads a few files,
