@@ -16,6 +16,26 @@ const AUTH = { authorization: `Bearer ${TOKEN}` };
 /** Waits in the page: membership settles in seconds at the e2e probe period (200 ms). */
 const PAGE_WAIT = { timeout: 30_000, polling: 100 };
 
+/**
+ * The browser globals the page callbacks below use. Those callbacks run in Chromium (puppeteer
+ * sends their source), but they are type-checked here, where the DOM library is not loaded.
+ */
+interface PageElement {
+  getAttribute(name: string): string | null;
+  textContent: string | null;
+  hidden: boolean;
+  value: string;
+  dispatchEvent(event: unknown): boolean;
+}
+interface PageGlobals {
+  document: { querySelector(selector: string): PageElement | null };
+  sessionStorage: { getItem(key: string): string | null };
+  DataTransfer: new () => { items: { add(file: unknown): void } };
+  File: new (parts: string[], name: string) => unknown;
+  DragEvent: new (type: string, init: { dataTransfer: unknown; bubbles: boolean }) => unknown;
+  marker?: string;
+}
+
 const cluster = new Cluster();
 let browser: Browser;
 beforeAll(async () => {
@@ -38,8 +58,9 @@ async function signIn(page: Page, node: NodeProcess, hash: string, token = TOKEN
 function memberShown(page: Page, id: string, state: string): Promise<unknown> {
   return page.waitForFunction(
     (memberId, wanted) =>
-      document.querySelector(`tr[data-member-id="${memberId}"]`)?.getAttribute('data-state') ===
-      wanted,
+      (globalThis as unknown as PageGlobals).document
+        .querySelector(`tr[data-member-id="${memberId}"]`)
+        ?.getAttribute('data-state') === wanted,
     PAGE_WAIT,
     id,
     state,
@@ -48,7 +69,10 @@ function memberShown(page: Page, id: string, state: string): Promise<unknown> {
 
 function fileShown(page: Page, name: string, shown: boolean): Promise<unknown> {
   return page.waitForFunction(
-    (file, want) => (document.querySelector(`tr[data-file="${file}"]`) !== null) === want,
+    (file, want) =>
+      ((globalThis as unknown as PageGlobals).document.querySelector(`tr[data-file="${file}"]`) !==
+        null) ===
+      want,
     PAGE_WAIT,
     name,
     shown,
@@ -66,20 +90,31 @@ describe('the dashboard in a browser', () => {
     const onA = await watchedPage(browser, problems);
     await signIn(onA, a, '#cluster', 'not-the-token');
     await onA.waitForFunction(
-      () => document.querySelector('#login-error')?.textContent?.includes('refused this token'),
+      () =>
+        (globalThis as unknown as PageGlobals).document
+          .querySelector('#login-error')
+          ?.textContent?.includes('refused this token'),
       PAGE_WAIT,
     );
-    expect(await onA.$eval('#view-cluster', (e) => (e as HTMLElement).hidden)).toBe(true);
+    expect(await onA.$eval('#view-cluster', (e) => (e as unknown as PageElement).hidden)).toBe(
+      true,
+    );
     expect(onA.url()).not.toContain('not-the-token');
 
     // The right one shows all three members alive.
-    await onA.evaluate(() => ((document.querySelector('#token') as HTMLInputElement).value = ''));
+    await onA.evaluate(() => {
+      (globalThis as unknown as PageGlobals).document.querySelector('#token')!.value = '';
+    });
     await onA.type('#token', TOKEN);
     await onA.click('#login-form button[type=submit]');
     for (const node of [a, b, c]) await memberShown(onA, node.id, 'alive');
     expect(await onA.$$eval('#members tbody tr', (rows) => rows.length)).toBe(3);
     expect(onA.url()).not.toContain(TOKEN);
-    expect(await onA.evaluate(() => sessionStorage.getItem('dfs-api-token'))).toBe(TOKEN);
+    expect(
+      await onA.evaluate(() =>
+        (globalThis as unknown as PageGlobals).sessionStorage.getItem('dfs-api-token'),
+      ),
+    ).toBe(TOKEN);
 
     // B's page lists files; a file dropped on A's page appears there without a reload.
     const onB = await watchedPage(browser, problems);
@@ -88,6 +123,7 @@ describe('the dashboard in a browser', () => {
     await onA.goto(`${a.url}/#files`);
     await onA.waitForSelector('#drop-zone', { visible: true });
     await onA.evaluate(() => {
+      const { document, DataTransfer, DragEvent, File } = globalThis as unknown as PageGlobals;
       const transfer = new DataTransfer();
       transfer.items.add(new File(['dropped on the dashboard'], 'dropped.txt'));
       const zone = document.querySelector('#drop-zone')!;
@@ -118,11 +154,11 @@ describe('the dashboard in a browser', () => {
     // Killing C turns it dead on A's cluster page, with no reload (the same document throughout).
     await onA.goto(`${a.url}/#cluster`);
     await memberShown(onA, c.id, 'alive');
-    await onA.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
+    await onA.evaluate(() => ((globalThis as unknown as PageGlobals).marker = 'same page'));
     c.kill('SIGKILL');
     await c.exited;
     await memberShown(onA, c.id, 'dead');
-    expect(await onA.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe(
+    expect(await onA.evaluate(() => (globalThis as unknown as PageGlobals).marker)).toBe(
       'same page',
     );
     await memberShown(onA, b.id, 'alive');
