@@ -165,10 +165,7 @@ describe('the dashboard in a browser', () => {
 
     // The only failed request allowed is the wrong token's 401, which the page turned into its
     // message above; nothing else went wrong in either page.
-    // Until /v1/status is merged the page falls back to /v1/cluster after one 404 (TODO: drop).
-    const unexpected = problems.filter(
-      (p) => !/status of 401/.test(p) && !/status of 404 .*\/v1\/status\)$/.test(p),
-    );
+    const unexpected = problems.filter((p) => !/status of 401/.test(p));
     expect(unexpected).toEqual([]);
   });
 });

@@ -4,14 +4,15 @@
  * Uploads use XMLHttpRequest, the one browser API that reports upload progress.
  */
 import {
+  EVENTS_PATH,
   HEADERS,
   PATHS,
   filePath,
   type ClusterView,
   type ErrorBody,
   type ListPage,
+  type StatusView,
 } from '@dfs/api';
-import type { StatusView } from './status.js';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -69,7 +70,7 @@ export class Api {
   /** The cluster-wide status, or undefined from a node that has no `/v1/status`. */
   async status(): Promise<StatusView | undefined> {
     try {
-      return await this.#json<StatusView>('/v1/status');
+      return await this.#json<StatusView>(PATHS.status);
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return undefined;
       throw error;
@@ -105,7 +106,7 @@ export class Api {
 
   /** Opens the live event stream; the caller reads and cancels its body. */
   events(signal: AbortSignal): Promise<Response> {
-    return this.#fetch('/v1/events', { signal, headers: { accept: 'text/event-stream' } });
+    return this.#fetch(EVENTS_PATH, { signal, headers: { accept: 'text/event-stream' } });
   }
 
   /** PUTs `body` as `name`, reporting progress (0–1); `abort()` cancels it. */

@@ -163,6 +163,12 @@ export const TUNABLES = {
       tradeOff:
         'After a refused upload (413, 507) up to this much of the rest is read and discarded so the client sees the answer; past it the connection is closed. Higher lets more clients read the error; a refused client costs more bandwidth.',
     },
+    statusDeadlineMs: {
+      default: 1_000,
+      unit: 'ms',
+      tradeOff:
+        '`GET /v1/status` asks every live member for its stats in parallel and answers after at most this long; a member that has not answered by then is listed with `stats: null`. Higher lets slow members be counted; the call can take this long.',
+    },
   },
   /** The shared port, before a connection is known to be peer or HTTP. */
   listener: {

@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { StatusView } from '@dfs/api';
 import { openStore } from '@dfs/store';
 import { systemClock, systemRandom, type Clock, type Random } from '@dfs/transport';
 import type { NodeConfig } from './cli/options.js';
@@ -16,7 +17,6 @@ import { createNodeHttpServer } from './http-server.js';
 import { loadDashboardAssets } from './http/dashboard-assets.js';
 import { createLiveEvents } from './http/live-events.js';
 import { dashboardDir } from './dashboard-dir.js';
-import { readLiveStats } from './live-stats.js';
 import { lockDataDir } from './data-lock.js';
 import { loadIdentity } from './identity.js';
 import type { PeerConnectionSink } from './listener.js';
@@ -28,6 +28,9 @@ import { apiBaseUrl, openNodePlacement, watchReplicasConflict } from './node-pla
 import { placementControl } from './placement-control.js';
 import { closeHttpServer, stopParts, type ShutdownReport } from './shutdown.js';
 import { bindListeners, catchUpWithOnePeer, readTls, warnIfExposed } from './startup.js';
+import { clusterStatus } from './status/cluster-status.js';
+import { nodeStatsReader } from './status/node-stats.js';
+import { askMembersForStats, serveStats } from './status/stats-protocol.js';
 import { createReplicatedFileService } from '@dfs/replication';
 
 export type { ShutdownReport } from './shutdown.js';
@@ -79,6 +82,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     }
   };
 
+  const startedAt = clock.now();
   try {
     await mkdir(config.dataDir, { recursive: true });
     const unlock = await lockDataDir(config.dataDir);
@@ -180,7 +184,31 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
 
     metrics.setSources(metricSourcesOf({ files, members, transport, placement }));
     const cluster = (): ClusterView => clusterView(members, clock, placement, () => files.stats());
-    const startedAt = clock.now();
+    const ownStats = nodeStatsReader({
+      dataDir: config.dataDir,
+      clock,
+      startedAt,
+      localStats: () => files.localStats(),
+      replication: () => files.stats(),
+      transportBytes: () => transport.stats(),
+      httpBytes: () => metrics.httpBodyBytes(),
+    });
+    serveStats(transport, ownStats);
+    const status = (signal: AbortSignal): Promise<StatusView> =>
+      clusterStatus({
+        cluster,
+        ownStats,
+        apiOf: (id) => placement.apiOf(id),
+        ask: (asked) =>
+          askMembersForStats({
+            transport,
+            clock,
+            members: asked,
+            deadlineMs: tunables.http.statusDeadlineMs,
+            signal,
+          }),
+        now: () => clock.now(),
+      });
     const liveEvents = createLiveEvents({
       selfId: identity.id,
       clock,
@@ -189,7 +217,10 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         return () => members.off('update', listener);
       },
       watchFiles: (listener) => files.watchFiles(listener),
-      stats: () => readLiveStats({ dataDir: config.dataDir, clock, startedAt, files, metrics }),
+      stats: async () => ({
+        stats: await ownStats(),
+        underReplicated: files.stats().underReplicatedFiles,
+      }),
       limits: tunables.events,
       logger: log.child({ component: 'events' }),
     });
@@ -201,6 +232,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         nodeId: identity.id,
         lifecycle: () => lifecycle,
         cluster,
+        status,
         metrics,
         logger: log.child({ component: 'http' }),
         maxFileSize: config.maxFileSize,

@@ -9,6 +9,7 @@
  * starts from a fresh `hello`.
  */
 import type { MemberState } from './schemas.js';
+import type { NodeStats } from './status.js';
 
 /** The path of the stream. */
 export const EVENTS_PATH = '/v1/events';
@@ -16,25 +17,8 @@ export const EVENTS_PATH = '/v1/events';
 /** The `Content-Type` of the stream. */
 export const EVENT_STREAM_CONTENT_TYPE = 'text/event-stream; charset=utf-8';
 
-/** This node's own figures, as in a `stats` event (same names as the status API's `NodeStats`). */
-export interface LiveStats {
-  /** Live files whose bodies this node holds, and their total size. */
-  files: number;
-  bytes: number;
-  /** Bytes free and total on the data directory's filesystem. */
-  diskFree: number;
-  diskTotal: number;
-  /** Body transfers in flight now, into and out of this node. */
-  transfersIn: number;
-  transfersOut: number;
-  /** Bodies this node still has to fetch (replication backlog). */
-  backlog: number;
-  /** Body bytes received and sent since start, peers and HTTP together (diff them for throughput). */
-  bytesIn: number;
-  bytesOut: number;
-  /** Milliseconds since start. */
-  uptime: number;
-}
+/** This node's own figures in a `stats` event: the status API's `NodeStats`. */
+export type LiveStats = NodeStats;
 
 /** The first message of every stream: who answers and how often stats come. */
 export interface HelloEvent {

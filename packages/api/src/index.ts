@@ -65,6 +65,16 @@ export {
   type ErrorBody,
 } from './schemas.js';
 export {
+  STATUS_ERRORS,
+  nodeStatsSchema,
+  memberStatusSchema,
+  statusViewSchema,
+  type NodeStats,
+  type MemberStatus,
+  type StatusView,
+  type StatusError,
+} from './status.js';
+export {
   EVENTS_PATH,
   EVENT_STREAM_CONTENT_TYPE,
   LIVE_EVENT_TYPES,

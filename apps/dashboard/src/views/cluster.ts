@@ -4,11 +4,10 @@
  * files, bytes, free disk, transfers, backlog). A state change shows as soon as the event arrives;
  * the figures refresh every few seconds while the view is open.
  */
-import type { ClusterView, MemberEvent, StatsEvent } from '@dfs/api';
+import type { ClusterView, MemberEvent, MemberStatus, NodeStats, StatsEvent } from '@dfs/api';
 import type { Api } from '../api.js';
 import { byId, h, replaceChildren } from '../dom.js';
 import { formatAge, formatBytes, formatCount, shortId } from '../format.js';
-import type { MemberStatus, NodeStats } from '../status.js';
 
 const REFRESH_MS = 5000;
 

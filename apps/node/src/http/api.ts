@@ -43,6 +43,12 @@ export function createApiListener(
     if (path === PATHS.health) return only(method, ['GET', 'HEAD'], 'health', health);
     if (path === PATHS.metrics) return only(method, ['GET'], 'metrics', metricsText);
     if (path === PATHS.cluster) return only(method, ['GET'], 'cluster', cluster);
+    const status = options.status;
+    if (path === PATHS.status && status) {
+      return only(method, ['GET'], 'status', async ({ res, signal }) => {
+        sendJson(res, 200, await status(signal));
+      });
+    }
     const { events, dashboard } = options;
     if (path === EVENTS_PATH && events) {
       return only(method, ['GET'], 'events', async ({ res }) => events.subscribe(res));

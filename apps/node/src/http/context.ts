@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { ClusterView, Member } from '@dfs/api';
+import type { ClusterView, Member, StatusView } from '@dfs/api';
 import type { FileService } from '@dfs/replication';
 import type { HttpTunables } from '../config.js';
 import type { NodeMetrics } from '../metrics.js';
@@ -24,6 +24,11 @@ export interface ApiOptions {
   nodeId: string;
   lifecycle: () => Lifecycle;
   cluster: () => ClusterView;
+  /**
+   * `GET /v1/status`: every member with its stats (status/cluster-status.ts). Without it (tests of
+   * the front alone) the endpoint answers 404.
+   */
+  status?: (signal: AbortSignal) => Promise<StatusView>;
   metrics: NodeMetrics;
   logger: Logger;
   maxFileSize: number;
