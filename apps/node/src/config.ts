@@ -151,6 +151,12 @@ export const TUNABLES = {
       tradeOff:
         "While a PUT waits for holders, the connection's idle limit is raised to the wait plus this. Higher leaves more room to send the answer; a vanished client's socket lives longer.",
     },
+    replicateAfterCommitMinBytes: {
+      default: 1024 * 1024,
+      unit: 'bytes',
+      tradeOff:
+        "A `PUT ?w=1` declaring at least this many bytes is acknowledged once stored here and only then pushed down the chain (read back from disk), instead of pushed while it arrives: the upload goes at this node's pace, not the chain's. Lower speeds up smaller w=1 uploads; a burst of small ones then costs more CPU (past the transfer limit their replicas pull instead).",
+    },
     uploadBufferBytes: {
       default: 256 * 1024,
       unit: 'bytes',

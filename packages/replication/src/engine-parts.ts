@@ -257,6 +257,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
       counters,
       pushTargets,
       config,
+      track: (work) => lifecycle.inBackground(work),
     }),
     handlers,
     scrubber: new Scrubber({ index, store, runner, lifecycle, counters, batch: config.scrubBatch }),
