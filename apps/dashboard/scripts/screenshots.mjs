@@ -3,7 +3,8 @@
  * Regenerates the dashboard screenshots in docs/ (`pnpm --filter @dfs/dashboard screenshots`):
  * starts three real nodes from apps/node/dist (build first: `pnpm build`), uploads a few files,
  * opens the dashboard in headless Chromium (CHROME_PATH or `chromium` on the PATH) and saves the
- * Cluster, Files and Activity views, and the Cluster view on a phone-sized screen.
+ * Activity, Files and Cluster views (the last with one member killed), and the Files view on a
+ * phone-sized screen.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -130,11 +131,6 @@ try {
   }
   await page.screenshot({ path: path.join(docs, 'dashboard-activity.png') });
 
-  await page.goto(`${a.url}/#cluster`);
-  await page.waitForFunction(() => document.querySelectorAll('#members tbody tr').length === 3);
-  await new Promise((resolve) => setTimeout(resolve, 2500));
-  await page.screenshot({ path: path.join(docs, 'dashboard-cluster.png') });
-
   await page.goto(`${a.url}/#files`);
   await page.waitForSelector('tr[data-file="README.md"]');
   await page.click('tr[data-file="report.csv"] button.link');
@@ -145,6 +141,14 @@ try {
   await page.goto(`${a.url}/#files/${encodeURIComponent('photos/2026/')}`);
   await page.waitForSelector('tr[data-file="photos/2026/beach.jpg"]');
   await page.screenshot({ path: path.join(docs, 'dashboard-narrow.png') });
+  // The Cluster view with one member killed: it turns dead on the page, its figures say why.
+  await page.setViewport({ width: 1200, height: 480 });
+  await page.goto(`${a.url}/#cluster`);
+  await page.waitForFunction(() => document.querySelectorAll('#members tbody tr').length === 3);
+  nodes[2].child.kill('SIGKILL');
+  await page.waitForSelector('#members tr[data-state="dead"]', { timeout: 60_000 });
+  await new Promise((resolve) => setTimeout(resolve, 5500));
+  await page.screenshot({ path: path.join(docs, 'dashboard-cluster.png') });
   console.log('wrote docs/dashboard-{cluster,files,activity,narrow}.png');
 } finally {
   await browser?.close();

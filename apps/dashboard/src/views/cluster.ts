@@ -82,7 +82,6 @@ export function createClusterView(api: Api, selfId: string): ClusterViewHandle {
         const s: NodeStats | null = m.stats;
         const cell = (text: string, cls = 'num'): HTMLTableCellElement =>
           h('td', { class: cls }, text);
-        const missing = m.error ?? '–';
         return h(
           'tr',
           { data: { memberId: m.id, state: m.state } },
@@ -96,14 +95,24 @@ export function createClusterView(api: Api, selfId: string): ClusterViewHandle {
           h('td', { class: `state state-${m.state}`, data: { role: 'state' } }, m.state),
           cell(String(m.incarnation), 'num hide-narrow'),
           cell(formatAge(m.lastSeen, now), ''),
-          cell(s ? formatCount(s.files) : missing),
-          cell(s ? formatBytes(s.bytes) : '–'),
-          cell(
-            s ? `${formatBytes(s.diskFree)} of ${formatBytes(s.diskTotal)}` : '–',
-            'num hide-narrow',
-          ),
-          cell(s ? `${s.transfersIn} / ${s.transfersOut}` : '–'),
-          cell(s ? formatCount(s.backlog) : '–', 'num hide-narrow'),
+          ...(s === null
+            ? [
+                h(
+                  'td',
+                  { class: 'muted', attrs: { colspan: '5' } },
+                  `no figures: ${m.error ?? 'not reported'}`,
+                ),
+              ]
+            : [
+                cell(formatCount(s.files)),
+                cell(formatBytes(s.bytes)),
+                cell(
+                  `${formatBytes(s.diskFree)} of ${formatBytes(s.diskTotal)}`,
+                  'num hide-narrow',
+                ),
+                cell(`${s.transfersIn} / ${s.transfersOut}`),
+                cell(formatCount(s.backlog), 'num hide-narrow'),
+              ]),
         );
       }),
     );
