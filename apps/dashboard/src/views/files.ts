@@ -238,7 +238,11 @@ export function createFilesView(api: Api): FilesViewHandle {
   more.addEventListener('click', () => void load(true));
   search.addEventListener('input', () => {
     clearTimeout(searchTimer);
-    searchTimer = setTimeout(() => void load(false), 200);
+    searchTimer = setTimeout(() => {
+      // A new search starts from one page, whatever the previous listing had loaded.
+      loadedNames = 0;
+      void load(false);
+    }, 200);
   });
   fileInput.addEventListener('change', () => {
     if (fileInput.files) upload(fileInput.files);
