@@ -28,7 +28,11 @@ interface PageElement {
   dispatchEvent(event: unknown): boolean;
 }
 interface PageGlobals {
-  document: { querySelector(selector: string): PageElement | null };
+  document: {
+    querySelector(selector: string): PageElement | null;
+    querySelectorAll(selector: string): ArrayLike<PageElement & { id: string; labels?: unknown[] }>;
+    documentElement: { scrollWidth: number };
+  };
   sessionStorage: { getItem(key: string): string | null };
   DataTransfer: new () => { items: { add(file: unknown): void } };
   File: new (parts: string[], name: string) => unknown;
@@ -131,6 +135,31 @@ describe('the dashboard in a browser', () => {
       zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true }));
     });
     await onA.waitForSelector('li[data-upload="dropped.txt"][data-done="true"]', PAGE_WAIT);
+    // Its progress bar went to the end.
+    expect(
+      await onA.$eval('li[data-upload="dropped.txt"] progress', (e) => e.getAttribute('max')),
+    ).toBe('1');
+    expect(
+      await onA.$eval(
+        'li[data-upload="dropped.txt"] progress',
+        (e) => (e as unknown as { value: number }).value,
+      ),
+    ).toBe(1);
+    // Every form field has a label, and the page fits a phone's width without sideways scrolling.
+    const unlabelled = await onA.evaluate(() => {
+      const { document } = globalThis as unknown as PageGlobals;
+      return Array.from(document.querySelectorAll('input:not([type=hidden]):not([hidden])'))
+        .filter((input) => (input.labels?.length ?? 0) === 0)
+        .map((input) => input.id);
+    });
+    expect(unlabelled).toEqual([]);
+    await onA.setViewport({ width: 360, height: 740 });
+    expect(
+      await onA.evaluate(
+        () => (globalThis as unknown as PageGlobals).document.documentElement.scrollWidth,
+      ),
+    ).toBeLessThanOrEqual(360);
+    await onA.setViewport({ width: 1000, height: 740 });
     await fileShown(onA, 'dropped.txt', true);
     await fileShown(onB, 'dropped.txt', true);
     const body = await eventually(async () => {
