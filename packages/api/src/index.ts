@@ -74,3 +74,15 @@ export {
   type StatusView,
   type StatusError,
 } from './status.js';
+export {
+  EVENTS_PATH,
+  EVENT_STREAM_CONTENT_TYPE,
+  LIVE_EVENT_TYPES,
+  type LiveStats,
+  type HelloEvent,
+  type MemberEvent,
+  type FileChangeEvent,
+  type StatsEvent,
+  type LiveEventMap,
+  type LiveEventType,
+} from './events.js';

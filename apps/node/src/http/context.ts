@@ -10,6 +10,8 @@ import type { FileService } from '@dfs/replication';
 import type { HttpTunables } from '../config.js';
 import type { NodeMetrics } from '../metrics.js';
 import type { PlacementControl } from '../placement-control.js';
+import type { DashboardAssets } from './dashboard-assets.js';
+import type { LiveEvents } from './live-events.js';
 
 export type Lifecycle = 'starting' | 'serving' | 'stopping';
 
@@ -39,6 +41,10 @@ export interface ApiOptions {
    * ignored and the node endpoints answer 404.
    */
   placement?: PlacementControl;
+  /** The live event stream (`GET /v1/events`); 404 without it. */
+  events?: LiveEvents;
+  /** The dashboard's built files (`GET /` and `/ui/…`, no token needed); 404 without them. */
+  dashboard?: DashboardAssets;
   /** Write-wait and upload limits; DEFAULT_TUNABLES.http when absent. */
   tunables?: HttpTunables;
 }
