@@ -120,6 +120,10 @@ export function buildProgram(io: CliIo, state: RunState): Command {
       'with -r, upload every file, even those the cluster holds with the same sha256',
     )
     .option('-w, --wait <n>', 'wait until n nodes hold each file', positiveInteger)
+    .option(
+      '--resume',
+      'send through a resumable session whatever the size (files of 64 MiB or more always are)',
+    )
     .addOption(transfersOption())
     .action(async (file: string, name: string | undefined, flags: PutFlags, command: Command) => {
       if (flags.wait !== undefined) state.problem.w = flags.wait;

@@ -14,6 +14,7 @@ import { formatBytes } from './format.js';
 import { hashFile, walkTree } from './paths.js';
 import { CliError } from './problems.js';
 import { localPathFor } from './remote-tree.js';
+import { uploadFile } from './upload-file.js';
 import { planSync, settleChecks, type SideEntry, type SyncPlan } from './sync-plan.js';
 
 export interface TreeOptions {
@@ -125,18 +126,12 @@ export async function uploadTree(
       nameOf: (file) => file.name,
       sizeOf: (file) => file.size,
     },
-    (file, onBytes) => {
-      const moved = deltas(onBytes);
-      return context.client.put(
-        file.name,
-        { path: file.path },
-        {
-          ...context.abortable,
-          ...(options.wait === undefined ? {} : { w: options.wait }),
-          onProgress: ({ loaded }) => moved(loaded),
-        },
-      );
-    },
+    (file, onBytes) =>
+      // Large files go through a resumable session (upload-file.ts); the rest in one PUT each.
+      uploadFile(context, file.path, file.name, file.size, {
+        ...(options.wait === undefined ? {} : { w: options.wait }),
+        onProgress: deltas(onBytes),
+      }),
     (_file, result, progress) => {
       const line = options.onResult?.(result);
       if (line !== undefined) progress.print(context.io.stdout, line);

@@ -157,6 +157,15 @@ describe('put -r and get -r', () => {
     expect(puts()).toBe(0);
   });
 
+  it('says when --resume is not possible', async () => {
+    const stdin = await dfs(['put', '-', 'x', '--resume'], { ...base, stdin: 'abc' });
+    expect(stdin.code).toBe(2);
+    expect(stdin.stderr).toContain('--resume needs a file');
+    // Against a client without resumable uploads (until they reach this branch's @dfs/client).
+    const file = await dfs(['put', 'site/index.html', '--resume'], base);
+    if (file.code !== 0) expect(file.stderr).toContain('no resumable uploads yet');
+  });
+
   it('keeps put result lines on stdout under --quiet', async () => {
     const put = await dfs(['put', 'site/index.html', '--quiet'], base);
     expect(put.stdout).toMatch(/^index\.html {2}11 B {2}sha256:[0-9a-f]{64}\n$/);

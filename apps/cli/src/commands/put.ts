@@ -14,6 +14,7 @@ import { defaultNameFor, joinName, walkTree } from '../paths.js';
 import { CliError, UsageError } from '../problems.js';
 import { folderPrefix } from '../remote-tree.js';
 import { formatTreeSummary, uploadTree, type TreeReport } from '../tree-transfer.js';
+import { uploadFile } from '../upload-file.js';
 
 export interface PutFlags {
   recursive?: boolean;
@@ -23,6 +24,8 @@ export interface PutFlags {
   transfers?: number;
   /** With -r, upload even the files the cluster already holds with the same sha256. */
   force?: boolean;
+  /** Send a file through a resumable session whatever its size (large files always are). */
+  resume?: boolean;
 }
 
 /** One upload the command will make: where the bytes come from and the name they get. */
@@ -50,6 +53,7 @@ export async function planPut(
 ): Promise<{ uploads: PlannedUpload[]; skipped: string[]; prefix?: string }> {
   if (file === '-') {
     if (flags.recursive) throw new UsageError('-r needs a directory, not stdin (-)');
+    if (flags.resume) throw new UsageError('--resume needs a file: stdin cannot be read twice');
     if (name === undefined) {
       throw new UsageError('reading stdin needs a name: dfs put - <name>');
     }
@@ -140,16 +144,22 @@ export async function putCommand(
   if (upload.source === 'stdin' && (context.io.stdin as { isTTY?: boolean }).isTTY) {
     context.note('reading from the terminal; finish with Ctrl-D (or pipe a file in)');
   }
-  const body = upload.source === 'stdin' ? context.io.stdin : upload.source;
   context.subject = upload.name;
   context.progress.start(upload.size, upload.name);
-  const result = await context.client
-    .put(upload.name, body, {
-      ...context.abortable,
-      ...(flags.wait === undefined ? {} : { w: flags.wait }),
-      onProgress: ({ loaded }) => context.progress.update(loaded),
-    })
-    .finally(() => context.progress.stop());
+  const onProgress = (loaded: number) => context.progress.update(loaded);
+  const result = await (
+    upload.source === 'stdin'
+      ? context.client.put(upload.name, context.io.stdin, {
+          ...context.abortable,
+          ...(flags.wait === undefined ? {} : { w: flags.wait }),
+          onProgress: ({ loaded }) => onProgress(loaded),
+        })
+      : uploadFile(context, upload.source.path, upload.name, upload.size ?? 0, {
+          ...(flags.wait === undefined ? {} : { w: flags.wait }),
+          resumable: flags.resume === true,
+          onProgress,
+        })
+  ).finally(() => context.progress.stop());
   // The result is data: on stdout whatever --quiet says (it only silences stderr).
   context.out(context.json ? toJson(result) : formatPutResult(result));
 }

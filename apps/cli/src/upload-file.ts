@@ -1,0 +1,99 @@
+/**
+ * Uploading one local file: in one PUT, or, for a large file (or with `put --resume`), through a
+ * resumable upload session whose id is kept on disk (upload-state.ts) until it completes, so the
+ * same command run again after an interruption sends only what the node does not hold yet.
+ */
+import { stat } from 'node:fs/promises';
+import { displayNode, type DfsClient, type PutResult } from '@dfs/client';
+import type { CommandContext } from './context.js';
+import { CliError } from './problems.js';
+import {
+  clearUploadState,
+  readUploadState,
+  RESUMABLE_FROM_BYTES,
+  uploadStatePath,
+  uploadStateDirectory,
+  writeUploadState,
+  type UploadSessionRef,
+} from './upload-state.js';
+
+/** `DfsClient.uploadResumable` (docs/api.md, "Resumable uploads"), on clients that have it. */
+type ResumableUpload = (
+  name: string,
+  source: { path: string },
+  options: {
+    signal?: AbortSignal;
+    w?: number;
+    resume?: UploadSessionRef;
+    onSession?: (session: UploadSessionRef) => void;
+    onProgress?: (progress: { loaded: number }) => void;
+  },
+) => Promise<PutResult>;
+
+function resumableOf(client: DfsClient): ResumableUpload | undefined {
+  const method = (client as unknown as { uploadResumable?: ResumableUpload }).uploadResumable;
+  return typeof method === 'function' ? method.bind(client) : undefined;
+}
+
+export interface UploadFileOptions {
+  w?: number;
+  /** Use a session whatever the size. */
+  resumable?: boolean;
+  /** Running total of bytes sent (as the client reports it). */
+  onProgress?: (loaded: number) => void;
+}
+
+export async function uploadFile(
+  context: CommandContext,
+  path: string,
+  name: string,
+  size: number,
+  options: UploadFileOptions = {},
+): Promise<PutResult> {
+  const w = options.w === undefined ? {} : { w: options.w };
+  const onProgress = ({ loaded }: { loaded: number }) => options.onProgress?.(loaded);
+  const resumable = resumableOf(context.client);
+  if (resumable === undefined && options.resumable) {
+    throw new CliError('this dfs has no resumable uploads yet — upload without --resume');
+  }
+  if (resumable === undefined || (!options.resumable && size < RESUMABLE_FROM_BYTES)) {
+    return context.client.put(name, { path }, { ...context.abortable, ...w, onProgress });
+  }
+  const info = await stat(path);
+  const statePath = uploadStatePath(uploadStateDirectory(context.io.env), {
+    nodes: context.nodes,
+    name,
+    path,
+    size: info.size,
+    mtimeMs: info.mtimeMs,
+  });
+  const resume = await readUploadState(statePath);
+  if (resume !== undefined) {
+    context.note(`resuming ${name} from what ${displayNode(resume.node)} already holds`);
+  }
+  let recorded: Promise<void> = Promise.resolve();
+  let hasSession = false;
+  try {
+    const result = await resumable(
+      name,
+      { path },
+      {
+        ...context.abortable,
+        ...w,
+        ...(resume === undefined ? {} : { resume }),
+        onSession: (session) => {
+          hasSession = true;
+          recorded = recorded.then(() => writeUploadState(statePath, session));
+        },
+        onProgress,
+      },
+    );
+    await recorded;
+    await clearUploadState(statePath);
+    return result;
+  } catch (error) {
+    await recorded.catch(() => undefined);
+    if (hasSession) context.note(`run the same command again to continue ${name} where it stopped`);
+    throw error;
+  }
+}
