@@ -4,7 +4,7 @@
  * same command run again after an interruption sends only what the node does not hold yet.
  */
 import { stat } from 'node:fs/promises';
-import { displayNode, type DfsClient, type PutResult } from '@dfs/client';
+import { displayNode, isDfsClientError, type DfsClient, type PutResult } from '@dfs/client';
 import type { CommandContext } from './context.js';
 import { CliError } from './problems.js';
 import {
@@ -93,6 +93,15 @@ export async function uploadFile(
     return result;
   } catch (error) {
     await recorded.catch(() => undefined);
+    // A node from before upload sessions has no /v1/uploads: send the file in one PUT instead.
+    if (
+      !hasSession &&
+      !options.resumable &&
+      isDfsClientError(error) &&
+      error.code === 'ERR_NOT_FOUND'
+    ) {
+      return context.client.put(name, { path }, { ...context.abortable, ...w, onProgress });
+    }
     if (hasSession) context.note(`run the same command again to continue ${name} where it stopped`);
     throw error;
   }
