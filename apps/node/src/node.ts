@@ -26,6 +26,7 @@ import { placementControl } from './placement-control.js';
 import { closeHttpServer, stopParts, type ShutdownReport } from './shutdown.js';
 import { bindListeners, catchUpWithOnePeer, readTls, warnIfExposed } from './startup.js';
 import { clusterStatus } from './status/cluster-status.js';
+import { UploadSessions } from './uploads/upload-sessions.js';
 import { nodeStatsReader } from './status/node-stats.js';
 import { askMembersForStats, serveStats } from './status/stats-protocol.js';
 import { createReplicatedFileService } from '@dfs/replication';
@@ -179,6 +180,15 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     });
     cleanups.push(() => files.stop());
 
+    const uploads = await UploadSessions.open({
+      dir: path.join(config.dataDir, 'uploads'),
+      clock,
+      maxFileBytes: config.maxFileSize,
+      ...tunables.uploads,
+      onDropped: (id, reason) =>
+        log.warn({ upload: id, reason }, 'dropped an unreadable upload session'),
+    });
+    cleanups.push(() => uploads.close());
     metrics.setSources(metricSourcesOf({ files, members, transport, placement }));
     const cluster = (): ClusterView => clusterView(members, clock, placement, () => files.stats());
     const ownStats = nodeStatsReader({
@@ -213,6 +223,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         lifecycle: () => lifecycle,
         cluster,
         status,
+        uploads,
         metrics,
         logger: log.child({ component: 'http' }),
         maxFileSize: config.maxFileSize,
@@ -272,6 +283,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           lifecycle = 'stopping';
           shutdown.abort(new Error('node is stopping'));
           unwatchConflict();
+          uploads.close();
           finished = await stopParts(
             {
               listeners,

@@ -27,6 +27,8 @@ export const HEADERS = {
   allow: 'allow',
   /** `307` to `GET`/`HEAD ?redirect=1`: a holder's API base URL plus the same path. */
   location: 'location',
+  /** Upload session answers: the bytes the node holds durably (the next chunk's `?offset=`). */
+  uploadOffset: 'upload-offset',
 } as const;
 
 /** The metadata of one version of a file, as its headers carry it. */

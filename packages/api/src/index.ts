@@ -74,3 +74,12 @@ export {
   type StatusView,
   type StatusError,
 } from './status.js';
+export {
+  UPLOADS_PATH,
+  uploadIdSchema,
+  uploadPath,
+  uploadCompletePath,
+  parseUploadPath,
+  uploadSessionSchema,
+  type UploadSession,
+} from './uploads.js';

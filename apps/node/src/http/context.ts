@@ -10,6 +10,7 @@ import type { FileService } from '@dfs/replication';
 import type { HttpTunables } from '../config.js';
 import type { NodeMetrics } from '../metrics.js';
 import type { PlacementControl } from '../placement-control.js';
+import type { UploadSessions } from '../uploads/upload-sessions.js';
 
 export type Lifecycle = 'starting' | 'serving' | 'stopping';
 
@@ -39,6 +40,8 @@ export interface ApiOptions {
    * ignored and the node endpoints answer 404.
    */
   placement?: PlacementControl;
+  /** Resumable upload sessions (`/v1/uploads`); without them those paths answer 404. */
+  uploads?: UploadSessions;
   /** Write-wait and upload limits; DEFAULT_TUNABLES.http when absent. */
   tunables?: HttpTunables;
 }

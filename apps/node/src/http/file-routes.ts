@@ -31,12 +31,25 @@ import { uploadBody } from './upload-body.js';
 
 export type FileRoute = (ctx: RequestContext) => Promise<void>;
 
+/** How many holders a put waits for (`?w`), and how long (`?timeout`). */
+export interface WriteWait {
+  wanted: number;
+  timeoutMs: number;
+}
+
+/** What other routes that end in a put share with `PUT /v1/files/<name>`. */
+export interface PutCompletion {
+  writeWaitOf(query: URLSearchParams): WriteWait;
+  answerStored(ctx: RequestContext, info: FileInfo, wait: WriteWait): Promise<void>;
+}
+
 export function createFileRoutes(options: ApiOptions): {
   list: FileRoute;
   putFile: FileRoute;
   getFile: FileRoute;
   headFile: FileRoute;
   deleteFile: FileRoute;
+  completion: PutCompletion;
 } {
   const { files, metrics } = options;
   const limits = options.tunables ?? DEFAULT_TUNABLES.http;
@@ -92,6 +105,19 @@ export function createFileRoutes(options: ApiOptions): {
       throw error;
     }
     metrics.countHttpBytes('in', info.size);
+    await answerStored({ req, res, path, query, signal }, info, { wanted, timeoutMs });
+  }
+
+  /**
+   * The end of every put (`PUT /v1/files/<name>` and a completed upload session): wait for `?w`
+   * holders, then answer 201 with the new version, or 504 when the holders were not reached in time.
+   */
+  async function answerStored(
+    { req, res, signal }: RequestContext,
+    info: FileInfo,
+    { wanted, timeoutMs }: WriteWait,
+  ): Promise<void> {
+    const name = info.name;
     const answer: PutResult = {
       name: info.name,
       size: info.size,
@@ -115,6 +141,11 @@ export function createFileRoutes(options: ApiOptions): {
       [HEADERS.etag]: etagOf(info.sha256),
       ...fileHeaders(info),
     });
+  }
+
+  /** `?w=` and `?timeout=` of a put, checked (400 when out of bounds). */
+  function writeWaitOf(query: URLSearchParams): WriteWait {
+    return { wanted: writeQuorum(query.get('w')), timeoutMs: writeWait(query.get('timeout')) };
   }
 
   /**
@@ -251,7 +282,14 @@ export function createFileRoutes(options: ApiOptions): {
     res.end();
   }
 
-  return { list, putFile, getFile, headFile, deleteFile };
+  return {
+    list,
+    putFile,
+    getFile,
+    headFile,
+    deleteFile,
+    completion: { writeWaitOf, answerStored },
+  };
 }
 
 /** The file name from `/v1/files/<percent-encoded name>`, validated. */
