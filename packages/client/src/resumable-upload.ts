@@ -129,6 +129,7 @@ export async function uploadResumable(
   while (offset < size) {
     const end = Math.min(size, offset + chunkBytes);
     const start = offset;
+    let sent = 0;
     try {
       const answer = await calls.on(session.node, {
         method: 'PUT',
@@ -139,7 +140,10 @@ export async function uploadResumable(
           replayable: true,
           open: () => createReadStream(source.path, { start, end: end - 1 }),
         },
-        onBodyBytes: (count) => options.onProgress?.({ loaded: start + count, total: size }),
+        onBodyBytes: (count) => {
+          sent += count;
+          options.onProgress?.({ loaded: start + sent, total: size });
+        },
         ...signalPart,
       });
       if (answer.response.status !== 200) throw await calls.failure(answer);

@@ -291,11 +291,7 @@ export class UploadSessions {
   }
 }
 
-async function writeAll(
-  handle: FileHandle,
-  chunk: Buffer,
-  position: number,
-): Promise<void> {
+async function writeAll(handle: FileHandle, chunk: Buffer, position: number): Promise<void> {
   let done = 0;
   while (done < chunk.length) {
     const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
