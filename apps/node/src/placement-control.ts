@@ -12,6 +12,11 @@ export interface PlacementControl {
   readonly replicas: number;
   /** Members placement counts as in and up (state `in`), this node included. */
   upMembers(): number;
+  /**
+   * Members placement places files on, up or not (state `in` or `down`): no more than this many
+   * can ever hold a file, so a larger `?w` is refused at once.
+   */
+  placedMembers(): number;
   /** API base URLs of the up members that should hold `name`, best first, this node left out. */
   holderApis(name: string): string[];
   /** Whether this node's store holds the body of `version` of `name`. */
@@ -37,6 +42,8 @@ export function placementControl(options: {
       return placement.replicas;
     },
     upMembers: () => placement.memberStates().filter((m) => m.state === 'in' && m.up).length,
+    placedMembers: () =>
+      placement.memberStates().filter((m) => m.state === 'in' || m.state === 'down').length,
     holderApis(name) {
       const urls: string[] = [];
       for (const id of placement.holders(name)) {

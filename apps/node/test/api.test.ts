@@ -51,6 +51,7 @@ describe('files', () => {
     expect(head.headers.get('x-dfs-sha256')).toBe(sha('abc'));
     expect(head.headers.get('x-dfs-version')).toBe('v000001');
     expect(head.headers.get('x-dfs-holders')).toBe('1');
+    expect(head.headers.get('x-dfs-holder-ids')).toBe('self');
     expect(await head.text()).toBe('');
     const missing = await fetch(`${api.url}/v1/files/nope`, { method: 'HEAD' });
     expect(missing.status).toBe(404);

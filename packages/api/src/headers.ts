@@ -12,6 +12,11 @@ export const HEADERS = {
   version: 'x-dfs-version',
   /** Live nodes known to hold this version. */
   holders: 'x-dfs-holders',
+  /**
+   * Their node ids, comma-separated (ids never contain a comma), the answering node first when it
+   * holds the version; at most `MAX_HOLDER_IDS` of them.
+   */
+  holderIds: 'x-dfs-holder-ids',
   /** Milliseconds since the epoch of the write (Last-Modified keeps whole seconds only). */
   modified: 'x-dfs-modified',
   etag: 'etag',
@@ -38,7 +43,12 @@ export interface FileHeaderFields {
   version: string;
   holders: number;
   modified: number;
+  /** The holders' node ids (the header lists the first `MAX_HOLDER_IDS`). */
+  holderIds?: readonly string[];
 }
+
+/** How many holder ids `X-Dfs-Holder-Ids` lists at most (a header stays well under 1 KiB). */
+export const MAX_HOLDER_IDS = 32;
 
 /** The `x-dfs-*` headers for a file's metadata: what a node sends with every file answer. */
 export function fileHeaders(file: FileHeaderFields): Record<string, string> {
@@ -48,6 +58,9 @@ export function fileHeaders(file: FileHeaderFields): Record<string, string> {
     [HEADERS.version]: file.version,
     [HEADERS.holders]: String(file.holders),
     [HEADERS.modified]: String(file.modified),
+    ...(file.holderIds === undefined
+      ? {}
+      : { [HEADERS.holderIds]: file.holderIds.slice(0, MAX_HOLDER_IDS).join(',') }),
   };
 }
 

@@ -18,6 +18,7 @@ export {
   JSON_CONTENT_TYPE,
   BODY_CONTENT_TYPE,
   fileHeaders,
+  MAX_HOLDER_IDS,
   etagOf,
   sha256OfEtag,
   type FileHeaderFields,

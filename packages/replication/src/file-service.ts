@@ -20,6 +20,8 @@ export interface FileInfo {
   modified: number;
   /** Live nodes known to hold this version's bytes (including this one when it does). */
   holders: number;
+  /** Their node ids, this node first when it holds the bytes (`holders` of them). */
+  holderIds: string[];
 }
 
 /** Inclusive byte range, as in HTTP `Range: bytes=start-end`. */

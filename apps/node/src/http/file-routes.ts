@@ -192,7 +192,16 @@ export function createFileRoutes(options: ApiOptions): {
         `w must be a whole number from 1 to ${max}${bound}, not "${text}"`,
       );
     }
-    return Number(text);
+    const wanted = Number(text);
+    const placed = placement?.placedMembers();
+    if (placed !== undefined && wanted > placed) {
+      // It could never be reached: say so now rather than after the whole write wait.
+      throw new NodeError(
+        'ERR_BAD_REQUEST',
+        `w=${wanted} cannot be reached: only ${placed} member${placed === 1 ? '' : 's'} can hold files (in placement, up or down)`,
+      );
+    }
+    return wanted;
   }
 
   async function getFile(ctx: RequestContext): Promise<void> {

@@ -62,6 +62,7 @@ export class FakeFileService implements FileService {
       version: `v${String(++this.#counter).padStart(6, '0')}`,
       modified: 1_700_000_000_000 + this.#counter,
       holders: 1,
+      holderIds: ['self'],
     };
     this.entries.set(name, { info, body: data });
     return info;

@@ -239,7 +239,7 @@ export async function startFakeDfsServer(
   function headersOf(file: FakeFile): Record<string, string> {
     return {
       [HEADERS.etag]: etagOf(file.sha256),
-      ...fileHeaders({ ...file, size: file.body.length, holders: 1 }),
+      ...fileHeaders({ ...file, size: file.body.length, holders: 1, holderIds: [id] }),
       [HEADERS.lastModified]: new Date(file.modified).toUTCString(),
       [HEADERS.acceptRanges]: 'bytes',
       [HEADERS.contentType]: BODY_CONTENT_TYPE,
