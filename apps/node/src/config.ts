@@ -238,6 +238,12 @@ export const TUNABLES = {
   },
   /** How soon a node tries again when a seed or a peer did not answer. */
   reconnect: {
+    seedWarnMs: {
+      default: 5_000,
+      unit: 'ms',
+      tradeOff:
+        'When no seed has answered this long after the start, the node logs one warning (it keeps trying and logs again once it joins). Higher warns less on slow networks; a mistyped or down seed goes unnoticed longer.',
+    },
     joinRetryMaxMs: {
       default: 2_000,
       unit: 'ms',

@@ -4,7 +4,7 @@
  * owns the shutdown order (shutdown.ts). Everything here is started by `startNode` and stopped by
  * `close()`. Tunables come from config.ts; `tunables` overrides any of them.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { StatusView } from '@dfs/api';
@@ -24,7 +24,14 @@ import { createPeerTransport } from './peer-transport.js';
 import { apiBaseUrl, openNodePlacement, watchReplicasConflict } from './node-placement.js';
 import { placementControl } from './placement-control.js';
 import { closeHttpServer, stopParts, type ShutdownReport } from './shutdown.js';
-import { bindListeners, catchUpWithOnePeer, readTls, warnIfExposed } from './startup.js';
+import {
+  bindListeners,
+  catchUpWithOnePeer,
+  readTls,
+  warnIfExposed,
+  warnIfUnroutable,
+  warnWhileAlone,
+} from './startup.js';
 import { clusterStatus } from './status/cluster-status.js';
 import { UploadSessions } from './uploads/upload-sessions.js';
 import { nodeStatsReader } from './status/node-stats.js';
@@ -81,8 +88,11 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   };
 
   const startedAt = clock.now();
+  // The first directory this start created, if any: a failed start removes it again, so a typo in
+  // the port does not leave a fresh, empty data directory behind.
+  let createdDir: string | undefined;
   try {
-    await mkdir(config.dataDir, { recursive: true });
+    createdDir = await mkdir(config.dataDir, { recursive: true });
     const unlock = await lockDataDir(config.dataDir);
     cleanups.push(unlock);
     const identity = await loadIdentity(config.dataDir);
@@ -252,8 +262,16 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       stopForConflict();
     });
     cleanups.push(unwatchConflict);
-    members
-      .start()
+    const joined = members.start();
+    const stopAloneWarning = warnWhileAlone({
+      seeds: config.peers,
+      joined,
+      warnAfterMs: tunables.reconnect.seedWarnMs,
+      clock,
+      logger: log,
+    });
+    cleanups.push(stopAloneWarning);
+    joined
       .then(async () => {
         await nodePlacement.syncWithOnePeer();
         await catchUpWithOnePeer({
@@ -269,6 +287,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       });
     lifecycle = 'serving';
     warnIfExposed(config, log);
+    warnIfUnroutable(config, address, log);
 
     const running: RunningNode = {
       id: identity.id,
@@ -283,6 +302,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           lifecycle = 'stopping';
           shutdown.abort(new Error('node is stopping'));
           unwatchConflict();
+          stopAloneWarning();
           uploads.close();
           finished = await stopParts(
             {
@@ -313,6 +333,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     return running;
   } catch (error) {
     await runCleanups();
+    if (createdDir !== undefined) await rm(createdDir, { recursive: true, force: true });
     throw error;
   }
 }
