@@ -14,6 +14,9 @@ import type { NodeConfig } from './cli/options.js';
 import { resolveTunables, type TunableOverrides } from './config.js';
 import { createApiListener, type ClusterView, type Lifecycle } from './http/api.js';
 import { createNodeHttpServer } from './http-server.js';
+import { loadDashboardAssets } from './http/dashboard-assets.js';
+import { createLiveEvents } from './http/live-events.js';
+import { dashboardDir } from './dashboard-dir.js';
 import { lockDataDir } from './data-lock.js';
 import { loadIdentity } from './identity.js';
 import type { PeerConnectionSink } from './listener.js';
@@ -226,6 +229,23 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           }),
         now: () => clock.now(),
       });
+    const liveEvents = createLiveEvents({
+      selfId: identity.id,
+      clock,
+      watchMembers: (listener) => {
+        members.on('update', listener);
+        return () => members.off('update', listener);
+      },
+      watchFiles: (listener) => files.watchFiles(listener),
+      stats: async () => ({
+        stats: await ownStats(),
+        underReplicated: files.stats().underReplicatedFiles,
+      }),
+      limits: tunables.events,
+      logger: log.child({ component: 'events' }),
+    });
+    cleanups.push(() => liveEvents.close());
+    const dashboard = await loadDashboardAssets(dashboardDir());
     httpFront.serve(
       createApiListener({
         files,
@@ -240,6 +260,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         tunables: tunables.http,
         shutdown: shutdown.signal,
         placement: placementControl({ nodeId: identity.id, placement, store }),
+        events: liveEvents,
+        ...(dashboard ? { dashboard } : {}),
         ...(config.apiToken ? { apiToken: config.apiToken } : {}),
       }),
     );
@@ -301,6 +323,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           cleanups.splice(0);
           lifecycle = 'stopping';
           shutdown.abort(new Error('node is stopping'));
+          liveEvents.close();
           unwatchConflict();
           stopAloneWarning();
           uploads.close();

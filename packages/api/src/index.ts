@@ -84,3 +84,15 @@ export {
   uploadSessionSchema,
   type UploadSession,
 } from './uploads.js';
+export {
+  EVENTS_PATH,
+  EVENT_STREAM_CONTENT_TYPE,
+  LIVE_EVENT_TYPES,
+  type LiveStats,
+  type HelloEvent,
+  type MemberEvent,
+  type FileChangeEvent,
+  type StatsEvent,
+  type LiveEventMap,
+  type LiveEventType,
+} from './events.js';

@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  EVENTS_PATH,
   HEADERS,
   PATHS,
   parseNodeActionPath,
@@ -52,6 +53,15 @@ export function createApiListener(
       return only(method, ['GET'], 'status', async ({ res, signal }) => {
         sendJson(res, 200, await status(signal));
       });
+    }
+    const { events, dashboard } = options;
+    if (path === EVENTS_PATH && events) {
+      return only(method, ['GET'], 'events', async ({ res }) => events.subscribe(res));
+    }
+    if (dashboard?.has(path)) {
+      return only(method, ['GET', 'HEAD'], 'dashboard', async ({ req, res }) =>
+        dashboard.serve(req, res),
+      );
     }
     const action = parseNodeActionPath(path);
     if (action && options.placement) {
@@ -145,7 +155,8 @@ export function createApiListener(
         const route = routeFor(method, rawPath);
         if (!route) throw new NodeError('ERR_NOT_FOUND', `no such endpoint ${method} ${rawPath}`);
         label = route.label;
-        if (label !== 'health') {
+        // The dashboard's files are public (the data they show needs the token).
+        if (label !== 'health' && label !== 'dashboard') {
           if (!authorized(req.headers[HEADERS.authorization])) {
             throw new NodeError(
               'ERR_UNAUTHORIZED',

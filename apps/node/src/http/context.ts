@@ -11,6 +11,8 @@ import type { HttpTunables } from '../config.js';
 import type { NodeMetrics } from '../metrics.js';
 import type { PlacementControl } from '../placement-control.js';
 import type { UploadSessions } from '../uploads/upload-sessions.js';
+import type { DashboardAssets } from './dashboard-assets.js';
+import type { LiveEvents } from './live-events.js';
 
 export type Lifecycle = 'starting' | 'serving' | 'stopping';
 
@@ -42,6 +44,10 @@ export interface ApiOptions {
   placement?: PlacementControl;
   /** Resumable upload sessions (`/v1/uploads`); without them those paths answer 404. */
   uploads?: UploadSessions;
+  /** The live event stream (`GET /v1/events`); 404 without it. */
+  events?: LiveEvents;
+  /** The dashboard's built files (`GET /` and `/ui/…`, no token needed); 404 without them. */
+  dashboard?: DashboardAssets;
   /** Write-wait and upload limits; DEFAULT_TUNABLES.http when absent. */
   tunables?: HttpTunables;
 }

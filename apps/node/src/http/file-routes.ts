@@ -99,7 +99,15 @@ export function createFileRoutes(options: ApiOptions): {
     const body = uploadBody(req, limits);
     let info: FileInfo;
     try {
-      info = await files.put(name, body.stream, { signal, maxBytes: options.maxFileSize });
+      info = await files.put(name, body.stream, {
+        signal,
+        maxBytes: options.maxFileSize,
+        // Nothing waits for another copy: a large body need not go at the chain's pace.
+        replicateAfterCommit:
+          wanted <= 1 &&
+          declared !== undefined &&
+          Number(declared) >= limits.replicateAfterCommitMinBytes,
+      });
     } catch (error) {
       body.discardRest();
       throw error;
