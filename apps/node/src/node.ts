@@ -259,7 +259,12 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         maxFileSize: config.maxFileSize,
         tunables: tunables.http,
         shutdown: shutdown.signal,
-        placement: placementControl({ nodeId: identity.id, placement, store }),
+        placement: placementControl({
+          nodeId: identity.id,
+          placement,
+          store,
+          liveIds: () => members.liveMembers().map((m) => m.id),
+        }),
         events: liveEvents,
         ...(dashboard ? { dashboard } : {}),
         ...(config.apiToken ? { apiToken: config.apiToken } : {}),
