@@ -87,6 +87,7 @@ export class IndexViews {
       version: entry.version,
       modified: versionWallTime(entry.version),
       holders: this.holderCount(entry),
+      ...(entry.meta === undefined ? {} : { meta: entry.meta }),
     };
   }
 }

@@ -66,6 +66,7 @@ export function createReplicatedFileService(
   return ReplicationEngine.open(options);
 }
 export type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from './file-service.js';
+export type { FileMeta } from '@dfs/api';
 export type { IndexFs, IndexFileHandle } from './index-fs.js';
 export { nodeIndexFs } from './index-fs.js';
 export {
