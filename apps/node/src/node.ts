@@ -25,6 +25,7 @@ import { placementControl } from './placement-control.js';
 import { closeHttpServer, stopParts, type ShutdownReport } from './shutdown.js';
 import { bindListeners, catchUpWithOnePeer, readTls, warnIfExposed } from './startup.js';
 import { createReplicatedFileService } from '@dfs/replication';
+import { startS3 } from './s3/start.js';
 
 export type { ShutdownReport } from './shutdown.js';
 
@@ -44,6 +45,8 @@ export interface RunningNode {
   readonly address: string;
   /** Where the HTTP API answers (`host:port`). */
   readonly apiAddress: string;
+  /** Where the S3 endpoint answers (`host:port`), when `--s3` is on. */
+  readonly s3Address?: string;
   readonly metrics: NodeMetrics;
   /**
    * Graceful stop: refuse new work, abort transfers, leave the cluster, release everything. Each
@@ -175,7 +178,24 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     cleanups.push(() => files.stop());
 
     metrics.setSources(metricSourcesOf({ files, members, transport, placement }));
-    const cluster = (): ClusterView => clusterView(members, clock, placement, () => files.stats());
+    const s3 = config.s3
+      ? await startS3({
+          config: config.s3,
+          files,
+          dataDir: config.dataDir,
+          clock,
+          logger: log.child({ component: 's3' }),
+          maxFileSize: config.maxFileSize,
+          shutdown: shutdown.signal,
+          limits: tunables.http,
+        })
+      : undefined;
+    if (s3) cleanups.push(() => s3.close());
+    const s3View = s3 ? { s3: { address: s3.address, region: s3.region } } : {};
+    const cluster = (): ClusterView => ({
+      ...clusterView(members, clock, placement, () => files.stats()),
+      ...s3View,
+    });
     httpFront.serve(
       createApiListener({
         files,
@@ -233,6 +253,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       incarnation: identity.incarnation,
       address,
       apiAddress,
+      ...(s3 ? { s3Address: s3.address } : {}),
       metrics,
       close() {
         closing ??= (async () => {
@@ -241,6 +262,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           lifecycle = 'stopping';
           shutdown.abort(new Error('node is stopping'));
           unwatchConflict();
+          await s3
+            ?.close()
+            .catch((error: unknown) => log.warn({ err: error }, 'error while stopping S3'));
           finished = await stopParts(
             {
               listeners,

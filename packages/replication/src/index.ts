@@ -52,6 +52,7 @@ export type { ReplicationErrorCode } from './errors.js';
 export type { ReplicationStats } from './stats.js';
 export { ClockExhaustedError, compareVersions, decodeVersion, versionWallTime } from './hlc.js';
 export { PROTOCOLS } from './wire.js';
+export { encodeCursor as listCursorAfter } from './list-order.js';
 
 /** Options of `createReplicatedFileService` (the engine's own options). */
 export type CreateReplicatedFileServiceOptions = ReplicatedFileServiceOptions;
