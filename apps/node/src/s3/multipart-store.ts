@@ -246,10 +246,12 @@ export class MultipartUploads {
     let previous = 0;
     let size = 0;
     const combined = createHash('md5');
-    for (const [i, want] of wanted.entries()) {
+    for (const want of wanted) {
       if (want.partNumber <= previous)
         throw new S3Error('InvalidPartOrder', 'the list of parts was not in ascending order');
       previous = want.partNumber;
+    }
+    for (const [i, want] of wanted.entries()) {
       const part = stored.get(want.partNumber);
       if (part === undefined || part.md5 !== want.etag.toLowerCase()) {
         throw new S3Error(
