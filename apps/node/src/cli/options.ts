@@ -399,7 +399,11 @@ export function parseArguments(argv: readonly string[], context: ParseContext): 
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return { kind: 'exit', code: 0, stdout, stderr };
-      return { kind: 'exit', code: 2, stdout: '', stderr: usageLine(error.message) };
+      // commander quotes a refused argument; an --s3-key argument holds a secret.
+      const message = error.message.includes("'--s3-key")
+        ? `option '--s3-key <ID:SECRET>' is not ID:SECRET (an id of letters, digits, ".", "_", "-"; a secret without spaces)`
+        : error.message;
+      return { kind: 'exit', code: 2, stdout: '', stderr: usageLine(message) };
     }
     if (error instanceof UsageError) {
       return { kind: 'exit', code: 2, stdout: '', stderr: usageLine(error.message) };

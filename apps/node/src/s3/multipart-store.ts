@@ -180,6 +180,9 @@ export class MultipartUploads {
     const dir = this.#dir(uploadId);
     const counted = new PartBody(Math.min(MAX_PART_BYTES, this.#maxObjectBytes));
     body.on('error', (error) => counted.destroy(error));
+    // The body flows into `counted` while the temp file opens: an error then (a refused size, a bad
+    // chunk) must not be an uncaught 'error'; the write still sees it when it starts reading.
+    counted.on('error', () => undefined);
     const staging = join(dir, `.part-${randomBytes(6).toString('hex')}.tmp`);
     // Written under a temporary name first: its final name holds the MD5, known only at the end.
     await writeFileDurably(staging, body.pipe(counted), {
