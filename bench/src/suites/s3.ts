@@ -18,7 +18,14 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { nodeMain, request, startNode, stopNodes, type BenchNode } from '../dfs-nodes.js';
+import {
+  nodeMain,
+  peakRssMiB,
+  request,
+  startNode,
+  stopNodes,
+  type BenchNode,
+} from '../dfs-nodes.js';
 import type { BenchRow } from '../report.js';
 
 const MiB = 1024 * 1024;
@@ -134,10 +141,15 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
       ),
     );
     s3.destroy();
+    // Peak resident set of the node over the whole run: bodies stream, so it stays flat with size.
+    const rss = `node peak RSS over the run: ${peakRssMiB(node.child.pid).toFixed(0)} MiB`;
     const mibps = (seconds: number): number => size / MiB / seconds;
     const perSecond = (seconds: number): number => count / seconds;
     return [
-      row(`PUT ${label}`, mibps(s3LargePut), mibps(nativeLargePut), 'MiB/s', '≥ 0.9× native'),
+      {
+        ...row(`PUT ${label}`, mibps(s3LargePut), mibps(nativeLargePut), 'MiB/s', '≥ 0.9× native'),
+        note: rss,
+      },
       row(`GET ${label}`, mibps(s3LargeGet), mibps(nativeLargeGet), 'MiB/s', '≥ 0.9× native'),
       row(
         `PUT ${count} × 4 KiB (${CONCURRENCY} at a time)`,
