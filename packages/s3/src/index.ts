@@ -73,6 +73,8 @@ export {
   laterMarker,
   listPage,
   parseMaxKeys,
+  pastCommonPrefix,
   type ListRequest,
+  type ListSource,
   type ListedPage,
 } from './list-objects.js';

@@ -51,11 +51,28 @@ export function commonPrefixOf(
 }
 
 /**
- * One page from `source`: items in byte order of `key`, all starting with `request.prefix` (items
- * at or before `after` may be included; they are skipped here).
+ * Where a source resumes to skip every key that rolls up into `common`: after `common` followed by
+ * the largest code point as often as a key (≤ 1,024 bytes) could continue it, which sorts after
+ * every such key in byte order.
+ */
+export function pastCommonPrefix(common: string): string {
+  return common + '\u{10FFFF}'.repeat(MAX_LIST_ARGUMENT_BYTES / 4);
+}
+
+/**
+ * Items in byte order of `key`, all starting with the request's prefix, after a position. A
+ * function lets the listing jump past a common prefix instead of reading every key under it.
+ */
+export type ListSource<T> = AsyncIterable<T> | ((after: string | undefined) => AsyncIterable<T>);
+
+/**
+ * One page from `source` (items at or before `request.after` may be included; they are skipped
+ * here). With a source function, the keys under each common prefix are skipped by reopening the
+ * source past the prefix (`pastCommonPrefix`), so a listing with a delimiter costs per item it
+ * returns, not per key under it.
  */
 export async function listPage<T extends { key: string }>(
-  source: AsyncIterable<T>,
+  source: ListSource<T>,
   request: ListRequest,
 ): Promise<ListedPage<T>> {
   const { prefix, delimiter, maxKeys, after } = request;
@@ -63,25 +80,39 @@ export async function listPage<T extends { key: string }>(
   const commonPrefixes: string[] = [];
   let last: string | undefined;
   if (maxKeys <= 0) return { contents, commonPrefixes, isTruncated: false };
-  for await (const item of source) {
-    if (!item.key.startsWith(prefix)) continue;
-    if (after !== undefined && compareKeys(item.key, after) <= 0) continue;
-    const common = commonPrefixOf(item.key, prefix, delimiter);
-    if (common !== undefined && (common === last || common === after)) continue;
-    if (contents.length + commonPrefixes.length === maxKeys) {
-      return {
-        contents,
-        commonPrefixes,
-        isTruncated: true,
-        ...(last === undefined ? {} : { next: last }),
-      };
-    }
-    if (common !== undefined) {
+  const open = typeof source === 'function' ? source : undefined;
+  // A marker that is itself a common prefix (a page ended on it) skips every key under it too.
+  let from =
+    after !== undefined && delimiter && commonPrefixOf(after, prefix, delimiter) === after
+      ? pastCommonPrefix(after)
+      : after;
+  for (let reopen = true; reopen;) {
+    reopen = false;
+    for await (const item of open ? open(from) : (source as AsyncIterable<T>)) {
+      if (!item.key.startsWith(prefix)) continue;
+      if (after !== undefined && compareKeys(item.key, after) <= 0) continue;
+      const common = commonPrefixOf(item.key, prefix, delimiter);
+      if (common !== undefined && (common === last || common === after)) continue;
+      if (contents.length + commonPrefixes.length === maxKeys) {
+        return {
+          contents,
+          commonPrefixes,
+          isTruncated: true,
+          ...(last === undefined ? {} : { next: last }),
+        };
+      }
+      if (common === undefined) {
+        contents.push(item);
+        last = item.key;
+        continue;
+      }
       commonPrefixes.push(common);
       last = common;
-    } else {
-      contents.push(item);
-      last = item.key;
+      if (open) {
+        from = pastCommonPrefix(common);
+        reopen = true;
+        break;
+      }
     }
   }
   return { contents, commonPrefixes, isTruncated: false };

@@ -37,13 +37,17 @@ describe('ListObjects pagination', () => {
         fc.constantFrom('', 'a', 'b/'),
         fc.constantFrom('', '/', 'é'),
         fc.integer({ min: 1, max: 5 }),
-        async (unsorted, prefix, delimiter, maxKeys) => {
+        fc.boolean(),
+        async (unsorted, prefix, delimiter, maxKeys, seeking) => {
           const keys = [...unsorted].sort(compareKeys);
           const seen: string[] = [];
           let after: string | undefined;
           for (let pages = 0; pages < 100; pages++) {
             // The source starts after the marker, as a dfs listing with a cursor does.
-            const page = await listPage(from(keys, after), { prefix, delimiter, maxKeys, after });
+            // Either one pass over the keys after the marker, or a source the listing reopens to
+            // jump past each common prefix.
+            const source = seeking ? (at: string | undefined) => from(keys, at) : from(keys, after);
+            const page = await listPage(source, { prefix, delimiter, maxKeys, after });
             const items = [...page.contents.map((c) => c.key), ...page.commonPrefixes].sort(
               compareKeys,
             );
@@ -66,6 +70,20 @@ describe('ListObjects pagination', () => {
     expect(page.contents.map((c) => c.key)).toEqual(['photos/z.jpg']);
     expect(page.commonPrefixes).toEqual(['photos/2024/', 'photos/2025/']);
     expect(page.isTruncated).toBe(false);
+  });
+
+  it('jumps past a common prefix instead of reading every key under it', async () => {
+    const keys = ['a/1', 'a/2', 'a/3', 'b'];
+    let read = 0;
+    const source = async function* (at: string | undefined): AsyncIterable<{ key: string }> {
+      for await (const item of from(keys, at)) {
+        read++;
+        yield item;
+      }
+    };
+    const page = await listPage(source, { prefix: '', delimiter: '/', maxKeys: 10 });
+    expect([page.commonPrefixes, page.contents.map((c) => c.key)]).toEqual([['a/'], ['b']]);
+    expect(read).toBe(2);
   });
 
   it('max-keys 0 lists nothing', async () => {

@@ -26,6 +26,7 @@ import { sendEmpty, sendXml } from './respond.js';
 const OWNER = { ID: 'dfs', DisplayName: 'dfs' };
 /** dfs listing page size while scanning. */
 const SCAN_PAGE = 1000;
+const FIRST_PAGE = 32;
 /** Top-level names ListBuckets looks at (one small listing each). */
 const MAX_BUCKET_SCANS = 100_000;
 
@@ -37,10 +38,11 @@ export async function* listedObjects(
   after: string | undefined,
 ): AsyncIterable<{ key: string; info: FileInfo }> {
   let cursor = after === undefined ? undefined : listCursorAfter(after);
-  for (;;) {
+  // Small first pages: a listing that jumps past a common prefix reopens this often.
+  for (let limit = FIRST_PAGE; ; limit = Math.min(limit * 4, SCAN_PAGE)) {
     const page = await files.list({
       prefix,
-      limit: SCAN_PAGE,
+      limit,
       ...(cursor === undefined ? {} : { cursor }),
     });
     for (const info of page.files) {
@@ -183,12 +185,9 @@ export function createBucketRoutes(options: S3Options) {
       token === undefined ? undefined : decodeContinuationToken(token),
     );
     const base = bucketMarker(name);
-    const source = listedObjects(
-      files,
-      base + prefix,
-      base.length,
-      after === undefined ? undefined : base + after,
-    );
+    // Reopened past each common prefix by listPage (a dfs cursor can start after any name).
+    const source = (at: string | undefined): AsyncIterable<{ key: string; info: FileInfo }> =>
+      listedObjects(files, base + prefix, base.length, at === undefined ? undefined : base + at);
     const page = await listPage(source, {
       prefix,
       ...(delimiter ? { delimiter } : {}),
