@@ -136,6 +136,9 @@ export function uploadPayload(req: IncomingMessage, verified: VerifiedRequest): 
     source = req.pipe(decoder);
   }
   source.on('error', (error) => digests.destroy(error));
+  // A small body can flow through and fail its check before the consumer starts reading (the file
+  // service opens pushes first): that must not be an uncaught 'error'. The consumer still gets it.
+  digests.on('error', () => undefined);
   const stream = source.pipe(digests);
   return { stream, md5Hex: () => digests.md5Hex };
 }
@@ -151,5 +154,6 @@ export function declaredSize(req: IncomingMessage): number | undefined {
 export function md5Passing(source: Readable): UploadPayload {
   const digests = new PayloadDigests({ checksums: [] });
   source.on('error', (error) => digests.destroy(error));
+  digests.on('error', () => undefined);
   return { stream: source.pipe(digests), md5Hex: () => digests.md5Hex };
 }
