@@ -83,6 +83,8 @@ async function failure(
 describe('the S3 endpoint, through the AWS SDK', () => {
   it('serves buckets, objects, metadata, ranges, conditions, copies and deletes', async () => {
     const { node, endpoint } = await startS3Node();
+    const view = (await (await fetch(`${node.url}/v1/cluster`)).json()) as { s3?: unknown };
+    expect(view.s3).toEqual({ address: endpoint.replace('http://', ''), region: 'us-east-1' });
     const s3 = client(endpoint);
     await s3.send(new CreateBucketCommand({ Bucket: 'photos' }));
     expect((await failure(s3.send(new CreateBucketCommand({ Bucket: 'photos' })))).name).toBe(

@@ -3,7 +3,8 @@
  * object (1 GiB; 64 MiB with --quick) and of many small ones (1,000 × 4 KiB; 200 with --quick),
  * through the AWS SDK for JavaScript (what S3 users run, default settings: its CRC32 trailer on
  * uploads) against plain node:http requests to /v1/files. The ratio is S3 ÷ native throughput; the
- * issue's target for large objects is ≥ 0.9.
+ * issue's target for large objects is ≥ 0.9. The SDK client runs in this process, on the same
+ * machine: for small objects its own per-request cost (signing, parsing) is part of the S3 figure.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -124,12 +125,27 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
     await nativePut('warm', 4 * MiB);
     await s3Put('warm-s3', 4 * MiB);
 
-    const nativeLargePut = await timed(() => nativePut('large-native', size));
-    const s3LargePut = await timed(() => s3Put('large-s3', size));
-    const nativeLargeGet = await timed(() => request(`${url}/v1/files/bench/large-native`, 'GET'));
-    const s3LargeGet = await timed(async () =>
-      drain((await s3.send(new GetObjectCommand({ Bucket: 'bench', Key: 'large-s3' }))).Body),
-    );
+    // Large transfers in A-B-B-A order, best of two each: the second of two 1 GiB writes in a row
+    // pays for the first one's page-cache writeback, so a fixed order would favour whichever runs
+    // first.
+    const nativeLargePut1 = await timed(() => nativePut('large-native', size));
+    const s3LargePut1 = await timed(() => s3Put('large-s3', size));
+    const s3LargePut2 = await timed(() => s3Put('large-s3', size));
+    const nativeLargePut2 = await timed(() => nativePut('large-native', size));
+    const nativeGet = (): Promise<number> =>
+      timed(() => request(`${url}/v1/files/bench/large-native`, 'GET'));
+    const s3Get = (): Promise<number> =>
+      timed(async () =>
+        drain((await s3.send(new GetObjectCommand({ Bucket: 'bench', Key: 'large-s3' }))).Body),
+      );
+    const nativeLargeGet1 = await nativeGet();
+    const s3LargeGet1 = await s3Get();
+    const s3LargeGet2 = await s3Get();
+    const nativeLargeGet2 = await nativeGet();
+    const nativeLargePut = Math.min(nativeLargePut1, nativeLargePut2);
+    const s3LargePut = Math.min(s3LargePut1, s3LargePut2);
+    const nativeLargeGet = Math.min(nativeLargeGet1, nativeLargeGet2);
+    const s3LargeGet = Math.min(s3LargeGet1, s3LargeGet2);
     const nativeSmallPut = await timed(() => pool(count, (i) => nativePut(`small/n${i}`, SMALL)));
     const s3SmallPut = await timed(() => pool(count, (i) => s3Put(`small/s${i}`, SMALL)));
     const nativeSmallGet = await timed(() =>
