@@ -151,6 +151,12 @@ export const TUNABLES = {
       tradeOff:
         "While a PUT waits for holders, the connection's idle limit is raised to the wait plus this. Higher leaves more room to send the answer; a vanished client's socket lives longer.",
     },
+    replicateAfterCommitMinBytes: {
+      default: 1024 * 1024,
+      unit: 'bytes',
+      tradeOff:
+        "A `PUT ?w=1` declaring at least this many bytes is acknowledged once stored here and only then pushed down the chain (read back from disk), instead of pushed while it arrives: the upload goes at this node's pace, not the chain's. Lower speeds up smaller w=1 uploads; a burst of small ones then costs more CPU (past the transfer limit their replicas pull instead).",
+    },
     uploadBufferBytes: {
       default: 256 * 1024,
       unit: 'bytes',
@@ -162,6 +168,12 @@ export const TUNABLES = {
       unit: 'bytes',
       tradeOff:
         'After a refused upload (413, 507) up to this much of the rest is read and discarded so the client sees the answer; past it the connection is closed. Higher lets more clients read the error; a refused client costs more bandwidth.',
+    },
+    statusDeadlineMs: {
+      default: 1_000,
+      unit: 'ms',
+      tradeOff:
+        '`GET /v1/status` asks every live member for its stats in parallel and answers after at most this long; a member that has not answered by then is listed with `stats: null`. Higher lets slow members be counted; the call can take this long.',
     },
   },
   /** The shared port, before a connection is known to be peer or HTTP. */
@@ -260,6 +272,33 @@ export const TUNABLES = {
         'The backstop: the process exits 0 this long after the signal even if a step hangs. Must stay below 5 s (the exit promise) and above the sum of the step deadlines.',
     },
   },
+  /** The live event stream (`GET /v1/events`) the dashboard listens to. */
+  events: {
+    maxSubscribers: {
+      default: 64,
+      unit: 'count',
+      tradeOff:
+        'Event streams open at once (503 beyond). Higher lets more dashboards watch one node; each holds a connection and is written every event.',
+    },
+    maxBufferedBytes: {
+      default: 256 * 1024,
+      unit: 'bytes',
+      tradeOff:
+        'Unsent bytes a subscriber may have queued before it is disconnected as too slow (it reconnects). Higher tolerates slower readers; each may hold this much memory.',
+    },
+    heartbeatMs: {
+      default: 15_000,
+      unit: 'ms',
+      tradeOff:
+        'A comment line is sent this often on a quiet stream, so proxies and the idle-socket timeout keep it open. Higher sends less; must stay below http.idleSocketTimeoutMs.',
+    },
+    statsIntervalMs: {
+      default: 2_000,
+      unit: 'ms',
+      tradeOff:
+        "How often a stats snapshot is pushed while anyone listens (the dashboard's charts sample at this rate). Higher costs less; charts and counters are coarser.",
+    },
+  },
 } as const satisfies Record<string, Record<string, Tunable>>;
 
 type Values<Group> = { readonly [Name in keyof Group]: number };
@@ -273,6 +312,7 @@ export type MembershipTunables = NodeTunables['membership'];
 export type ReconnectTunables = NodeTunables['reconnect'];
 export type ShutdownTunables = NodeTunables['shutdown'];
 export type PlacementTunables = NodeTunables['placement'];
+export type EventsTunables = NodeTunables['events'];
 
 /** Any subset of the tunables, by group; the rest keep their defaults. */
 export type TunableOverrides = { readonly [G in keyof NodeTunables]?: Partial<NodeTunables[G]> };
@@ -291,6 +331,7 @@ export const DEFAULT_TUNABLES: NodeTunables = {
   reconnect: defaultsOf(TUNABLES.reconnect),
   placement: defaultsOf(TUNABLES.placement),
   shutdown: defaultsOf(TUNABLES.shutdown),
+  events: defaultsOf(TUNABLES.events),
 };
 
 /** The defaults with `overrides` applied. */
@@ -303,6 +344,7 @@ export function resolveTunables(overrides: TunableOverrides = {}): NodeTunables 
     reconnect: { ...DEFAULT_TUNABLES.reconnect, ...overrides.reconnect },
     placement: { ...DEFAULT_TUNABLES.placement, ...overrides.placement },
     shutdown: { ...DEFAULT_TUNABLES.shutdown, ...overrides.shutdown },
+    events: { ...DEFAULT_TUNABLES.events, ...overrides.events },
   };
 }
 

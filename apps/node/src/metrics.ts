@@ -69,8 +69,10 @@ export interface NodeMetrics {
   readonly registry: Registry;
   /** Observe one finished HTTP request. */
   observeRequest(method: string, route: string, status: number, seconds: number): void;
-  /** Body bytes moved through the HTTP API. */
-  readonly httpBytes: Counter<'direction'>;
+  /** Count body bytes moved through the HTTP API (the counter and the totals below). */
+  countHttpBytes(direction: 'in' | 'out', bytes: number): void;
+  /** Body bytes received and sent through the HTTP API since start (for `/v1/status`). */
+  httpBodyBytes(): { in: number; out: number };
   setSources(sources: MetricSources): void;
 }
 
@@ -335,9 +337,14 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}): N
   });
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'dfs_' });
 
+  const httpTotals = { in: 0, out: 0 };
   return {
     registry,
-    httpBytes,
+    countHttpBytes(direction, bytes) {
+      httpBytes.inc({ direction }, bytes);
+      httpTotals[direction] += bytes;
+    },
+    httpBodyBytes: () => ({ ...httpTotals }),
     observeRequest(method, route, status, seconds) {
       requestDuration.observe({ method, route, status: String(status) }, seconds);
     },

@@ -7,12 +7,16 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { StatusView } from '@dfs/api';
 import { openStore } from '@dfs/store';
 import { systemClock, systemRandom, type Clock, type Random } from '@dfs/transport';
 import type { NodeConfig } from './cli/options.js';
 import { resolveTunables, type TunableOverrides } from './config.js';
 import { createApiListener, type ClusterView, type Lifecycle } from './http/api.js';
 import { createNodeHttpServer } from './http-server.js';
+import { loadDashboardAssets } from './http/dashboard-assets.js';
+import { createLiveEvents } from './http/live-events.js';
+import { dashboardDir } from './dashboard-dir.js';
 import { lockDataDir } from './data-lock.js';
 import { loadIdentity } from './identity.js';
 import type { PeerConnectionSink } from './listener.js';
@@ -24,6 +28,9 @@ import { apiBaseUrl, openNodePlacement, watchReplicasConflict } from './node-pla
 import { placementControl } from './placement-control.js';
 import { closeHttpServer, stopParts, type ShutdownReport } from './shutdown.js';
 import { bindListeners, catchUpWithOnePeer, readTls, warnIfExposed } from './startup.js';
+import { clusterStatus } from './status/cluster-status.js';
+import { nodeStatsReader } from './status/node-stats.js';
+import { askMembersForStats, serveStats } from './status/stats-protocol.js';
 import { createReplicatedFileService } from '@dfs/replication';
 import { startS3 } from './s3/start.js';
 
@@ -78,6 +85,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     }
   };
 
+  const startedAt = clock.now();
   try {
     await mkdir(config.dataDir, { recursive: true });
     const unlock = await lockDataDir(config.dataDir);
@@ -196,18 +204,63 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       ...clusterView(members, clock, placement, () => files.stats()),
       ...s3View,
     });
+    const ownStats = nodeStatsReader({
+      dataDir: config.dataDir,
+      clock,
+      startedAt,
+      localStats: () => files.localStats(),
+      replication: () => files.stats(),
+      transportBytes: () => transport.stats(),
+      httpBytes: () => metrics.httpBodyBytes(),
+    });
+    serveStats(transport, ownStats);
+    const status = (signal: AbortSignal): Promise<StatusView> =>
+      clusterStatus({
+        cluster,
+        ownStats,
+        apiOf: (id) => placement.apiOf(id),
+        ask: (asked) =>
+          askMembersForStats({
+            transport,
+            clock,
+            members: asked,
+            deadlineMs: tunables.http.statusDeadlineMs,
+            signal,
+          }),
+        now: () => clock.now(),
+      });
+    const liveEvents = createLiveEvents({
+      selfId: identity.id,
+      clock,
+      watchMembers: (listener) => {
+        members.on('update', listener);
+        return () => members.off('update', listener);
+      },
+      watchFiles: (listener) => files.watchFiles(listener),
+      stats: async () => ({
+        stats: await ownStats(),
+        underReplicated: files.stats().underReplicatedFiles,
+      }),
+      limits: tunables.events,
+      logger: log.child({ component: 'events' }),
+    });
+    cleanups.push(() => liveEvents.close());
+    const dashboard = await loadDashboardAssets(dashboardDir());
     httpFront.serve(
       createApiListener({
         files,
         nodeId: identity.id,
         lifecycle: () => lifecycle,
         cluster,
+        status,
         metrics,
         logger: log.child({ component: 'http' }),
         maxFileSize: config.maxFileSize,
         tunables: tunables.http,
         shutdown: shutdown.signal,
         placement: placementControl({ nodeId: identity.id, placement, store }),
+        events: liveEvents,
+        ...(dashboard ? { dashboard } : {}),
         ...(config.apiToken ? { apiToken: config.apiToken } : {}),
       }),
     );
@@ -261,6 +314,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           cleanups.splice(0);
           lifecycle = 'stopping';
           shutdown.abort(new Error('node is stopping'));
+          liveEvents.close();
           unwatchConflict();
           await s3
             ?.close()

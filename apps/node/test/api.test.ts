@@ -177,6 +177,20 @@ describe('files', () => {
     expect(api.files.entries.has('half')).toBe(false);
   });
 
+  it('a large PUT that waits for no other copy replicates after its commit; the rest while streaming', async () => {
+    const min = DEFAULT_TUNABLES.http.replicateAfterCommitMinBytes;
+    const large = Buffer.alloc(min, 'l');
+    for (const [query, body] of [
+      ['?w=1', large], // after commit
+      ['', large], // the default w on a node alone is 1: after commit
+      ['?w=2&timeout=1ms', large], // waits for a second copy: while streaming
+      ['?w=1', 'small'], // below the size: while streaming
+    ] as const) {
+      await fetch(`${api.url}/v1/files/after${query}`, { method: 'PUT', body });
+    }
+    expect(api.files.replicateAfterCommit).toEqual([true, true, false, false]);
+  });
+
   it('PUT ?w=N answers 504 when the holders are not reached, and the write stands', async () => {
     api.files.holdersReached = false;
     const res = await fetch(`${api.url}/v1/files/w?w=3&timeout=1s`, { method: 'PUT', body: 'w' });

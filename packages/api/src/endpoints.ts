@@ -11,6 +11,8 @@ export const PATHS = {
   filePrefix: '/v1/files/',
   /** `GET`: the answering node's view of the membership. */
   cluster: '/v1/cluster',
+  /** `GET`: every member with the stats it reports about itself (files, bytes, disk, transfers). */
+  status: '/v1/status',
   /** `GET` or `HEAD`: 200 when serving, 503 while starting or stopping. Never needs a token. */
   health: '/v1/health',
   /** Prefix of a member's operator actions: `POST /v1/nodes/<id>/drain` and `…/remove`. */

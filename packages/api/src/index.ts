@@ -75,3 +75,25 @@ export {
   userMetaBytes,
   type FileMeta,
 } from './file-meta.js';
+export {
+  STATUS_ERRORS,
+  nodeStatsSchema,
+  memberStatusSchema,
+  statusViewSchema,
+  type NodeStats,
+  type MemberStatus,
+  type StatusView,
+  type StatusError,
+} from './status.js';
+export {
+  EVENTS_PATH,
+  EVENT_STREAM_CONTENT_TYPE,
+  LIVE_EVENT_TYPES,
+  type LiveStats,
+  type HelloEvent,
+  type MemberEvent,
+  type FileChangeEvent,
+  type StatsEvent,
+  type LiveEventMap,
+  type LiveEventType,
+} from './events.js';

@@ -33,6 +33,7 @@ import {
   toListPage,
   toNodeRow,
   toPutResult,
+  toStatusView,
 } from './responses.js';
 import type {
   ClusterView,
@@ -43,6 +44,7 @@ import type {
   ListPage,
   NodeRow,
   PutResult,
+  StatusView,
 } from './types.js';
 
 export type { ByteRange, Download, Progress, ProgressCallback } from './types.js';
@@ -358,6 +360,22 @@ export class DfsClient {
     });
     if (answer.response.status !== 200) throw await failure(answer);
     return toClusterView(await json(answer), answer.node);
+  }
+
+  /**
+   * `GET /v1/status`: every member the answering node knows, each with the stats it reported about
+   * itself (files, bytes, free disk, transfers, backlog, byte counters, uptime), or `stats: null`
+   * and why. Takes about the node's status deadline (1 s) at most when a member does not answer.
+   */
+  async status(options: CallOptions = {}): Promise<StatusView> {
+    const answer = await this.caller.call({
+      method: 'GET',
+      path: PATHS.status,
+      idempotent: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (answer.response.status !== 200) throw await failure(answer);
+    return toStatusView(await json(answer), answer.node);
   }
 
   /**

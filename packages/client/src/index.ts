@@ -36,4 +36,7 @@ export type {
   NodeRow,
   PlacementState,
   PutResult,
+  NodeStats,
+  MemberStatus,
+  StatusView,
 } from './types.js';

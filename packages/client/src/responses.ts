@@ -13,6 +13,7 @@ import {
   putResultSchema,
   sha256OfEtag,
   sizeSchema,
+  statusViewSchema,
 } from '@dfs/api';
 import { z } from 'zod';
 import { DfsClientError, isRecord } from './errors.js';
@@ -25,6 +26,7 @@ import type {
   Member,
   NodeRow,
   PutResult,
+  StatusView,
 } from './types.js';
 
 function bad(what: string, node: string): DfsClientError {
@@ -186,4 +188,10 @@ export function statFromHeaders(name: string, headers: Headers, node: string): F
     holders: holders !== undefined && Number.isFinite(holders) ? holders : undefined,
     modified,
   };
+}
+
+export function toStatusView(value: unknown, node: string): StatusView {
+  const parsed = statusViewSchema.safeParse(value);
+  if (!parsed.success) throw bad('status is not {self,replicas,at,members:[…]}', node);
+  return parsed.data;
 }

@@ -12,9 +12,22 @@ import type {
   NodeRow,
   PlacementState,
   PutResult,
+  NodeStats,
+  MemberStatus,
+  StatusView,
 } from '@dfs/api';
 
-export type { FileEntry, MemberPlacement, MemberState, NodeRow, PlacementState, PutResult };
+export type {
+  FileEntry,
+  MemberPlacement,
+  MemberState,
+  NodeRow,
+  PlacementState,
+  PutResult,
+  NodeStats,
+  MemberStatus,
+  StatusView,
+};
 
 /** `HEAD /v1/files/<name>`: what the node knows about the newest version. */
 export interface FileStat {

@@ -172,6 +172,41 @@ describe('metadata, delete, list', () => {
   });
 });
 
+describe('status', () => {
+  it('reads every member with its stats, and a member without them with why', async () => {
+    const peers = await startFakeDfsServer({
+      peers: [
+        { id: 'p1', addr: '10.0.0.2:4001', state: 'alive', incarnation: 1, lastSeen: 1 },
+        { id: 'p2', addr: '10.0.0.3:4001', state: 'dead', incarnation: 1, lastSeen: 1 },
+        {
+          id: 'p3',
+          addr: '10.0.0.4:4001',
+          state: 'alive',
+          incarnation: 1,
+          lastSeen: 1,
+          stats: null,
+        },
+      ],
+    });
+    try {
+      const statusClient = createClient({ nodes: peers.address, retries: 0 });
+      await statusClient.put('a', 'abc');
+      const status = await statusClient.status();
+      expect(status.self).toBe(peers.id);
+      expect(status.members.map((m) => [m.id, m.stats?.files ?? null, m.error])).toEqual([
+        [peers.id, 1, undefined],
+        ['p1', 0, undefined],
+        ['p2', null, 'dead'],
+        ['p3', null, 'timeout'],
+      ]);
+      expect(status.members[0]?.stats?.bytes).toBe(3);
+      expect(peers.requests.at(-1)).toMatchObject({ method: 'GET', url: '/v1/status' });
+    } finally {
+      await peers.close();
+    }
+  });
+});
+
 describe('placement', () => {
   it('reads R, the brake, the counts and each member placement from the cluster view', async () => {
     server.cluster.rebalancePaused = true;
@@ -255,6 +290,7 @@ describe('bad input and auth', () => {
       const oddClient = createClient({ nodes: odd.address, retries: 0 });
       expect(await codeOf(oddClient.list())).toBe('ERR_BAD_RESPONSE');
       expect(await codeOf(oddClient.cluster())).toBe('ERR_BAD_RESPONSE');
+      expect(await codeOf(oddClient.status())).toBe('ERR_BAD_RESPONSE');
     } finally {
       await odd.close();
     }

@@ -34,8 +34,15 @@ export interface BlobStore {
     body: Readable,
     options?: BlobPutOptions,
   ): Promise<{ size: number; sha256: string }>;
-  /** Stream out; a whole-body read errors with ERR_INTEGRITY at the end if the bytes are corrupt. */
-  get(key: string, options?: { range?: ByteRange; signal?: AbortSignal }): Promise<Readable>;
+  /**
+   * Stream out; a whole-body read errors with ERR_INTEGRITY at the end if the bytes are corrupt.
+   * `verify: false` may skip that check, for bytes whose receiver verifies them (a store that
+   * cannot skip it checks anyway).
+   */
+  get(
+    key: string,
+    options?: { range?: ByteRange; signal?: AbortSignal; verify?: boolean },
+  ): Promise<Readable>;
   /** Size and sha256 recorded when `key` was stored, or undefined when absent. */
   stat(key: string): Promise<{ size: number; sha256: string; metadata?: BlobMetadata } | undefined>;
   /** True when removed, false when absent. */

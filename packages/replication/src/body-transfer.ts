@@ -271,6 +271,8 @@ export interface ServeHooks {
   servable(name: string, version: string): boolean;
   onInvalid(): void;
   onServe(): void;
+  /** The serve that `onServe` announced ended (finished, failed or reset). */
+  onServeEnd(): void;
   onBytes(bytes: number): void;
   /** Our copy failed verification (or vanished) while serving it. */
   onDamaged(name: string, version: string): void;
@@ -310,5 +312,7 @@ export async function serveBody(
     stream.destroy();
     const code = errorCode(error);
     if (code === 'ERR_INTEGRITY' || code === 'ERR_NOT_FOUND') hooks.onDamaged(name, version);
+  } finally {
+    hooks.onServeEnd();
   }
 }

@@ -18,6 +18,7 @@ import { bodyMissing, decideDrop, decideForgetCopy, effectsAfterWrite } from './
 import type { Effect } from './decide.js';
 import { ReplicationError, errorCode } from './errors.js';
 import type { FileIndex, IndexEntry } from './file-index.js';
+import type { FileEventHub } from './file-events.js';
 import type { HolderWaiters } from './holder-waiters.js';
 import type { IndexViews } from './index-views.js';
 import type { Lifecycle, ReplicationLogger } from './lifecycle.js';
@@ -38,6 +39,8 @@ export interface EffectRunnerOptions {
   counters: ReplicationCounters;
   lifecycle: Lifecycle;
   log: ReplicationLogger;
+  /** Told of each durable index change (the engine's `watchFiles`). */
+  events: FileEventHub;
   /** How pulls run (the runner owns its `PullQueue`). */
   pulls: Omit<
     PullQueueOptions,
@@ -154,6 +157,7 @@ export class EffectRunner {
         throw error;
       }
       views.sync(entry.name);
+      this.#options.events.emit(previous, entry);
       await this.run(effectsAfterWrite(previous, effect));
     } catch (error) {
       if (effect.bytesStored) this.holdUnclaimed(entry.name, entry.version);

@@ -14,6 +14,7 @@ import { BodyReads } from './body-reads.js';
 import type { ReplicationConfig } from './config.js';
 import { DeleteQuorum } from './delete-quorum.js';
 import { EffectRunner } from './effect-runner.js';
+import { FileEventHub } from './file-events.js';
 import type { FileIndex } from './file-index.js';
 import { HybridLogicalClock } from './hlc.js';
 import { HolderWaiters } from './holder-waiters.js';
@@ -62,6 +63,8 @@ export interface EngineParts {
   readonly announcer: Announcer;
   readonly waiters: HolderWaiters;
   readonly runner: EffectRunner;
+  /** Durable index changes as events (`ReplicationEngine.watchFiles`). */
+  readonly events: FileEventHub;
   readonly reads: BodyReads;
   readonly writes: LocalWrites;
   readonly handlers: PeerHandlers;
@@ -142,7 +145,9 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
     const entry = index.committed(name);
     return entry === undefined ? undefined : { version: entry.version, holders: copies(entry) };
   });
+  const events = new FileEventHub((error) => log.warn({ err: error }, 'file event listener threw'));
   const runner = new EffectRunner({
+    events,
     nodeId,
     index,
     store,
@@ -238,6 +243,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
     announcer,
     waiters,
     runner,
+    events,
     reads: new BodyReads({ index, store, runner, lifecycle, clock }),
     writes: new LocalWrites({
       nodeId,
@@ -251,6 +257,7 @@ export function assembleEngine(wiring: EngineWiring, unclaimed: UnclaimedBodies)
       counters,
       pushTargets,
       config,
+      track: (work) => lifecycle.inBackground(work),
     }),
     handlers,
     scrubber: new Scrubber({ index, store, runner, lifecycle, counters, batch: config.scrubBatch }),

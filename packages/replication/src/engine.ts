@@ -38,6 +38,7 @@ import { findEntry, lookupFromPeers } from './lookup.js';
 import type { ReplicationStats } from './stats.js';
 import { snapshotStats } from './stats-snapshot.js';
 import { expireTombstones } from './tombstone-expiry.js';
+import type { FileEventListener } from './file-events.js';
 
 export type { ReplicationLogger } from './lifecycle.js';
 
@@ -189,6 +190,15 @@ export class ReplicationEngine implements FileService {
       antiEntropy,
       placement: resync?.gauges,
     });
+  }
+
+  /**
+   * Calls `listener` after each durable change of a name on this node: a new version or a delete
+   * learned (locally or from a peer), this node's copy stored or dropped (file-events.ts). Returns
+   * the function that stops it. Listeners run synchronously on the write path: keep them cheap.
+   */
+  watchFiles(listener: FileEventListener): () => void {
+    return this.#parts.events.watch(listener);
   }
 
   // ---------------------------------------------------------------- FileService

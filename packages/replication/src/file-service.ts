@@ -41,6 +41,12 @@ export interface PutOptions {
    * the body while it streams (an MD5 for S3) gives its result there.
    */
   meta?: FileMeta | (() => FileMeta | undefined);
+  /**
+   * Push the body down the chain only after it committed here, read back from the store, instead
+   * of while it streams in. The put then resolves at the pace of this node alone: for a caller
+   * that waits for no other copy (`PUT ?w=1`). Without it the chain overlaps the upload.
+   */
+  replicateAfterCommit?: boolean;
 }
 
 export interface ListOptions {

@@ -50,6 +50,8 @@ export type { ReplicationConfig } from './config.js';
 export { ReplicationError, isReplicationError } from './errors.js';
 export type { ReplicationErrorCode } from './errors.js';
 export type { ReplicationStats } from './stats.js';
+export { FILE_EVENT_KINDS, fileEventOf } from './file-events.js';
+export type { FileEvent, FileEventKind, FileEventListener } from './file-events.js';
 export { ClockExhaustedError, compareVersions, decodeVersion, versionWallTime } from './hlc.js';
 export { PROTOCOLS } from './wire.js';
 export { encodeCursor as listCursorAfter } from './list-order.js';

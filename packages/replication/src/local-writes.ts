@@ -19,7 +19,7 @@ import { compareVersions, decodeVersion } from './hlc.js';
 import type { HybridLogicalClock } from './hlc.js';
 import { tombstoneExpiry } from './incoming.js';
 import type { IndexViews } from './index-views.js';
-import { openPushChain, teeUpload } from './push.js';
+import { openPushChain, sendCommitted, teeUpload, type OpenedChain } from './push.js';
 import type { ReplicationCounters } from './stats.js';
 
 export interface LocalWritesOptions {
@@ -38,11 +38,18 @@ export interface LocalWritesOptions {
    * placement wants it on, best-ranked first; without placement, `pushPeers` live peers at random.
    */
   pushTargets: (name: string) => PeerInfo[];
-  config: Pick<ReplicationConfig, 'maxFileBytes' | 'pushOpenTimeoutMs' | 'tombstoneTtlMs'>;
+  config: Pick<
+    ReplicationConfig,
+    'maxFileBytes' | 'pushOpenTimeoutMs' | 'tombstoneTtlMs' | 'transferConcurrency'
+  >;
+  /** Keeps a push that runs after its put resolved (`replicateAfterCommit`) until it settles. */
+  track: (work: Promise<unknown>) => void;
 }
 
 export class LocalWrites {
   readonly #options: LocalWritesOptions;
+  /** Pushes of committed bodies still running (`replicateAfterCommit`). */
+  #pushingAfterCommit = 0;
 
   constructor(options: LocalWritesOptions) {
     this.#options = options;
@@ -58,8 +65,9 @@ export class LocalWrites {
     body.on('error', () => undefined);
     // One stream to the first target that accepts; the rest of the targets are its chain.
     const pushTargets = this.#options.pushTargets(name);
+    const afterCommit = options?.replicateAfterCommit === true;
     const chain =
-      pushTargets.length === 0
+      pushTargets.length === 0 || afterCommit
         ? undefined
         : await openPushChain({
             transport: this.#options.transport,
@@ -101,10 +109,16 @@ export class LocalWrites {
       await store.delete(key).catch(() => false);
       return views.info({ ...entry, local: false });
     }
+    // After-commit replication opens its chain before the index write, so the targets already
+    // expect this version's bytes from us when the announcement reaches them (else they pull).
+    const later = afterCommit
+      ? await this.#openChainAfterCommit(name, version, pushTargets)
+      : undefined;
     try {
       await runner.write(entry);
     } catch (error) {
       tee.abort();
+      if (later !== undefined) this.#closeAfterCommit(later, undefined);
       // Not acknowledged, so the body must not stay claimed. (When the index could not even undo
       // the failed record, it may come back at restart: keep the body it would refer to, marked so
       // that a later salvage never adopts it on its own.)
@@ -115,7 +129,47 @@ export class LocalWrites {
     // The chain sees a clean end only now that the version is durable here (see push.ts).
     tee.commit();
     counters.localPuts++;
+    if (later !== undefined) this.#closeAfterCommit(later, key);
     return views.info(entry);
+  }
+
+  /**
+   * The chain for a body that is sent only once committed, at most `transferConcurrency` at a time:
+   * past that (a burst of small `w=1` puts) none is opened and the targets pull the body once the
+   * announcement reaches them, as they do whenever a push did not.
+   */
+  async #openChainAfterCommit(
+    name: string,
+    version: string,
+    targets: readonly PeerInfo[],
+  ): Promise<OpenedChain | undefined> {
+    const { transport, config } = this.#options;
+    if (targets.length === 0 || this.#pushingAfterCommit >= config.transferConcurrency)
+      return undefined;
+    this.#pushingAfterCommit++;
+    const chain = await openPushChain({
+      transport,
+      candidates: targets,
+      name,
+      version,
+      timeoutMs: config.pushOpenTimeoutMs,
+    });
+    if (chain === undefined) this.#pushingAfterCommit--;
+    return chain;
+  }
+
+  /** Sends the committed body `key` down `chain` in the background; no key: the put failed. */
+  #closeAfterCommit(chain: OpenedChain, key: string | undefined): void {
+    if (key === undefined) {
+      chain.stream.destroy();
+      this.#pushingAfterCommit--;
+      return;
+    }
+    const { store } = this.#options;
+    const work = sendCommitted(chain, () => store.get(key, { verify: false })).finally(
+      () => this.#pushingAfterCommit--,
+    );
+    this.#options.track(work);
   }
 
   /** Writes a tombstone over `current` (a live entry this node found, locally or from a peer). */

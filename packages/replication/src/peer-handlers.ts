@@ -122,6 +122,10 @@ export class PeerHandlers {
       },
       onServe: () => {
         counters.servesStarted++;
+        counters.servesInFlight++;
+      },
+      onServeEnd: () => {
+        counters.servesInFlight--;
       },
       onBytes: (n) => {
         counters.bytesServed += n;

@@ -12,10 +12,15 @@
  * copy as local only once it knows the version's entry and the sha256 it computed while storing
  * matches the entry's — a pushed body is never trusted on its own.
  *
+ * After the commit (`replicateAfterCommit`, for a put nobody waits on beyond this node): the chain is
+ * opened before the index write, so the targets expect the push before the announcement reaches
+ * them, and the body is sent from the store once the put resolved (`sendCommitted`).
+ *
  * A slow node slows the upload (backpressure over both branches of every tee keeps memory bounded);
  * a node whose stream fails is dropped from the chain, and it and the nodes after it pull later.
  */
 import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Duplex, Readable, Transform } from 'node:stream';
 import type { PeerInfo, Transport } from '@dfs/transport';
 import { MAX_PUSH_CHAIN, PROTOCOLS } from './wire.js';
@@ -70,6 +75,25 @@ export async function openPushChain(options: {
     return { stream, head };
   }
   return undefined;
+}
+
+/**
+ * Sends a body this node already committed down a chain opened for it (`replicateAfterCommit`):
+ * streams `body` (read back from the store) to the head and ends the stream, since nothing is left
+ * to commit here. Resolves false, quietly, when the body cannot be read or the stream fails: the
+ * nodes that did not get it pull it after the announcement.
+ */
+export async function sendCommitted(
+  chain: OpenedChain,
+  body: () => Promise<Readable>,
+): Promise<boolean> {
+  try {
+    await pipeline(await body(), chain.stream);
+    return true;
+  } catch {
+    chain.stream.destroy();
+    return false;
+  }
 }
 
 /**

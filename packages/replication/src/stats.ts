@@ -56,6 +56,8 @@ export interface ReplicationStats {
   /** Surplus copies deleted (offload-then-drop). */
   surplusCopiesDropped: number;
   /** Gauges. */
+  /** Bodies being served to peers now (fetch streams open on this node). */
+  servesInFlight: number;
   activeTransfers: number;
   queuedTransfers: number;
   indexEntries: number;
@@ -117,6 +119,8 @@ export class ReplicationCounters {
   rebalanceBytesPulled = 0;
   rebalanceBytesDropped = 0;
   surplusCopiesDropped = 0;
+  /** A gauge kept here because the handler that starts and ends a serve holds the counters. */
+  servesInFlight = 0;
 
   snapshot(gauges: Gauges): ReplicationStats {
     return { ...this, ...NOT_COUNTED_HERE, ...gauges };

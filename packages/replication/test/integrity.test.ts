@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOLS, blobKey, isReplicationError } from '../src/index.js';
@@ -134,6 +135,28 @@ describe('replication: bandwidth and hostile input', () => {
     expect(stats.transfersStarted).toBe(1);
     expect(stats.bytesPulled).toBe(info.size);
     expect(a!.engine.stats().bytesServed).toBe(info.size);
+    await spy.close();
+  });
+
+  it('a body being served counts as a serve in flight until its stream ends', async () => {
+    cluster = await TestCluster.create(1);
+    const [a] = cluster.nodes;
+    const spy = cluster.network.createTransport({ id: 'spy', address: 'mem-spy' });
+    await spy.listen();
+    const info = await a!.engine.put('served', body('x'.repeat(4 * 1024 * 1024)));
+    expect(a!.engine.stats().servesInFlight).toBe(0);
+    // The spy opens a fetch and reads nothing: the serve stays open under backpressure.
+    let stream: Duplex | undefined;
+    void spy
+      .openStream(a!.address, PROTOCOLS.fetch, { name: 'served', version: info.version })
+      .then((opened) => {
+        opened.on('error', () => undefined);
+        stream = opened;
+      });
+    await cluster.until(() => stream !== undefined && a!.engine.stats().servesInFlight === 1);
+    stream!.destroy();
+    await cluster.until(() => a!.engine.stats().servesInFlight === 0);
+    expect(a!.engine.stats().servesStarted).toBe(1);
     await spy.close();
   });
 

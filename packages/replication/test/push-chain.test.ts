@@ -15,6 +15,7 @@ afterEach(async () => {
 
 const quiet = (stream: Duplex): Duplex => stream.on('error', () => undefined);
 const CHUNK = Buffer.alloc(64 * 1024, 'c');
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /** Every node of a cluster whose placement wants each file on all `size` nodes, ranked. */
 async function chainCluster(
@@ -88,6 +89,65 @@ describe('replication: pipelined push chain', () => {
     }
     expect(origin.engine.stats().bytesServed).toBe(0);
     await cluster.until(() => cluster!.nodes.every((n) => n.engine.describe(name)?.holders === 4));
+  });
+
+  it('replicateAfterCommit: the put resolves before any push opens; then one chain carries it', async () => {
+    const made = await chainCluster(4);
+    cluster = made.cluster;
+    const name = 'after-commit';
+    const { origin, chain } = chainOf(cluster, made.view, name);
+    const opened = recordPushOpens(cluster.nodes);
+    const content = 'committed first, then relayed '.repeat(5000);
+    const upload = new PassThrough();
+    const put = origin.engine.put(name, upload, { replicateAfterCommit: true });
+    upload.end(content);
+    let pushedWhenAcknowledged = -1;
+    const info = await cluster.drive(
+      put.then((result) => {
+        pushedWhenAcknowledged = sum(chain.map((n) => n.engine.stats().bytesPushedIn));
+        return result;
+      }),
+    );
+    expect(pushedWhenAcknowledged).toBe(0);
+    await cluster.until(() => chain.every((n) => n.engine.describe(name)?.local === true));
+    expect(opened.get(origin.id)).toEqual([
+      { to: chain[0]!.id, chain: [chain[1]!.id, chain[2]!.id] },
+    ]);
+    expect(opened.get(chain[0]!.id)).toEqual([{ to: chain[1]!.id, chain: [chain[2]!.id] }]);
+    for (const node of chain) {
+      expect(node.engine.stats()).toMatchObject({ bytesPushedIn: info.size, bytesPulled: 0 });
+      expect(await readText(node.engine, name)).toBe(content);
+    }
+  });
+
+  it('replicateAfterCommit: past transferConcurrency pushes, bodies are pulled instead', async () => {
+    let view: RankedPlacement | undefined;
+    cluster = await TestCluster.create(2, {
+      config: { pushPeers: 0, transferConcurrency: 1 },
+      placement: (c) => (view ??= new RankedPlacement(c, 2)),
+    });
+    const [a, b] = cluster.nodes as [TestNode, TestNode];
+    // b accepts the first push but never reads it, so that push stays in flight.
+    const stuck = new PassThrough();
+    vi.spyOn(a.transport, 'openStream').mockImplementationOnce(async () => {
+      stuck.resume = () => stuck;
+      return stuck as unknown as Duplex;
+    });
+    const first = new PassThrough();
+    const firstPut = a.engine.put('first', first, { replicateAfterCommit: true });
+    first.end(CHUNK);
+    await cluster.drive(firstPut);
+    const second = new PassThrough();
+    const secondPut = a.engine.put('second', second, { replicateAfterCommit: true });
+    second.end('small');
+    const info = await cluster.drive(secondPut);
+    await cluster.until(() => b.engine.describe('second')?.local === true);
+    stuck.destroy();
+    // Neither body was pushed: the first push never got past a, the second was never started.
+    expect(b.engine.stats()).toMatchObject({
+      pushesReceived: 0,
+      bytesPulled: CHUNK.length + info.size,
+    });
   });
 
   it('an upload aborted after its bytes reached the tail leaves no bytes anywhere in the chain', async () => {

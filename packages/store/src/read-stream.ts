@@ -2,7 +2,8 @@
  * A Readable over one open entry file. Every body byte is hashed (also those outside a range), and
  * the last chunk is held back until the whole body's sha256 matched: a consumer that sees 'end' has
  * verified bytes, and a damaged body ends in ERR_INTEGRITY instead. The open handle pins the version
- * being read, so a concurrent overwrite or delete does not disturb it.
+ * being read, so a concurrent overwrite or delete does not disturb it. Unverified (`verify: false`),
+ * it hashes nothing and holds nothing back.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
@@ -16,7 +17,7 @@ export class EntryReadStream extends Readable implements StoreReadStream {
   readonly entry: StoreEntry;
   readonly range: ByteRange | undefined;
   readonly #handle: FileHandle;
-  readonly #hash: Hash = createHash('sha256');
+  readonly #hash: Hash | undefined;
   /** Next body offset to read. */
   #position = 0;
   /** First and one-past-last body offsets to emit. */
@@ -33,8 +34,10 @@ export class EntryReadStream extends Readable implements StoreReadStream {
     entry: StoreEntry,
     range: ByteRange | undefined,
     onClosed: () => void,
+    verify = true,
   ) {
     super({ highWaterMark: READ_CHUNK_BYTES });
+    this.#hash = verify ? createHash('sha256') : undefined;
     this.#handle = handle;
     this.#onClosed = onClosed;
     this.entry = entry;
@@ -57,21 +60,26 @@ export class EntryReadStream extends Readable implements StoreReadStream {
       if (this.destroyed) return;
       if (bytesRead === 0) throw new StoreError('ERR_INTEGRITY', 'body is shorter than recorded');
       const chunk = buffer.subarray(0, bytesRead);
-      this.#hash.update(chunk);
+      this.#hash?.update(chunk);
       const chunkStart = this.#position;
       this.#position += bytesRead;
       const from = Math.max(this.#emitStart, chunkStart);
       const to = Math.min(this.#emitEnd, this.#position);
       if (from < to) {
+        const emitted = chunk.subarray(from - chunkStart, to - chunkStart);
+        if (this.#hash === undefined) {
+          this.push(emitted); // unverified: nothing to hold back
+          return;
+        }
         const previous = this.#held;
-        this.#held = chunk.subarray(from - chunkStart, to - chunkStart);
+        this.#held = emitted;
         if (previous !== undefined) {
           this.push(previous);
           return;
         }
       }
     }
-    const actual = this.#hash.digest('hex');
+    const actual = this.#hash?.digest('hex') ?? this.entry.sha256;
     if (actual !== this.entry.sha256) {
       throw new StoreError(
         'ERR_INTEGRITY',

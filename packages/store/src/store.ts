@@ -221,10 +221,16 @@ class FileStore implements Store {
       if (op.signal.aborted) op.check();
       throw toStoreError(error, 'get');
     }
-    const stream = new EntryReadStream(opened.handle, opened.entry, range, () => {
-      op.signal.removeEventListener('abort', onAbort);
-      op.end();
-    });
+    const stream = new EntryReadStream(
+      opened.handle,
+      opened.entry,
+      range,
+      () => {
+        op.signal.removeEventListener('abort', onAbort);
+        op.end();
+      },
+      options.verify ?? true,
+    );
     const onAbort = (): void => {
       stream.destroy(op.signal.reason instanceof Error ? op.signal.reason : undefined);
     };

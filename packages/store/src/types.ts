@@ -43,6 +43,12 @@ export interface PutOptions extends SignalOptions {
 export interface GetOptions extends SignalOptions {
   /** Inclusive range within the body; ERR_RANGE when not satisfiable (any range of an empty body). */
   range?: ByteRange;
+  /**
+   * Hash the body and end in ERR_INTEGRITY when it does not match (default true). `false` is for a
+   * reader that checks the bytes itself or hands them to one that does (a replica verifying what it
+   * receives): it saves the hash, and a damaged body then ends normally.
+   */
+  verify?: boolean;
 }
 
 export interface ConditionalOptions extends SignalOptions {

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, expect } from 'vitest';
-import { openStore, type OpenStoreOptions, type Store, type StoreError } from '../src/index.js';
+import {
+  openStore,
+  type GetOptions,
+  type OpenStoreOptions,
+  type Store,
+  type StoreError,
+} from '../src/index.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -39,8 +45,8 @@ export async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function getBytes(store: Store, key: string): Promise<Buffer> {
-  return readAll(await store.get(key));
+export async function getBytes(store: Store, key: string, options?: GetOptions): Promise<Buffer> {
+  return readAll(await store.get(key, options));
 }
 
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

@@ -56,6 +56,22 @@ describe('corruption', () => {
     expect((await rejection(store.verify('k'))).code).toBe('ERR_INTEGRITY');
   });
 
+  it('verify: false skips the check: every byte as stored arrives, ranges included', async () => {
+    const { store, dir } = await tempStore();
+    const body = bytes(1_000_000);
+    await store.put('k', body);
+    const same = (a: Buffer, b: Buffer): boolean => a.equals(b);
+    expect(same(await getBytes(store, 'k', { verify: false }), body)).toBe(true);
+    await flipByte(join(dir, sha256Layout.pathFor('k')), 10);
+    const damaged = Buffer.from(body);
+    damaged[10] = (damaged[10] ?? 0) ^ 0xff;
+    expect(same(await getBytes(store, 'k', { verify: false }), damaged)).toBe(true);
+    const range = { start: 5, end: 300_000 };
+    const ranged = await getBytes(store, 'k', { verify: false, range });
+    expect(same(ranged, damaged.subarray(5, 300_001))).toBe(true);
+    expect((await drain(store, 'k')).error?.code).toBe('ERR_INTEGRITY');
+  });
+
   it('a range read of a corrupt body fails too, even when the range itself is intact', async () => {
     const { store, dir } = await tempStore();
     await store.put('k', bytes(1000));

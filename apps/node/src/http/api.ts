@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  EVENTS_PATH,
   HEADERS,
   PATHS,
   parseNodeActionPath,
@@ -42,6 +43,21 @@ export function createApiListener(
     if (path === PATHS.health) return only(method, ['GET', 'HEAD'], 'health', health);
     if (path === PATHS.metrics) return only(method, ['GET'], 'metrics', metricsText);
     if (path === PATHS.cluster) return only(method, ['GET'], 'cluster', cluster);
+    const status = options.status;
+    if (path === PATHS.status && status) {
+      return only(method, ['GET'], 'status', async ({ res, signal }) => {
+        sendJson(res, 200, await status(signal));
+      });
+    }
+    const { events, dashboard } = options;
+    if (path === EVENTS_PATH && events) {
+      return only(method, ['GET'], 'events', async ({ res }) => events.subscribe(res));
+    }
+    if (dashboard?.has(path)) {
+      return only(method, ['GET', 'HEAD'], 'dashboard', async ({ req, res }) =>
+        dashboard.serve(req, res),
+      );
+    }
     const action = parseNodeActionPath(path);
     if (action && options.placement) {
       const placement = options.placement;
@@ -124,7 +140,8 @@ export function createApiListener(
         const route = routeFor(method, rawPath);
         if (!route) throw new NodeError('ERR_NOT_FOUND', `no such endpoint ${method} ${rawPath}`);
         label = route.label;
-        if (label !== 'health') {
+        // The dashboard's files are public (the data they show needs the token).
+        if (label !== 'health' && label !== 'dashboard') {
           if (!authorized(req.headers[HEADERS.authorization])) {
             throw new NodeError(
               'ERR_UNAUTHORIZED',

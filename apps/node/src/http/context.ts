@@ -5,11 +5,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { ClusterView, Member } from '@dfs/api';
+import type { ClusterView, Member, StatusView } from '@dfs/api';
 import type { FileService } from '@dfs/replication';
 import type { HttpTunables } from '../config.js';
 import type { NodeMetrics } from '../metrics.js';
 import type { PlacementControl } from '../placement-control.js';
+import type { DashboardAssets } from './dashboard-assets.js';
+import type { LiveEvents } from './live-events.js';
 
 export type Lifecycle = 'starting' | 'serving' | 'stopping';
 
@@ -22,6 +24,11 @@ export interface ApiOptions {
   nodeId: string;
   lifecycle: () => Lifecycle;
   cluster: () => ClusterView;
+  /**
+   * `GET /v1/status`: every member with its stats (status/cluster-status.ts). Without it (tests of
+   * the front alone) the endpoint answers 404.
+   */
+  status?: (signal: AbortSignal) => Promise<StatusView>;
   metrics: NodeMetrics;
   logger: Logger;
   maxFileSize: number;
@@ -34,6 +41,10 @@ export interface ApiOptions {
    * ignored and the node endpoints answer 404.
    */
   placement?: PlacementControl;
+  /** The live event stream (`GET /v1/events`); 404 without it. */
+  events?: LiveEvents;
+  /** The dashboard's built files (`GET /` and `/ui/…`, no token needed); 404 without them. */
+  dashboard?: DashboardAssets;
   /** Write-wait and upload limits; DEFAULT_TUNABLES.http when absent. */
   tunables?: HttpTunables;
 }

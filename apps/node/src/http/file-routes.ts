@@ -93,12 +93,17 @@ export function createFileRoutes(options: ApiOptions): {
         signal,
         maxBytes: options.maxFileSize,
         meta: { contentType },
+        // Nothing waits for another copy: a large body need not go at the chain's pace.
+        replicateAfterCommit:
+          wanted <= 1 &&
+          declared !== undefined &&
+          Number(declared) >= limits.replicateAfterCommitMinBytes,
       });
     } catch (error) {
       body.discardRest();
       throw error;
     }
-    metrics.httpBytes.inc({ direction: 'in' }, info.size);
+    metrics.countHttpBytes('in', info.size);
     const answer: PutResult = {
       name: info.name,
       size: info.size,
@@ -230,7 +235,7 @@ export function createFileRoutes(options: ApiOptions): {
     // A verification failure mid-stream destroys the response: the client sees a short body
     // against its Content-Length, never silently wrong bytes.
     await pipeline(stream, res);
-    metrics.httpBytes.inc({ direction: 'out' }, Number(headers[HEADERS.contentLength]));
+    metrics.countHttpBytes('out', Number(headers[HEADERS.contentLength]));
   }
 
   async function headFile(ctx: RequestContext): Promise<void> {

@@ -6,6 +6,8 @@ import type { HttpTunables } from '../../src/config.js';
 import { createApiListener, type ClusterView, type Lifecycle } from '../../src/http/api.js';
 import { createNodeMetrics } from '../../src/metrics.js';
 import type { PlacementControl } from '../../src/placement-control.js';
+import type { DashboardAssets } from '../../src/http/dashboard-assets.js';
+import type { LiveEvents } from '../../src/http/live-events.js';
 import { FakeFileService } from './fake-file-service.js';
 
 export interface TestApi {
@@ -21,6 +23,8 @@ export async function startTestApi(
     maxFileSize?: number;
     tunables?: HttpTunables;
     placement?: PlacementControl;
+    events?: LiveEvents;
+    dashboard?: DashboardAssets;
   } = {},
 ): Promise<TestApi> {
   const files = new FakeFileService();
@@ -61,6 +65,8 @@ export async function startTestApi(
     ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     ...(options.tunables ? { tunables: options.tunables } : {}),
     ...(options.placement ? { placement: options.placement } : {}),
+    ...(options.events ? { events: options.events } : {}),
+    ...(options.dashboard ? { dashboard: options.dashboard } : {}),
   });
   const server = http.createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

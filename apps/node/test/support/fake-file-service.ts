@@ -29,6 +29,8 @@ export class FakeFileService implements FileService {
   readonly holderWaits: number[] = [];
   /** The holder count of every holders wait (`?w`). */
   readonly holderCounts: number[] = [];
+  /** Each put's `replicateAfterCommit`, in order. */
+  readonly replicateAfterCommit: boolean[] = [];
   holderWaitsTimedOut = 0;
   #holderWaiters: (() => void)[] = [];
   #counter = 0;
@@ -39,6 +41,7 @@ export class FakeFileService implements FileService {
     const chunks: Buffer[] = [];
     let size = 0;
     this.onPutStarted?.();
+    this.replicateAfterCommit.push(options.replicateAfterCommit === true);
     // Like a real store, do some I/O before reading: a body that started flowing early is lost.
     await new Promise((resolve) => setImmediate(resolve));
     try {

@@ -23,7 +23,9 @@ import {
   type MemberPlacement,
   type MemberState,
   type NodeRow,
+  type NodeStats,
   type PutResult,
+  type StatusView,
   parseNodeActionPath,
 } from '@dfs/api';
 
@@ -42,6 +44,11 @@ export interface FakeMember {
   lastSeen: number;
   /** Its placement; default `in` (alive or suspect) or `down`, weight and capacity 1. */
   placement?: MemberPlacement;
+  /**
+   * What `/v1/status` reports for it: default all zeros while alive or suspect, null (`dead`)
+   * otherwise; null here reports it as not answering (`timeout`).
+   */
+  stats?: NodeStats | null;
 }
 
 /** The placement summary `/v1/cluster` reports; change it to test how callers show it. */
@@ -166,6 +173,39 @@ export async function startFakeDfsServer(
         : (member.placement ?? { state: up ? 'in' : 'down', weight: 1, capacity: 1 });
       return { ...member, placement };
     });
+
+  /** `/v1/status`: this node's stats from its files, the peers' as given (FakeMember.stats). */
+  function statusView(): StatusView {
+    let bytes = 0;
+    for (const file of files.values()) bytes += file.body.length;
+    const zero: NodeStats = {
+      files: 0,
+      bytes: 0,
+      diskFree: 2 ** 30,
+      diskTotal: 2 ** 31,
+      transfersIn: 0,
+      transfersOut: 0,
+      backlog: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      uptime: 0,
+    };
+    const [self, ...peers] = members();
+    return {
+      self: id,
+      replicas: cluster.replicas,
+      at: now(),
+      members: [
+        { ...self!, api: `http://${address}`, stats: { ...zero, files: files.size, bytes } },
+        ...peers.map(({ stats, ...member }) => {
+          const up = member.state === 'alive' || member.state === 'suspect';
+          if (!up) return { ...member, stats: null, error: 'dead' as const };
+          if (stats === null) return { ...member, stats: null, error: 'timeout' as const };
+          return { ...member, stats: stats ?? zero };
+        }),
+      ],
+    };
+  }
 
   function nodeAction(res: ServerResponse, path: string): void {
     const action = parseNodeActionPath(path);
@@ -357,6 +397,8 @@ export async function startFakeDfsServer(
       if (url.pathname.startsWith(PATHS.nodePrefix) && req.method === 'POST') {
         return nodeAction(res, url.pathname);
       }
+      if (url.pathname === PATHS.status && req.method === 'GET')
+        return sendJson(res, 200, statusView());
       if (url.pathname === PATHS.cluster && req.method === 'GET') {
         const all = members();
         const view: ClusterView = { self: all[0]!, members: all, ...cluster };
