@@ -39,14 +39,26 @@ afterAll(() => cluster.close());
 const md5 = (data: Buffer | string): string => createHash('md5').update(data).digest('hex');
 
 async function startS3Node(
-  spec: { peers?: string[]; dataDir?: string; port?: number; s3Port?: number } = {},
+  spec: {
+    peers?: string[];
+    dataDir?: string;
+    port?: number;
+    s3Port?: number;
+    debug?: boolean;
+  } = {},
 ): Promise<{ node: NodeProcess; endpoint: string; s3Port: number }> {
   const s3Port = spec.s3Port ?? (await freePort());
   const node = await cluster.start({
     ...(spec.peers ? { peers: spec.peers } : {}),
     ...(spec.dataDir ? { dataDir: spec.dataDir } : {}),
     ...(spec.port ? { port: spec.port } : {}),
-    flags: ['--s3', `127.0.0.1:${s3Port}`, '--s3-key', `${KEY.accessKeyId}:${KEY.secretAccessKey}`],
+    flags: [
+      '--s3',
+      `127.0.0.1:${s3Port}`,
+      '--s3-key',
+      `${KEY.accessKeyId}:${KEY.secretAccessKey}`,
+      ...(spec.debug ? ['--log-level', 'debug'] : []),
+    ],
   });
   const ready = node.stdout.split('\n').find((l) => l.startsWith('ready')) ?? '';
   const address = /s3=(\S+)/.exec(ready)?.[1];
@@ -263,7 +275,7 @@ describe('the S3 endpoint, through the AWS SDK', () => {
   });
 
   it('presigned URLs work until they expire; wrong keys and bad signatures are refused', async () => {
-    const { endpoint } = await startS3Node();
+    const { node, endpoint } = await startS3Node({ debug: true });
     const s3 = client(endpoint);
     await s3.send(new CreateBucketCommand({ Bucket: 'share' }));
     const putUrl = await getSignedUrl(
@@ -305,6 +317,10 @@ describe('the S3 endpoint, through the AWS SDK', () => {
     });
     const anonymous = await fetch(`${endpoint}/share/up.txt`);
     expect(anonymous.status).toBe(403);
+    // Every request was logged (debug), none with a secret or a signature.
+    expect(node.stderr).toContain('s3 request');
+    expect(node.stderr).not.toContain(KEY.secretAccessKey);
+    expect(node.stderr).not.toMatch(/Signature=|X-Amz-Signature/);
   });
 
   it('an object put through S3 on one node reads through /v1/files on another, and the other way', async () => {
