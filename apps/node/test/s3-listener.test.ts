@@ -164,4 +164,26 @@ describe('the S3 listener', () => {
     expect([big.status, codeOf(big.text)]).toEqual([400, 'EntityTooLarge']);
     expect(files.entries.has('bkt/m') || files.entries.has('bkt/big')).toBe(false);
   });
+
+  it('pages ListMultipartUploads with key and upload-id markers', async () => {
+    await send('PUT', '/bkt');
+    const ids: string[] = [];
+    for (const key of ['a', 'a', 'b']) {
+      const created = await send('POST', `/bkt/${key}`, { query: { uploads: '' } });
+      ids.push(/<UploadId>([^<]+)<\/UploadId>/.exec(created.text)?.[1] ?? '');
+    }
+    const first = await send('GET', '/bkt', { query: { uploads: '', 'max-uploads': '2' } });
+    expect(first.text).toContain('<IsTruncated>true</IsTruncated>');
+    const keyMarker = /<NextKeyMarker>([^<]+)</.exec(first.text)?.[1] ?? '';
+    const idMarker = /<NextUploadIdMarker>([^<]+)</.exec(first.text)?.[1] ?? '';
+    const second = await send('GET', '/bkt', {
+      query: { uploads: '', 'key-marker': keyMarker, 'upload-id-marker': idMarker },
+    });
+    const listed = (text: string): string[] =>
+      [...text.matchAll(/<UploadId>([^<]+)<\/UploadId>/g)].map((m) => m[1] as string);
+    expect([...listed(first.text), ...listed(second.text)].sort()).toEqual([...ids].sort());
+    expect(second.text).toContain('<IsTruncated>false</IsTruncated>');
+    const afterA = await send('GET', '/bkt', { query: { uploads: '', 'key-marker': 'a' } });
+    expect(listed(afterA.text)).toEqual([ids[2]]);
+  });
 });

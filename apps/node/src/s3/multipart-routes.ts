@@ -114,8 +114,21 @@ export function createMultipartRoutes(options: S3Options) {
     const maxText = query.get('max-uploads');
     const max =
       maxText === null ? 1000 : Math.min(1000, /^\d{1,6}$/.test(maxText) ? Number(maxText) : 1000);
-    const all = (await uploads.list(bucket)).filter((u) => u.record.key.startsWith(prefix));
+    const keyMarker = query.get('key-marker') ?? '';
+    const uploadIdMarker = query.get('upload-id-marker') ?? '';
+    const listed = (await uploads.list(bucket)).filter((u) => u.record.key.startsWith(prefix));
+    // After the marker: keys past key-marker, or with upload-id-marker the uploads of that key
+    // after that upload (in the listing's order: key, then start time).
+    const at = listed.findIndex((u) => u.record.key === keyMarker && u.uploadId === uploadIdMarker);
+    const all =
+      keyMarker === ''
+        ? listed
+        : uploadIdMarker !== '' && at >= 0
+          ? listed.slice(at + 1)
+          : listed.filter((u) => u.record.key > keyMarker);
     const page = all.slice(0, max);
+    const truncated = all.length > page.length;
+    const last = page.at(-1);
     const uploadsXml: XmlObject[] = page.map(({ uploadId, record }) => ({
       Key: record.key,
       UploadId: uploadId,
@@ -126,11 +139,14 @@ export function createMultipartRoutes(options: S3Options) {
     }));
     sendXml(res, 200, 'ListMultipartUploadsResult', {
       Bucket: bucket,
-      KeyMarker: '',
-      UploadIdMarker: '',
+      KeyMarker: keyMarker,
+      UploadIdMarker: uploadIdMarker,
+      ...(truncated && last !== undefined
+        ? { NextKeyMarker: last.record.key, NextUploadIdMarker: last.uploadId }
+        : {}),
       Prefix: prefix,
       MaxUploads: max,
-      IsTruncated: all.length > page.length,
+      IsTruncated: truncated,
       Upload: uploadsXml,
     });
   }
