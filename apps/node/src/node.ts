@@ -40,6 +40,7 @@ import { UploadSessions } from './uploads/upload-sessions.js';
 import { nodeStatsReader } from './status/node-stats.js';
 import { askMembersForStats, serveStats } from './status/stats-protocol.js';
 import { createReplicatedFileService } from '@dfs/replication';
+import { startS3 } from './s3/start.js';
 
 export type { ShutdownReport } from './shutdown.js';
 
@@ -59,6 +60,8 @@ export interface RunningNode {
   readonly address: string;
   /** Where the HTTP API answers (`host:port`). */
   readonly apiAddress: string;
+  /** Where the S3 endpoint answers (`host:port`), when `--s3` is on. */
+  readonly s3Address?: string;
   readonly metrics: NodeMetrics;
   /**
    * Graceful stop: refuse new work, abort transfers, leave the cluster, release everything. Each
@@ -203,7 +206,24 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     });
     cleanups.push(() => uploads.close());
     metrics.setSources(metricSourcesOf({ files, members, transport, placement }));
-    const cluster = (): ClusterView => clusterView(members, clock, placement, () => files.stats());
+    const s3 = config.s3
+      ? await startS3({
+          config: config.s3,
+          files,
+          dataDir: config.dataDir,
+          clock,
+          logger: log.child({ component: 's3' }),
+          maxFileSize: config.maxFileSize,
+          shutdown: shutdown.signal,
+          limits: tunables.http,
+        })
+      : undefined;
+    if (s3) cleanups.push(() => s3.close());
+    const s3View = s3 ? { s3: { address: s3.address, region: s3.region } } : {};
+    const cluster = (): ClusterView => ({
+      ...clusterView(members, clock, placement, () => files.stats()),
+      ...s3View,
+    });
     const ownStats = nodeStatsReader({
       dataDir: config.dataDir,
       clock,
@@ -321,6 +341,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       incarnation: identity.incarnation,
       address,
       apiAddress,
+      ...(s3 ? { s3Address: s3.address } : {}),
       metrics,
       close() {
         closing ??= (async () => {
@@ -332,6 +353,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           unwatchConflict();
           stopAloneWarning();
           uploads.close();
+          await s3
+            ?.close()
+            .catch((error: unknown) => log.warn({ err: error }, 'error while stopping S3'));
           finished = await stopParts(
             {
               listeners,

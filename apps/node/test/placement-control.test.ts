@@ -9,6 +9,8 @@ const row = (id: string, state: Row['state'], up = true): Row => ({
   up,
   capacity: 1,
   weight: state === 'in' ? 1 : 0,
+  api: '',
+  replicas: 3,
 });
 
 function control(rows: Row[], live: string[]) {

@@ -25,6 +25,7 @@ export const HEADERS = {
   contentRange: 'content-range',
   contentLength: 'content-length',
   contentType: 'content-type',
+  contentDisposition: 'content-disposition',
   range: 'range',
   ifNoneMatch: 'if-none-match',
   authorization: 'authorization',

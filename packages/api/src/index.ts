@@ -66,6 +66,17 @@ export {
   type ErrorBody,
 } from './schemas.js';
 export {
+  MAX_CONTENT_TYPE_LENGTH,
+  MAX_USER_META_BYTES,
+  MAX_USER_META_KEY_LENGTH,
+  canonicalFileMeta,
+  contentDisposition,
+  fileMetaKey,
+  fileMetaSchema,
+  userMetaBytes,
+  type FileMeta,
+} from './file-meta.js';
+export {
   STATUS_ERRORS,
   nodeStatsSchema,
   memberStatusSchema,

@@ -94,6 +94,7 @@ export class IndexViews {
       modified: versionWallTime(entry.version),
       holders: holderIds.length,
       holderIds,
+      ...(entry.meta === undefined ? {} : { meta: entry.meta }),
     };
   }
 }

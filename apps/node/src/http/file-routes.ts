@@ -13,6 +13,7 @@ import {
   MAX_WRITE_HOLDERS,
   PATHS,
   decodeName,
+  contentDisposition,
   etagOf,
   fileHeaders,
   nameProblem,
@@ -28,6 +29,7 @@ import type { ApiOptions, RequestContext } from './context.js';
 import { decideRange } from './range.js';
 import { sendJson } from './respond.js';
 import { uploadBody } from './upload-body.js';
+import { uploadContentType } from './content-type.js';
 
 export type FileRoute = (ctx: RequestContext) => Promise<void>;
 
@@ -96,12 +98,14 @@ export function createFileRoutes(options: ApiOptions): {
         `body of ${declared} bytes exceeds the ${options.maxFileSize}-byte limit (--max-file-size)`,
       );
     }
+    const contentType = uploadContentType(req.headers[HEADERS.contentType], name);
     const body = uploadBody(req, limits);
     let info: FileInfo;
     try {
       info = await files.put(name, body.stream, {
         signal,
         maxBytes: options.maxFileSize,
+        meta: { contentType },
         // Nothing waits for another copy: a large body need not go at the chain's pace.
         replicateAfterCommit:
           wanted <= 1 &&
@@ -330,7 +334,8 @@ function etagMatches(header: string, sha256: string): boolean {
 /** The headers of a file answer (GET and HEAD) before its length and range. */
 function bodyHeaders(info: FileInfo): Record<string, string | number> {
   return {
-    [HEADERS.contentType]: BODY_CONTENT_TYPE,
+    [HEADERS.contentType]: info.meta?.contentType ?? BODY_CONTENT_TYPE,
+    [HEADERS.contentDisposition]: contentDisposition(info.name),
     [HEADERS.acceptRanges]: 'bytes',
     [HEADERS.etag]: etagOf(info.sha256),
     [HEADERS.lastModified]: new Date(info.modified).toUTCString(),
