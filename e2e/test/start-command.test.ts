@@ -49,16 +49,53 @@ it('refuses to start with --api-token but no --secret (the peer port would serve
   });
 });
 
-it('a port already in use is a clear error, not a stack trace', async () => {
+it('a port already in use is one clear line, and leaves no fresh data directory behind', async () => {
   const first = await cluster.start();
-  const result = spawnSync(
-    process.execPath,
-    [nodeMain, first.address, '--data', await cluster.dataDir()],
-    { encoding: 'utf8' },
-  );
+  const fresh = path.join(await cluster.dataDir(), 'not-yet');
+  const result = spawnSync(process.execPath, [nodeMain, first.address, '--data', fresh], {
+    encoding: 'utf8',
+  });
   expect(result.status).toBe(1);
-  expect(result.stderr).toMatch(/EADDRINUSE|in use/);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
+  expect(result.stderr.trimEnd().split('\n')).toEqual([
+    `dfs-node: could not start: ${first.address} is already in use (another dfs-node or program listens there); choose another port`,
+  ]);
+  expect(existsSync(fresh)).toBe(false);
+  expect(result.stdout).toBe('');
+});
+
+it('warns once when no seed answers, keeps trying, and says so when a seed comes up', async () => {
+  const seedPort = await freePort();
+  const node = await cluster.start({ peers: [`127.0.0.1:${seedPort}`] });
+  await eventually(async () => (/no seed answered within/.test(node.stderr) ? true : undefined), {
+    what: 'the no-seed warning',
+    timeoutMs: 20_000,
+  });
+  expect(node.stderr).toContain(`127.0.0.1:${seedPort}`);
+  expect(node.stderr).toContain('still trying to join');
+  const seed = await cluster.start({ port: seedPort });
+  await eventually(async () => (/a seed answered: joined/.test(node.stderr) ? true : undefined), {
+    what: 'the joined line once the seed is up',
+    timeoutMs: 20_000,
+  });
+  expect(node.stderr.match(/no seed answered within/g)).toHaveLength(1);
+  expect(seed.stderr).not.toMatch(/no seed answered/);
+});
+
+it('warns when it advertises an address no peer can dial (0.0.0.0 without --advertise)', async () => {
+  const exposed = await cluster.start({ listenHost: '0.0.0.0' });
+  // Logged before the ready line, so it is there once the node is ready.
+  expect(exposed.stderr).toMatch(
+    new RegExp(
+      `peers are told to dial 0\\.0\\.0\\.0:${exposed.spec.port}, which no other machine can reach; start with --advertise`,
+    ),
+  );
+  const port = await freePort();
+  const advertised = await cluster.start({
+    port,
+    listenHost: '0.0.0.0',
+    flags: ['--advertise', `127.0.0.1:${port}`],
+  });
+  expect(advertised.stderr).not.toMatch(/which no other machine can reach/);
 });
 
 it('a second node on the same data directory refuses to start', async () => {

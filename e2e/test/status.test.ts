@@ -94,6 +94,11 @@ describe('GET /v1/status', () => {
       // Every node received the body: the origin over HTTP, the others over the peer protocol.
       expect(stats.bytesIn).toBeGreaterThanOrEqual(body.length);
     }
+    // HEAD names the holders: all three, the answering node first.
+    const head = await fetch(fileUrl(b!.url, 'status/one'), { method: 'HEAD' });
+    const holderIds = head.headers.get('x-dfs-holder-ids')?.split(',') ?? [];
+    expect(holderIds[0]).toBe(b!.id);
+    expect(new Set(holderIds)).toEqual(new Set([a!.id, b!.id, c!.id]));
     const origin = view.members.find((m) => m.id === a!.id)!;
     expect(origin.stats!.bytesOut).toBeGreaterThanOrEqual(body.length);
 

@@ -176,6 +176,33 @@ export const TUNABLES = {
         '`GET /v1/status` asks every live member for its stats in parallel and answers after at most this long; a member that has not answered by then is listed with `stats: null`. Higher lets slow members be counted; the call can take this long.',
     },
   },
+  /** Resumable upload sessions (`/v1/uploads`, uploads/upload-sessions.ts). */
+  uploads: {
+    maxSessions: {
+      default: 64,
+      unit: 'count',
+      tradeOff:
+        'Upload sessions a node holds at once; one more is refused with 429 until one completes, is aborted or expires. Higher serves more resumable uploads at a time; each holds a directory and its bytes on disk.',
+    },
+    maxTotalBytes: {
+      default: 64 * 1024 ** 3,
+      unit: 'bytes',
+      tradeOff:
+        'Sum of the declared sizes of the open sessions; a session that would pass it is refused with 429. Higher allows more or larger unfinished uploads; they can fill more of the disk before they complete.',
+    },
+    idleMs: {
+      default: 24 * 60 * 60_000,
+      unit: 'ms',
+      tradeOff:
+        'A session no chunk reached for this long is removed with its bytes. Higher gives an interrupted client longer to resume; abandoned uploads hold disk space longer.',
+    },
+    sweepIntervalMs: {
+      default: 60_000,
+      unit: 'ms',
+      tradeOff:
+        'How often expired sessions are looked for (also at every start). Higher costs less; an expired session lingers up to this long.',
+    },
+  },
   /** The shared port, before a connection is known to be peer or HTTP. */
   listener: {
     sniffTimeoutMs: {
@@ -217,6 +244,12 @@ export const TUNABLES = {
   },
   /** How soon a node tries again when a seed or a peer did not answer. */
   reconnect: {
+    seedWarnMs: {
+      default: 5_000,
+      unit: 'ms',
+      tradeOff:
+        'When no seed has answered this long after the start, the node logs one warning (it keeps trying and logs again once it joins). Higher warns less on slow networks; a mistyped or down seed goes unnoticed longer.',
+    },
     joinRetryMaxMs: {
       default: 2_000,
       unit: 'ms',
@@ -312,6 +345,7 @@ export type MembershipTunables = NodeTunables['membership'];
 export type ReconnectTunables = NodeTunables['reconnect'];
 export type ShutdownTunables = NodeTunables['shutdown'];
 export type PlacementTunables = NodeTunables['placement'];
+export type UploadTunables = NodeTunables['uploads'];
 export type EventsTunables = NodeTunables['events'];
 
 /** Any subset of the tunables, by group; the rest keep their defaults. */
@@ -325,6 +359,7 @@ function defaultsOf<Group extends Record<string, Tunable>>(group: Group): Values
 
 export const DEFAULT_TUNABLES: NodeTunables = {
   http: defaultsOf(TUNABLES.http),
+  uploads: defaultsOf(TUNABLES.uploads),
   listener: defaultsOf(TUNABLES.listener),
   peerTransport: defaultsOf(TUNABLES.peerTransport),
   membership: defaultsOf(TUNABLES.membership),
@@ -338,6 +373,7 @@ export const DEFAULT_TUNABLES: NodeTunables = {
 export function resolveTunables(overrides: TunableOverrides = {}): NodeTunables {
   return {
     http: { ...DEFAULT_TUNABLES.http, ...overrides.http },
+    uploads: { ...DEFAULT_TUNABLES.uploads, ...overrides.uploads },
     listener: { ...DEFAULT_TUNABLES.listener, ...overrides.listener },
     peerTransport: { ...DEFAULT_TUNABLES.peerTransport, ...overrides.peerTransport },
     membership: { ...DEFAULT_TUNABLES.membership, ...overrides.membership },

@@ -76,7 +76,10 @@ export class SharedListener {
       });
     }
     this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
-    this.#server.on('error', (error) => options.logger.error({ err: error }, 'listener error'));
+    // Errors while binding reject listen() (the start fails with one line); only later ones are logged.
+    this.#server.on('error', (error) => {
+      if (this.#server.listening) options.logger.error({ err: error }, 'listener error');
+    });
   }
 
   listen(): Promise<net.AddressInfo> {

@@ -4,7 +4,7 @@
  * owns the shutdown order (shutdown.ts). Everything here is started by `startNode` and stopped by
  * `close()`. Tunables come from config.ts; `tunables` overrides any of them.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { StatusView } from '@dfs/api';
@@ -27,11 +27,20 @@ import { createPeerTransport } from './peer-transport.js';
 import { apiBaseUrl, openNodePlacement, watchReplicasConflict } from './node-placement.js';
 import { placementControl } from './placement-control.js';
 import { closeHttpServer, stopParts, type ShutdownReport } from './shutdown.js';
-import { bindListeners, catchUpWithOnePeer, readTls, warnIfExposed } from './startup.js';
+import {
+  bindListeners,
+  catchUpWithOnePeer,
+  readTls,
+  warnIfExposed,
+  warnIfUnroutable,
+  warnWhileAlone,
+} from './startup.js';
 import { clusterStatus } from './status/cluster-status.js';
+import { UploadSessions } from './uploads/upload-sessions.js';
 import { nodeStatsReader } from './status/node-stats.js';
 import { askMembersForStats, serveStats } from './status/stats-protocol.js';
 import { createReplicatedFileService } from '@dfs/replication';
+import { startS3 } from './s3/start.js';
 
 export type { ShutdownReport } from './shutdown.js';
 
@@ -51,6 +60,8 @@ export interface RunningNode {
   readonly address: string;
   /** Where the HTTP API answers (`host:port`). */
   readonly apiAddress: string;
+  /** Where the S3 endpoint answers (`host:port`), when `--s3` is on. */
+  readonly s3Address?: string;
   readonly metrics: NodeMetrics;
   /**
    * Graceful stop: refuse new work, abort transfers, leave the cluster, release everything. Each
@@ -83,8 +94,11 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   };
 
   const startedAt = clock.now();
+  // The first directory this start created, if any: a failed start removes it again, so a typo in
+  // the port does not leave a fresh, empty data directory behind.
+  let createdDir: string | undefined;
   try {
-    await mkdir(config.dataDir, { recursive: true });
+    createdDir = await mkdir(config.dataDir, { recursive: true });
     const unlock = await lockDataDir(config.dataDir);
     cleanups.push(unlock);
     const identity = await loadIdentity(config.dataDir);
@@ -182,8 +196,34 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     });
     cleanups.push(() => files.stop());
 
+    const uploads = await UploadSessions.open({
+      dir: path.join(config.dataDir, 'uploads'),
+      clock,
+      maxFileBytes: config.maxFileSize,
+      ...tunables.uploads,
+      onDropped: (id, reason) =>
+        log.warn({ upload: id, reason }, 'dropped an unreadable upload session'),
+    });
+    cleanups.push(() => uploads.close());
     metrics.setSources(metricSourcesOf({ files, members, transport, placement }));
-    const cluster = (): ClusterView => clusterView(members, clock, placement, () => files.stats());
+    const s3 = config.s3
+      ? await startS3({
+          config: config.s3,
+          files,
+          dataDir: config.dataDir,
+          clock,
+          logger: log.child({ component: 's3' }),
+          maxFileSize: config.maxFileSize,
+          shutdown: shutdown.signal,
+          limits: tunables.http,
+        })
+      : undefined;
+    if (s3) cleanups.push(() => s3.close());
+    const s3View = s3 ? { s3: { address: s3.address, region: s3.region } } : {};
+    const cluster = (): ClusterView => ({
+      ...clusterView(members, clock, placement, () => files.stats()),
+      ...s3View,
+    });
     const ownStats = nodeStatsReader({
       dataDir: config.dataDir,
       clock,
@@ -233,12 +273,18 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         lifecycle: () => lifecycle,
         cluster,
         status,
+        uploads,
         metrics,
         logger: log.child({ component: 'http' }),
         maxFileSize: config.maxFileSize,
         tunables: tunables.http,
         shutdown: shutdown.signal,
-        placement: placementControl({ nodeId: identity.id, placement, store }),
+        placement: placementControl({
+          nodeId: identity.id,
+          placement,
+          store,
+          liveIds: () => members.liveMembers().map((m) => m.id),
+        }),
         events: liveEvents,
         ...(dashboard ? { dashboard } : {}),
         ...(config.apiToken ? { apiToken: config.apiToken } : {}),
@@ -263,8 +309,16 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       stopForConflict();
     });
     cleanups.push(unwatchConflict);
-    members
-      .start()
+    const joined = members.start();
+    const stopAloneWarning = warnWhileAlone({
+      seeds: config.peers,
+      joined,
+      warnAfterMs: tunables.reconnect.seedWarnMs,
+      clock,
+      logger: log,
+    });
+    cleanups.push(stopAloneWarning);
+    joined
       .then(async () => {
         await nodePlacement.syncWithOnePeer();
         await catchUpWithOnePeer({
@@ -280,12 +334,14 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       });
     lifecycle = 'serving';
     warnIfExposed(config, log);
+    warnIfUnroutable(config, address, log);
 
     const running: RunningNode = {
       id: identity.id,
       incarnation: identity.incarnation,
       address,
       apiAddress,
+      ...(s3 ? { s3Address: s3.address } : {}),
       metrics,
       close() {
         closing ??= (async () => {
@@ -295,6 +351,11 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           shutdown.abort(new Error('node is stopping'));
           liveEvents.close();
           unwatchConflict();
+          stopAloneWarning();
+          uploads.close();
+          await s3
+            ?.close()
+            .catch((error: unknown) => log.warn({ err: error }, 'error while stopping S3'));
           finished = await stopParts(
             {
               listeners,
@@ -324,6 +385,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     return running;
   } catch (error) {
     await runCleanups();
+    if (createdDir !== undefined) await rm(createdDir, { recursive: true, force: true });
     throw error;
   }
 }

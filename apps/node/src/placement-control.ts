@@ -12,6 +12,12 @@ export interface PlacementControl {
   readonly replicas: number;
   /** Members placement counts as in and up (state `in`), this node included. */
   upMembers(): number;
+  /**
+   * Members placement places files on, up or not (state `in` or `down`), and live members its
+   * nodes table has no row for yet (one that just joined gets its row within a round trip): no
+   * more than this many can ever hold a file, so a larger `?w` is refused at once.
+   */
+  placedMembers(): number;
   /** API base URLs of the up members that should hold `name`, best first, this node left out. */
   holderApis(name: string): string[];
   /** Whether this node's store holds the body of `version` of `name`. */
@@ -30,13 +36,24 @@ export function placementControl(options: {
   nodeId: string;
   placement: ClusterPlacement;
   store: { has(key: string): Promise<boolean> };
+  /** Ids of the live members (membership's view, this node left out or not). */
+  liveIds: () => readonly string[];
 }): PlacementControl {
-  const { nodeId, placement, store } = options;
+  const { nodeId, placement, store, liveIds } = options;
   return {
     get replicas() {
       return placement.replicas;
     },
     upMembers: () => placement.memberStates().filter((m) => m.state === 'in' && m.up).length,
+    placedMembers: () => {
+      const rows = placement.memberStates();
+      const placed = new Set(
+        rows.filter((m) => m.state === 'in' || m.state === 'down').map((m) => m.id),
+      );
+      const known = new Set(rows.map((m) => m.id));
+      for (const id of [nodeId, ...liveIds()]) if (!known.has(id)) placed.add(id);
+      return placed.size;
+    },
     holderApis(name) {
       const urls: string[] = [];
       for (const id of placement.holders(name)) {

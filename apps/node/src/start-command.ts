@@ -111,12 +111,14 @@ async function main(): Promise<void> {
       id: node.id,
       address: node.address,
       api: node.apiAddress,
+      ...(node.s3Address === undefined ? {} : { s3: node.s3Address }),
       data: config.dataDir,
       incarnation: node.incarnation,
     },
     'ready',
   );
-  process.stdout.write(`ready ${node.id} ${node.address} api=${node.apiAddress}\n`);
+  const s3 = node.s3Address === undefined ? '' : ` s3=${node.s3Address}`;
+  process.stdout.write(`ready ${node.id} ${node.address} api=${node.apiAddress}${s3}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -13,6 +13,7 @@ import type { ListenerTunables } from './config.js';
 import { armHttpTimeouts, SharedListener, type PeerConnectionSink } from './listener.js';
 import type { PeerTransportTls } from './peer-transport.js';
 import { formatHostPort } from './units.js';
+import { NodeError, errorCode } from './errors.js';
 
 export async function readTls(paths: NonNullable<NodeConfig['tls']>): Promise<PeerTransportTls> {
   const [cert, key, ca] = await Promise.all([
@@ -57,7 +58,7 @@ export async function bindListeners(options: {
     clock,
     logger,
   });
-  const bound = await mainListener.listen();
+  const bound = await bindOrExplain(mainListener, config.listen);
   const listeners = [mainListener];
   options.opened(mainListener);
   let apiAddress = formatHostPort(config.listen.host, bound.port);
@@ -71,13 +72,106 @@ export async function bindListeners(options: {
       clock,
       logger,
     });
-    apiAddress = formatHostPort(config.api.host, (await apiListener.listen()).port);
+    apiAddress = formatHostPort(
+      config.api.host,
+      (await bindOrExplain(apiListener, config.api)).port,
+    );
     listeners.push(apiListener);
     options.opened(apiListener);
   }
   armHttpTimeouts(httpServer);
   const address = config.advertise ?? formatHostPort(config.listen.host, bound.port);
   return { listeners, address, apiAddress };
+}
+
+/** Binds `listener`; a port in use or not ours to take becomes one sentence (ERR_STARTUP). */
+async function bindOrExplain(
+  listener: SharedListener,
+  where: { host: string; port: number },
+): Promise<{ port: number }> {
+  try {
+    return await listener.listen();
+  } catch (error) {
+    const code = errorCode(error);
+    const address = formatHostPort(where.host, where.port);
+    if (code === 'EADDRINUSE') {
+      throw new NodeError(
+        'ERR_STARTUP',
+        `${address} is already in use (another dfs-node or program listens there); choose another port`,
+        { cause: error },
+      );
+    }
+    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new NodeError(
+        'ERR_STARTUP',
+        `cannot listen on ${address} (${code === 'EACCES' ? 'permission denied' : 'no such local address'})`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** Hosts that mean "every interface": fine to listen on, never an address a peer can dial. */
+const UNSPECIFIED = /^(0\.0\.0\.0|::|\[::\]|0:0:0:0:0:0:0:0)$/;
+
+/**
+ * The advertised address is what peers dial; `0.0.0.0` or `::` (listening on every interface
+ * without `--advertise`) reaches no one. One warning naming the fix.
+ */
+export function warnIfUnroutable(
+  config: Pick<NodeConfig, 'advertise'>,
+  address: string,
+  log: Logger,
+): void {
+  if (config.advertise !== undefined) return;
+  const host = address.slice(0, address.lastIndexOf(':'));
+  if (!UNSPECIFIED.test(host)) return;
+  log.warn(
+    { advertise: address },
+    `peers are told to dial ${address}, which no other machine can reach; start with --advertise <this machine's host:port>`,
+  );
+}
+
+/**
+ * One warning when `joined` has not settled `warnAfterMs` after the start (no seed answered: the
+ * node runs alone meanwhile, and keeps trying), and one line once it joins after that warning.
+ * Returns a cancel for the timer.
+ */
+export function warnWhileAlone(options: {
+  seeds: readonly string[];
+  joined: Promise<unknown>;
+  warnAfterMs: number;
+  clock: Clock;
+  logger: Logger;
+}): () => void {
+  const { seeds, clock, logger } = options;
+  if (seeds.length === 0) return () => undefined;
+  let settled = false;
+  let warned = false;
+  const timer = clock.setTimeout(() => {
+    if (settled) return;
+    warned = true;
+    logger.warn(
+      { seeds },
+      `no seed answered within ${Math.round(options.warnAfterMs / 1000)} s (${seeds.join(', ')}); running alone and still trying to join`,
+    );
+  }, options.warnAfterMs);
+  options.joined.then(
+    () => {
+      settled = true;
+      timer.cancel();
+      if (warned) logger.warn({ seeds }, 'a seed answered: joined the cluster');
+    },
+    () => {
+      settled = true;
+      timer.cancel();
+    },
+  );
+  return () => {
+    settled = true;
+    timer.cancel();
+  };
 }
 
 /**

@@ -43,6 +43,46 @@ describe('files', () => {
     expect(await get.text()).toBe('hello world');
   });
 
+  it('keeps the Content-Type of a PUT, or guesses it from the name, and serves it back', async () => {
+    const given = await fetch(`${api.url}/v1/files/notes/readme`, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/markdown; charset=utf-8' },
+      body: '# hi',
+    });
+    expect(given.status).toBe(201);
+    const get = await fetch(`${api.url}/v1/files/notes/readme`);
+    expect(get.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
+    expect(get.headers.get('content-disposition')).toBe(
+      `inline; filename="readme"; filename*=UTF-8''readme`,
+    );
+    await get.text();
+    // The generic type says nothing about the file: the name's extension decides.
+    await fetch(`${api.url}/v1/files/img/%C3%A9t%C3%A9.png`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: 'png',
+    });
+    const head = await fetch(`${api.url}/v1/files/img/%C3%A9t%C3%A9.png`, { method: 'HEAD' });
+    expect(head.headers.get('content-type')).toBe('image/png');
+    expect(head.headers.get('content-disposition')).toBe(
+      `inline; filename="_t_.png"; filename*=UTF-8''%C3%A9t%C3%A9.png`,
+    );
+    await fetch(`${api.url}/v1/files/blob.unknownext`, { method: 'PUT', body: Buffer.from('x') });
+    const unknown = await fetch(`${api.url}/v1/files/blob.unknownext`, { method: 'HEAD' });
+    expect(unknown.headers.get('content-type')).toBe('application/octet-stream');
+  });
+
+  it('refuses a Content-Type that could not be stored', async () => {
+    const put = await fetch(`${api.url}/v1/files/long`, {
+      method: 'PUT',
+      headers: { 'content-type': `a/${'b'.repeat(300)}` },
+      body: 'x',
+    });
+    expect(put.status).toBe(400);
+    expect(await errorCodeOf(put)).toBe('BAD_REQUEST');
+    expect((await fetch(`${api.url}/v1/files/long`, { method: 'HEAD' })).status).toBe(404);
+  });
+
   it('HEAD gives size, sha256, version and holders without a body', async () => {
     await fetch(`${api.url}/v1/files/x`, { method: 'PUT', body: 'abc' });
     const head = await fetch(`${api.url}/v1/files/x`, { method: 'HEAD' });
@@ -51,6 +91,7 @@ describe('files', () => {
     expect(head.headers.get('x-dfs-sha256')).toBe(sha('abc'));
     expect(head.headers.get('x-dfs-version')).toBe('v000001');
     expect(head.headers.get('x-dfs-holders')).toBe('1');
+    expect(head.headers.get('x-dfs-holder-ids')).toBe('self');
     expect(await head.text()).toBe('');
     const missing = await fetch(`${api.url}/v1/files/nope`, { method: 'HEAD' });
     expect(missing.status).toBe(404);

@@ -21,7 +21,10 @@ class FakePlacement implements PlacementControl {
   holders: string[] = ['http://10.0.0.2:4001', 'http://10.0.0.3:4001/'];
   readonly actions: string[] = [];
   readonly known = new Set(['node-b']);
+  /** Members in placement (in or down). */
+  placed = 5;
   upMembers = (): number => this.up;
+  placedMembers = (): number => this.placed;
   holderApis = (): string[] => this.holders;
   holdsLocally = async (name: string): Promise<boolean> => this.local.has(name);
   drain = async (id: string): Promise<NodeRow> => this.act(id, 'draining');
@@ -87,6 +90,21 @@ describe('PUT ?w with placement', () => {
     const three = await fetch(`${api.url}/v1/files/w?w=3`, { method: 'PUT', body: 'x' });
     expect(three.status).toBe(201);
     expect(api.files.holderCounts).toEqual([3]);
+  });
+
+  it('refuses at once a w larger than the members placement places files on', async () => {
+    const placement = new FakePlacement();
+    placement.replicas = 5;
+    placement.placed = 4;
+    api = await startTestApi({ placement });
+    const res = await fetch(`${api.url}/v1/files/w5?w=5`, { method: 'PUT', body: 'x' });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).message).toMatch(/w=5 cannot be reached: only 4 members/);
+    expect(api.files.entries.has('w5')).toBe(false);
+    expect(api.files.holderCounts).toEqual([]);
+    const four = await fetch(`${api.url}/v1/files/w4?w=4`, { method: 'PUT', body: 'x' });
+    expect(four.status).toBe(201);
+    expect(api.files.holderCounts).toEqual([4]);
   });
 
   it('keeps 504 meaning "stored here, the write stands"', async () => {

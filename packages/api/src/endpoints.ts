@@ -17,6 +17,8 @@ export const PATHS = {
   health: '/v1/health',
   /** Prefix of a member's operator actions: `POST /v1/nodes/<id>/drain` and `…/remove`. */
   nodePrefix: '/v1/nodes/',
+  /** `POST ?name=&size=&sha256=`: create a resumable upload session (uploads.ts has the rest). */
+  uploads: '/v1/uploads',
   /** `GET`: Prometheus text. */
   metrics: '/metrics',
 } as const;

@@ -16,10 +16,16 @@ export const API_ERRORS = {
   UNKNOWN_NODE: { status: 404 },
   /** The endpoint exists but not with this method; the `Allow` header lists the methods. */
   METHOD_NOT_ALLOWED: { status: 405 },
-  /** The body exceeds the node's `--max-file-size`. */
+  /** An upload session's chunk does not start at its offset, or another chunk is being written to it. */
+  CONFLICT: { status: 409 },
+  /** The body exceeds the node's `--max-file-size`, or an upload session's declared size. */
   TOO_LARGE: { status: 413 },
   /** The `Range` header is malformed, asks for several ranges, or lies outside the file. */
   RANGE_NOT_SATISFIABLE: { status: 416 },
+  /** Completing an upload session: its bytes do not have the sha256 declared when it was created. */
+  CHECKSUM_MISMATCH: { status: 422 },
+  /** The node holds as many upload sessions (or session bytes) as it allows; complete or abort one. */
+  TOO_MANY_UPLOADS: { status: 429 },
   /** A bug or an unexpected failure; the node's log has the detail. */
   INTERNAL: { status: 500 },
   /** The node is starting or stopping, or no healthy copy of the file is reachable now. */

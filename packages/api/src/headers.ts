@@ -12,6 +12,11 @@ export const HEADERS = {
   version: 'x-dfs-version',
   /** Live nodes known to hold this version. */
   holders: 'x-dfs-holders',
+  /**
+   * Their node ids, comma-separated (ids never contain a comma), the answering node first when it
+   * holds the version; at most `MAX_HOLDER_IDS` of them.
+   */
+  holderIds: 'x-dfs-holder-ids',
   /** Milliseconds since the epoch of the write (Last-Modified keeps whole seconds only). */
   modified: 'x-dfs-modified',
   etag: 'etag',
@@ -20,6 +25,7 @@ export const HEADERS = {
   contentRange: 'content-range',
   contentLength: 'content-length',
   contentType: 'content-type',
+  contentDisposition: 'content-disposition',
   range: 'range',
   ifNoneMatch: 'if-none-match',
   authorization: 'authorization',
@@ -27,6 +33,8 @@ export const HEADERS = {
   allow: 'allow',
   /** `307` to `GET`/`HEAD ?redirect=1`: a holder's API base URL plus the same path. */
   location: 'location',
+  /** Upload session answers: the bytes the node holds durably (the next chunk's `?offset=`). */
+  uploadOffset: 'upload-offset',
 } as const;
 
 /** The metadata of one version of a file, as its headers carry it. */
@@ -36,7 +44,12 @@ export interface FileHeaderFields {
   version: string;
   holders: number;
   modified: number;
+  /** The holders' node ids (the header lists the first `MAX_HOLDER_IDS`). */
+  holderIds?: readonly string[];
 }
+
+/** How many holder ids `X-Dfs-Holder-Ids` lists at most (a header stays well under 1 KiB). */
+export const MAX_HOLDER_IDS = 32;
 
 /** The `x-dfs-*` headers for a file's metadata: what a node sends with every file answer. */
 export function fileHeaders(file: FileHeaderFields): Record<string, string> {
@@ -46,6 +59,9 @@ export function fileHeaders(file: FileHeaderFields): Record<string, string> {
     [HEADERS.version]: file.version,
     [HEADERS.holders]: String(file.holders),
     [HEADERS.modified]: String(file.modified),
+    ...(file.holderIds === undefined
+      ? {}
+      : { [HEADERS.holderIds]: file.holderIds.slice(0, MAX_HOLDER_IDS).join(',') }),
   };
 }
 

@@ -18,6 +18,7 @@ export {
   JSON_CONTENT_TYPE,
   BODY_CONTENT_TYPE,
   fileHeaders,
+  MAX_HOLDER_IDS,
   etagOf,
   sha256OfEtag,
   type FileHeaderFields,
@@ -65,6 +66,17 @@ export {
   type ErrorBody,
 } from './schemas.js';
 export {
+  MAX_CONTENT_TYPE_LENGTH,
+  MAX_USER_META_BYTES,
+  MAX_USER_META_KEY_LENGTH,
+  canonicalFileMeta,
+  contentDisposition,
+  fileMetaKey,
+  fileMetaSchema,
+  userMetaBytes,
+  type FileMeta,
+} from './file-meta.js';
+export {
   STATUS_ERRORS,
   nodeStatsSchema,
   memberStatusSchema,
@@ -74,6 +86,15 @@ export {
   type StatusView,
   type StatusError,
 } from './status.js';
+export {
+  UPLOADS_PATH,
+  uploadIdSchema,
+  uploadPath,
+  uploadCompletePath,
+  parseUploadPath,
+  uploadSessionSchema,
+  type UploadSession,
+} from './uploads.js';
 export {
   EVENTS_PATH,
   EVENT_STREAM_CONTENT_TYPE,

@@ -121,6 +121,8 @@ export interface ClusterView {
   underReplicated: number;
   /** Copies on any node that placement no longer wants there, as this node knows (dropped after a delay). */
   surplus: number;
+  /** The answering node's S3-compatible endpoint, when it serves one (`--s3`). */
+  s3?: { address: string; region: string };
 }
 
 export const clusterViewSchema = z.object({
@@ -130,6 +132,7 @@ export const clusterViewSchema = z.object({
   rebalancePaused: z.boolean(),
   underReplicated: sizeSchema,
   surplus: sizeSchema,
+  s3: z.object({ address: z.string(), region: z.string() }).optional(),
 }) satisfies z.ZodType<ClusterView>;
 
 /** Whether the operator keeps a node (`active`), hands its files off, or took it out for good. */

@@ -9,7 +9,10 @@ describe('the error table', () => {
     ['NOT_FOUND', 404],
     ['UNKNOWN_NODE', 404],
     ['METHOD_NOT_ALLOWED', 405],
+    ['CONFLICT', 409],
     ['TOO_LARGE', 413],
+    ['CHECKSUM_MISMATCH', 422],
+    ['TOO_MANY_UPLOADS', 429],
     ['RANGE_NOT_SATISFIABLE', 416],
     ['INTERNAL', 500],
     ['UNAVAILABLE', 503],
@@ -21,7 +24,7 @@ describe('the error table', () => {
 
   it('lists every code once, and only codes of the table are codes', () => {
     expect(API_ERROR_CODES).toEqual(Object.keys(API_ERRORS));
-    expect(API_ERROR_CODES).toHaveLength(12);
+    expect(API_ERROR_CODES).toHaveLength(15);
     expect(isApiErrorCode('NOT_FOUND')).toBe(true);
     expect(isApiErrorCode('ERR_NOT_FOUND')).toBe(false);
     expect(isApiErrorCode('toString')).toBe(false);

@@ -25,6 +25,13 @@ import type {
   PutOptions,
 } from './client-options.js';
 import { assertWritableTarget, saveDownload } from './save-file.js';
+import {
+  abortUpload,
+  uploadResumable,
+  type ResumableUploadOptions,
+  type SessionCalls,
+  type UploadSessionRef,
+} from './resumable-upload.js';
 import { defaultSleep, NodeCaller, type CallAnswer } from './node-caller.js';
 import {
   statFromHeaders,
@@ -83,6 +90,8 @@ export class DfsClient {
   /** Base URLs of the nodes, in the order given. */
   readonly nodes: readonly string[];
   private readonly caller: NodeCaller;
+  /** Builds a caller that talks to one node only (upload sessions live on one node). */
+  private readonly callerFor: (node: string) => NodeCaller;
   /** How often a download broken mid-body is resumed (the same budget as retries). */
   private readonly resumes: number;
 
@@ -94,6 +103,19 @@ export class DfsClient {
     if (options.token !== undefined && options.token !== '') {
       headers[HEADERS.authorization] = `Bearer ${options.token}`;
     }
+    this.callerFor = (node) =>
+      new NodeCaller(
+        [node],
+        headers,
+        {
+          retries: options.retries ?? 2,
+          baseDelayMs: options.retryDelayMs ?? 100,
+          maxDelayMs: options.maxRetryDelayMs ?? 2000,
+        },
+        options.fetch ?? globalThis.fetch,
+        options.sleep ?? defaultSleep,
+        options.random ?? Math.random,
+      );
     this.caller = new NodeCaller(
       this.nodes,
       headers,
@@ -106,6 +128,38 @@ export class DfsClient {
       options.sleep ?? defaultSleep,
       options.random ?? Math.random,
     );
+  }
+
+  /**
+   * Uploads the file at `source.path` as `name` through a resumable upload session: in chunks,
+   * each fsynced on the node before the next, a broken chunk resent from what the node holds.
+   * Pass `resume` (what `onSession` reported in an earlier run) to continue an interrupted upload
+   * without resending what the node already holds. Resolves like `put` once the session completed.
+   */
+  uploadResumable(
+    name: string,
+    source: { path: string },
+    options: ResumableUploadOptions = {},
+  ): Promise<PutResult> {
+    checkName(name);
+    checkCount(options.w, 'w', 1);
+    checkCount(options.chunkBytes, 'chunkBytes', 1);
+    return uploadResumable(this.sessionCalls(), name, source, options);
+  }
+
+  /** Aborts an upload session (what `onSession` reported), freeing what the node holds of it. */
+  abortUpload(session: UploadSessionRef): Promise<void> {
+    return abortUpload(this.sessionCalls(), session);
+  }
+
+  private sessionCalls(): SessionCalls {
+    return {
+      any: (spec) => this.caller.call(spec),
+      on: (node, spec) => this.callerFor(node).call(spec),
+      failure,
+      json,
+      toPutResult,
+    };
   }
 
   /** Uploads `body` as `name`. Resolves once the node has fsynced it (and `w` nodes hold it). */

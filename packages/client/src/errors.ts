@@ -35,6 +35,12 @@ export type DfsClientErrorCode =
   | 'ERR_UNKNOWN_NODE'
   | 'ERR_METHOD_NOT_ALLOWED'
   | 'ERR_TOO_LARGE'
+  /** An upload session's offset differs from the chunk's (resume from the node's offset). */
+  | 'ERR_CONFLICT'
+  /** A completed upload session's bytes do not match the sha256 given at its creation. */
+  | 'ERR_CHECKSUM_MISMATCH'
+  /** The node holds as many upload sessions as it allows. */
+  | 'ERR_TOO_MANY_UPLOADS'
   | 'ERR_RANGE'
   | 'ERR_UNAVAILABLE'
   | 'ERR_TIMEOUT'
@@ -50,6 +56,9 @@ const fromApi: Record<ApiErrorCode, DfsClientErrorCode> = {
   UNKNOWN_NODE: 'ERR_UNKNOWN_NODE',
   METHOD_NOT_ALLOWED: 'ERR_METHOD_NOT_ALLOWED',
   TOO_LARGE: 'ERR_TOO_LARGE',
+  CONFLICT: 'ERR_CONFLICT',
+  CHECKSUM_MISMATCH: 'ERR_CHECKSUM_MISMATCH',
+  TOO_MANY_UPLOADS: 'ERR_TOO_MANY_UPLOADS',
   RANGE_NOT_SATISFIABLE: 'ERR_RANGE',
   INTERNAL: 'ERR_SERVER',
   UNAVAILABLE: 'ERR_UNAVAILABLE',
@@ -66,7 +75,10 @@ const codeByStatus: Record<number, DfsClientErrorCode> = {
   401: 'ERR_UNAUTHORIZED',
   403: 'ERR_FORBIDDEN',
   404: 'ERR_NOT_FOUND',
+  409: 'ERR_CONFLICT',
   413: 'ERR_TOO_LARGE',
+  422: 'ERR_CHECKSUM_MISMATCH',
+  429: 'ERR_TOO_MANY_UPLOADS',
   416: 'ERR_RANGE',
   503: 'ERR_UNAVAILABLE',
   504: 'ERR_TIMEOUT',

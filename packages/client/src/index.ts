@@ -16,6 +16,11 @@ export type {
 } from './client-options.js';
 export type { UploadBody } from './body.js';
 export {
+  DEFAULT_CHUNK_BYTES,
+  type ResumableUploadOptions,
+  type UploadSessionRef,
+} from './resumable-upload.js';
+export {
   DfsClientError,
   isDfsClientError,
   normalizeServerCode,

@@ -14,6 +14,7 @@ import {
   sha256OfEtag,
   sizeSchema,
   statusViewSchema,
+  MAX_HOLDER_IDS,
 } from '@dfs/api';
 import { z } from 'zod';
 import { DfsClientError, isRecord } from './errors.js';
@@ -173,6 +174,15 @@ export function statFromHeaders(name: string, headers: Headers, node: string): F
   }
   const holdersHeader = headers.get(HEADERS.holders);
   const holders = holdersHeader === null ? undefined : Number(holdersHeader);
+  const idsHeader = headers.get(HEADERS.holderIds);
+  const holderIds =
+    idsHeader === null
+      ? undefined
+      : idsHeader
+          .split(',')
+          .map((id) => id.trim())
+          .filter((id) => id !== '')
+          .slice(0, MAX_HOLDER_IDS);
   const modifiedHeader = headers.get(HEADERS.modified) ?? headers.get(HEADERS.lastModified);
   const modified =
     modifiedHeader === null
@@ -186,6 +196,7 @@ export function statFromHeaders(name: string, headers: Headers, node: string): F
     sha256,
     version,
     holders: holders !== undefined && Number.isFinite(holders) ? holders : undefined,
+    holderIds,
     modified,
   };
 }

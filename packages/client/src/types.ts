@@ -37,6 +37,11 @@ export interface FileStat {
   version: string;
   /** Live nodes known to hold this version (undefined when the node does not say). */
   holders: number | undefined;
+  /**
+   * Their node ids (`X-Dfs-Holder-Ids`; the answering node first when it holds the file; at most
+   * 32), undefined when the node does not say.
+   */
+  holderIds?: string[] | undefined;
   /** Wall-clock ms of the write, when the node says (Last-Modified or X-Dfs-Modified). */
   modified: number | undefined;
 }

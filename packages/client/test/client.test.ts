@@ -85,7 +85,12 @@ describe('upload and download', () => {
     await client.put('big', body);
     const seen: number[] = [];
     const download = await client.get('big', { onProgress: ({ loaded }) => seen.push(loaded) });
-    expect(download.info).toMatchObject({ size: body.length, sha256: sha(body), holders: 1 });
+    expect(download.info).toMatchObject({
+      size: body.length,
+      sha256: sha(body),
+      holders: 1,
+      holderIds: [server.id],
+    });
     expect(download.info.version).not.toBe('');
     expect((await download.buffer()).equals(body)).toBe(true);
     expect(seen.at(-1)).toBe(body.length);
@@ -154,7 +159,12 @@ describe('upload and download', () => {
 describe('metadata, delete, list', () => {
   it('heads a file and reports a missing one as ERR_NOT_FOUND', async () => {
     await client.put('h', 'hello');
-    expect(await client.head('h')).toMatchObject({ name: 'h', size: 5, sha256: sha('hello') });
+    expect(await client.head('h')).toMatchObject({
+      name: 'h',
+      size: 5,
+      sha256: sha('hello'),
+      holderIds: [server.id],
+    });
     expect(await codeOf(client.stat('missing'))).toBe('ERR_NOT_FOUND');
     expect(await client.exists('h')).toBe(true);
     expect(await client.exists('missing')).toBe(false);

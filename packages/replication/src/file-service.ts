@@ -4,6 +4,7 @@
  * replication engine implements it on top of @dfs/store, @dfs/transport and @dfs/gossip.
  */
 import type { Readable } from 'node:stream';
+import type { FileMeta } from '@dfs/api';
 
 /** What this node knows about one name at its newest version. */
 export interface FileInfo {
@@ -20,6 +21,10 @@ export interface FileInfo {
   modified: number;
   /** Live nodes known to hold this version's bytes (including this one when it does). */
   holders: number;
+  /** Their node ids, this node first when it holds the bytes (`holders` of them). */
+  holderIds: string[];
+  /** The version's metadata, when it was written with any (see `PutOptions.meta`). */
+  meta?: FileMeta;
 }
 
 /** Inclusive byte range, as in HTTP `Range: bytes=start-end`. */
@@ -32,6 +37,12 @@ export interface PutOptions {
   signal?: AbortSignal;
   /** Refuse bodies longer than this (ERR_TOO_LARGE), checked while streaming. */
   maxBytes?: number;
+  /**
+   * The new version's metadata, validated by the caller (`fileMetaSchema` of @dfs/api). A function
+   * is called once the whole body is stored, before the version is recorded: a caller that hashes
+   * the body while it streams (an MD5 for S3) gives its result there.
+   */
+  meta?: FileMeta | (() => FileMeta | undefined);
   /**
    * Push the body down the chain only after it committed here, read back from the store, instead
    * of while it streams in. The put then resolves at the pace of this node alone: for a caller

@@ -15,9 +15,13 @@
  * Holders: records hold holder slots `{node, seq, holds}` (merge.ts). Logs written before slots hold
  * plain node ids; they are read as slots `{node, 0, true}` (as another node saw them, so anything the
  * node itself announces wins), plus this node's own slot `{self, 1, true}` when `local` is set.
+ *
+ * Metadata: a live entry may hold `meta` (content type, user metadata, MD5; file-meta in @dfs/api).
+ * Logs written before it have none, and read as entries without metadata.
  */
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
+import { canonicalFileMeta, fileMetaSchema } from '@dfs/api';
 import { isVersion } from './hlc.js';
 import type { IndexEntry } from './index-entry.js';
 import { normaliseSlots } from './merge.js';
@@ -53,6 +57,8 @@ const entrySchema = z.object({
   // Either today's slots or, in a log written before slots, plain node ids.
   holders: z.union([z.array(slotSchema), z.array(z.string())]),
   local: z.boolean(),
+  // Absent in logs written before metadata, and for versions written without any.
+  meta: fileMetaSchema.optional(),
 });
 
 const recordSchema = z.discriminatedUnion('t', [
@@ -84,7 +90,13 @@ function slotsOf(entry: RawEntry, nodeId: string | undefined): HolderSlot[] {
 
 function upgrade(record: RawRecord, nodeId: string | undefined): IndexRecord {
   if (record.t !== 'put') return record;
-  return { t: 'put', e: { ...record.e, holders: slotsOf(record.e, nodeId) } };
+  const { meta, ...entry } = record.e;
+  const canonical = canonicalFileMeta(meta);
+  const holders = slotsOf(record.e, nodeId);
+  return {
+    t: 'put',
+    e: canonical === undefined ? { ...entry, holders } : { ...entry, holders, meta: canonical },
+  };
 }
 
 export function encodeRecord(record: IndexRecord): Buffer {

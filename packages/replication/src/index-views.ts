@@ -54,14 +54,19 @@ export class IndexViews {
    * now and whose slot says they hold it.
    */
   holderCount(entry: IndexEntry): number {
-    if (entry.deleted) return 0;
+    return this.holderIds(entry).length;
+  }
+
+  /** The live nodes that hold the entry's bytes: this node first when it does, then its peers. */
+  holderIds(entry: IndexEntry): string[] {
+    if (entry.deleted) return [];
     const live = this.#liveIds();
     const self = this.#options.nodeId;
-    let count = entry.local ? 1 : 0;
+    const ids = entry.local ? [self] : [];
     for (const slot of entry.holders) {
-      if (slot.holds && slot.node !== self && live.has(slot.node)) count++;
+      if (slot.holds && slot.node !== self && live.has(slot.node)) ids.push(slot.node);
     }
-    return count;
+    return ids;
   }
 
   /**
@@ -80,13 +85,16 @@ export class IndexViews {
   }
 
   info(entry: IndexEntry): FileInfo {
+    const holderIds = this.holderIds(entry);
     return {
       name: entry.name,
       size: entry.size,
       sha256: entry.sha256,
       version: entry.version,
       modified: versionWallTime(entry.version),
-      holders: this.holderCount(entry),
+      holders: holderIds.length,
+      holderIds,
+      ...(entry.meta === undefined ? {} : { meta: entry.meta }),
     };
   }
 }

@@ -54,6 +54,7 @@ export { FILE_EVENT_KINDS, fileEventOf } from './file-events.js';
 export type { FileEvent, FileEventKind, FileEventListener } from './file-events.js';
 export { ClockExhaustedError, compareVersions, decodeVersion, versionWallTime } from './hlc.js';
 export { PROTOCOLS } from './wire.js';
+export { encodeCursor as listCursorAfter } from './list-order.js';
 
 /** Options of `createReplicatedFileService` (the engine's own options). */
 export type CreateReplicatedFileServiceOptions = ReplicatedFileServiceOptions;
@@ -68,6 +69,7 @@ export function createReplicatedFileService(
   return ReplicationEngine.open(options);
 }
 export type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from './file-service.js';
+export type { FileMeta } from '@dfs/api';
 export type { IndexFs, IndexFileHandle } from './index-fs.js';
 export { nodeIndexFs } from './index-fs.js';
 export {

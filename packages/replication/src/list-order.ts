@@ -10,6 +10,10 @@ interface Item {
   readonly bytes: Buffer;
 }
 
+/**
+ * The cursor of a listing page that ended at `name`; also a cursor that starts a listing after any
+ * `name`, present or not (exported as `listCursorAfter`: S3's start-after and markers need it).
+ */
 export function encodeCursor(name: string): string {
   return Buffer.from(name, 'utf8').toString('base64url');
 }

@@ -6,6 +6,7 @@
  * version while it streamed, or whose index write failed, is not applied and its bytes are deleted.
  */
 import type { Readable } from 'node:stream';
+import { canonicalFileMeta } from '@dfs/api';
 import type { Clock, PeerInfo, Transport } from '@dfs/transport';
 import { blobKey } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
@@ -88,6 +89,8 @@ export class LocalWrites {
       tee.abort();
       throw toReplicationError(error);
     }
+    const given = options?.meta;
+    const meta = canonicalFileMeta(typeof given === 'function' ? given() : given);
     const entry: IndexEntry = {
       name,
       version,
@@ -97,6 +100,7 @@ export class LocalWrites {
       expiresAt: 0,
       holders: [{ node: this.#options.nodeId, seq: 1, holds: true }],
       local: true,
+      ...(meta === undefined ? {} : { meta }),
     };
     const latest = index.get(name);
     if (latest !== undefined && compareVersions(latest.version, version) > 0) {

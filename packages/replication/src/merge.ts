@@ -13,6 +13,8 @@
  * `mergeEntries` is commutative, associative and idempotent (property-tested), which is what lets
  * announcements and anti-entropy arrive in any order, any number of times, and still converge.
  */
+import { fileMetaKey } from '@dfs/api';
+import type { FileMeta } from '@dfs/api';
 import { compareVersions } from './hlc.js';
 
 /** One node's word on whether it holds an entry's version's bytes. Only `node` writes it. */
@@ -40,6 +42,13 @@ export interface ReplicatedEntry {
    * version; a newer version starts over. Always empty for tombstones.
    */
   readonly holders: readonly HolderSlot[];
+  /**
+   * The version's metadata (content type, user metadata, MD5), in canonical form; absent when none
+   * was given, always for tombstones. Written once with the version and never changed, so equal
+   * versions carry equal metadata; only a copy that passed through a node older than metadata has
+   * lost it, and the merge keeps the copy that still has it.
+   */
+  readonly meta?: FileMeta;
 }
 
 /** The slot that wins between two slots of one node: higher seq, then `holds: false`. */
@@ -141,6 +150,10 @@ function compareContent(a: ReplicatedEntry, b: ReplicatedEntry): number {
   if (a.sha256 !== b.sha256) return a.sha256 < b.sha256 ? -1 : 1;
   if (a.size !== b.size) return a.size < b.size ? -1 : 1;
   if (a.expiresAt !== b.expiresAt) return a.expiresAt < b.expiresAt ? -1 : 1;
+  // Metadata present beats absent ('' sorts first), so a copy that lost it never wins.
+  const metaA = fileMetaKey(a.meta);
+  const metaB = fileMetaKey(b.meta);
+  if (metaA !== metaB) return metaA < metaB ? -1 : 1;
   return 0;
 }
 
@@ -184,6 +197,7 @@ export function entriesEqual(a: ReplicatedEntry, b: ReplicatedEntry): boolean {
     a.sha256 === b.sha256 &&
     a.deleted === b.deleted &&
     a.expiresAt === b.expiresAt &&
+    fileMetaKey(a.meta) === fileMetaKey(b.meta) &&
     slotsEqual(a.holders, b.holders)
   );
 }

@@ -3,14 +3,16 @@
  * these before use; anything that fails is dropped (and counted), touching no state.
  */
 import { z } from 'zod';
-import { MAX_NAME_BYTES, nameProblem } from '@dfs/api';
+import { MAX_NAME_BYTES, canonicalFileMeta, fileMetaSchema, nameProblem } from '@dfs/api';
 import { isVersion } from './hlc.js';
 import type { ReplicatedEntry } from './merge.js';
 
 export const PROTOCOLS = {
   /**
    * One-way: `{entries}` — versions (puts and tombstones) and holder slots a peer should know.
-   * /2: holders are slots `{node, seq, holds}` (/1 had plain node ids).
+   * /2: holders are slots `{node, seq, holds}` (/1 had plain node ids). A live entry may carry
+   * `meta` (file-meta in @dfs/api): added without a new protocol id since it is optional and nodes
+   * older than it ignore it (see docs/protocol.md).
    */
   announce: 'dfs/repl/announce/2',
   /** Bulk stream: header `{name, version}`; the holder streams that version's whole body. */
@@ -64,8 +66,16 @@ export const wireEntrySchema = z
     deleted: z.boolean(),
     expiresAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     holders: z.array(holderSlotSchema).max(MAX_HOLDERS),
+    // Optional, so entries from nodes older than metadata parse; those nodes drop it (zod strips
+    // keys it does not know), see docs/protocol.md.
+    meta: fileMetaSchema.optional(),
   })
-  .refine((e) => e.deleted || e.sha256.length === 64, 'a live entry needs a sha256');
+  .refine((e) => e.deleted || e.sha256.length === 64, 'a live entry needs a sha256')
+  .refine((e) => !e.deleted || e.meta === undefined, 'a tombstone carries no metadata')
+  .transform(({ meta, ...rest }): ReplicatedEntry => {
+    const canonical = canonicalFileMeta(meta);
+    return canonical === undefined ? rest : { ...rest, meta: canonical };
+  });
 
 export const announceSchema = z.object({
   entries: z.array(wireEntrySchema).max(MAX_ENTRIES_PER_MESSAGE),
@@ -97,5 +107,6 @@ export function toWire(entry: ReplicatedEntry): ReplicatedEntry {
     deleted: entry.deleted,
     expiresAt: entry.expiresAt,
     holders: entry.holders.map((s) => ({ node: s.node, seq: s.seq, holds: s.holds })),
+    ...(entry.meta === undefined || entry.deleted ? {} : { meta: entry.meta }),
   };
 }

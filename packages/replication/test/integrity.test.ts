@@ -135,6 +135,9 @@ describe('replication: bandwidth and hostile input', () => {
     expect(stats.transfersStarted).toBe(1);
     expect(stats.bytesPulled).toBe(info.size);
     expect(a!.engine.stats().bytesServed).toBe(info.size);
+    // Both hold it now, and say who: the answering node first.
+    await cluster.until(() => b!.engine.describe('once')?.holders === 2);
+    expect((await b!.engine.stat('once'))?.holderIds).toEqual([b!.id, a!.id]);
     await spy.close();
   });
 

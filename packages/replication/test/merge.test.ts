@@ -25,8 +25,13 @@ const entry: fc.Arbitrary<ReplicatedEntry> = fc
     sha: fc.constantFrom('aa', 'bb'),
     size: fc.integer({ min: 0, max: 2 }),
     holders,
+    meta: fc.option(
+      fc.constantFrom({ contentType: 'text/plain' }, { md5: '0'.repeat(32), userMeta: { a: 'b' } }),
+      { nil: undefined },
+    ),
   })
   .map((r) => ({
+    ...(r.deleted || r.meta === undefined ? {} : { meta: r.meta }),
     name: 'f',
     version: encodeVersion({ wall: r.wall, counter: r.counter }, r.node),
     size: r.deleted ? 0 : r.size,
@@ -211,5 +216,32 @@ describe('classifyIncoming', () => {
     const newer = { ...base, version: encodeVersion({ wall: 6, counter: 0 }, 'a') };
     expect(classifyIncoming(base, newer)).toBe('newer');
     expect(classifyIncoming(newer, base)).toBe('stale');
+  });
+});
+
+describe('metadata in the merge', () => {
+  const base: ReplicatedEntry = {
+    name: 'f',
+    version: encodeVersion({ wall: 5, counter: 0 }, 'a'),
+    size: 3,
+    sha256: 'aa',
+    deleted: false,
+    expiresAt: 0,
+    holders: [],
+  };
+  const withMeta: ReplicatedEntry = { ...base, meta: { contentType: 'image/png' } };
+
+  it('a copy of the same version that lost its metadata never wins over one that kept it', () => {
+    expect(mergeEntries(base, withMeta).meta).toEqual({ contentType: 'image/png' });
+    expect(mergeEntries(withMeta, base).meta).toEqual({ contentType: 'image/png' });
+  });
+
+  it('a newer version brings its own metadata, or none', () => {
+    const newer = { ...base, version: encodeVersion({ wall: 6, counter: 0 }, 'a') };
+    expect(mergeEntries(withMeta, newer).meta).toBeUndefined();
+  });
+
+  it('entries differing only in metadata are not equal', () => {
+    expect(entriesEqual(base, withMeta)).toBe(false);
   });
 });

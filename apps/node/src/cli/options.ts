@@ -25,7 +25,27 @@ export interface TlsPaths {
   ca?: string;
 }
 
+/** An S3 access key: its id and secret (never logged). */
+export interface S3Key {
+  id: string;
+  secret: string;
+}
+
+/** The S3 endpoint (`--s3`), off when absent. */
+export interface S3Config {
+  listen: HostPort;
+  region: string;
+  /** Keys given with `--s3-key`. */
+  keys: S3Key[];
+  /** `--s3-keys-file`: read at start (one `ID:SECRET` a line). */
+  keysFile?: string;
+  /** `--s3-domain`: enables virtual-host-style addressing (`<bucket>.<domain>`). */
+  domain?: string;
+}
+
 export interface NodeConfig {
+  /** The S3-compatible endpoint, when `--s3` is given. */
+  s3?: S3Config;
   listen: HostPort;
   /** Seed peers to join through, as `host:port`. */
   peers: string[];
@@ -111,6 +131,37 @@ function sizeArg(value: string): number {
   return bytes;
 }
 
+/** `ID:SECRET`, as `--s3-key` and each line of `--s3-keys-file` give a key. */
+export function parseS3Key(value: string): S3Key | undefined {
+  const at = value.indexOf(':');
+  if (at <= 0 || at === value.length - 1) return undefined;
+  const id = value.slice(0, at);
+  const secret = value.slice(at + 1);
+  // Ids are what SDKs put in the Credential scope: no '/', spaces or controls; bounded.
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(id) || secret.length > 256 || /[\s]/.test(secret)) {
+    return undefined;
+  }
+  return { id, secret };
+}
+
+function s3KeyArg(value: string, previous: S3Key[] | undefined): S3Key[] {
+  const key = parseS3Key(value);
+  // The message never echoes the value: it holds a secret.
+  if (!key) {
+    throw new InvalidArgumentError(
+      'is not ID:SECRET (an id of letters, digits, ".", "_", "-"; a secret without spaces)',
+    );
+  }
+  return [...(previous ?? []), key];
+}
+
+function regionArg(value: string): string {
+  if (!/^[a-z0-9-]{1,64}$/.test(value)) {
+    throw new InvalidArgumentError(`"${value}" is not a region name like us-east-1`);
+  }
+  return value;
+}
+
 function positiveIntArg(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
     throw new InvalidArgumentError(`"${value}" is not a whole number from 1 to 1000`);
@@ -191,6 +242,19 @@ function buildCommand(): Command {
     .option('--tls-cert <file>', 'TLS certificate (PEM) for peer and API traffic')
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--tls-ca <file>', 'CA bundle (PEM) that peers must chain to')
+    .option(
+      '--s3 <host:port>',
+      'serve the S3-compatible API on this address (off by default)',
+      hostPortArg,
+    )
+    .option(
+      '--s3-key <ID:SECRET>',
+      'an S3 access key (repeatable; prefer --s3-keys-file)',
+      s3KeyArg,
+    )
+    .option('--s3-keys-file <file>', 'S3 access keys, one ID:SECRET a line (# comments)')
+    .option('--s3-region <region>', 'the region S3 clients sign for', regionArg, 'us-east-1')
+    .option('--s3-domain <domain>', 'enable virtual-host-style S3 addressing under this domain')
     .option('--fanout <n>', 'peers each announcement is sent to', positiveIntArg, DEFAULTS.fanout)
     .option(
       '--replicas <n>',
@@ -295,6 +359,11 @@ interface RawOptions {
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  s3?: HostPort;
+  s3Key?: S3Key[];
+  s3KeysFile?: string;
+  s3Region: string;
+  s3Domain?: string;
   fanout: number;
   replicas: number;
   capacity: number;
@@ -330,7 +399,11 @@ export function parseArguments(argv: readonly string[], context: ParseContext): 
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return { kind: 'exit', code: 0, stdout, stderr };
-      return { kind: 'exit', code: 2, stdout: '', stderr: usageLine(error.message) };
+      // commander quotes a refused argument; an --s3-key argument holds a secret.
+      const message = error.message.includes("'--s3-key")
+        ? `option '--s3-key <ID:SECRET>' is not ID:SECRET (an id of letters, digits, ".", "_", "-"; a secret without spaces)`
+        : error.message;
+      return { kind: 'exit', code: 2, stdout: '', stderr: usageLine(message) };
     }
     if (error instanceof UsageError) {
       return { kind: 'exit', code: 2, stdout: '', stderr: usageLine(error.message) };
@@ -379,6 +452,19 @@ function toConfig(
     }
   }
   const resolve = (p: string): string => path.resolve(context.cwd, p);
+  const s3Options =
+    raw.s3Key !== undefined || raw.s3KeysFile !== undefined || raw.s3Domain !== undefined;
+  if (raw.s3 === undefined && s3Options) {
+    throw new UsageError('--s3-key, --s3-keys-file and --s3-domain need --s3 <host:port>');
+  }
+  if (raw.s3 !== undefined && raw.s3Key === undefined && raw.s3KeysFile === undefined) {
+    throw new UsageError(
+      '--s3 needs at least one access key: --s3-key ID:SECRET or --s3-keys-file',
+    );
+  }
+  if (raw.s3Domain !== undefined && !/^[a-z0-9.-]{1,253}$/.test(raw.s3Domain)) {
+    throw new UsageError(`--s3-domain "${raw.s3Domain}" is not a domain name`);
+  }
   const config: NodeConfig = {
     listen,
     peers,
@@ -397,6 +483,11 @@ function toConfig(
     logFormat: raw.logFormat ?? (context.stderrIsTty ? 'pretty' : 'json'),
   };
   if (raw.api !== undefined) config.api = raw.api;
+  if (raw.s3 !== undefined) {
+    config.s3 = { listen: raw.s3, region: raw.s3Region, keys: raw.s3Key ?? [] };
+    if (raw.s3KeysFile !== undefined) config.s3.keysFile = resolve(raw.s3KeysFile);
+    if (raw.s3Domain !== undefined) config.s3.domain = raw.s3Domain;
+  }
   if (raw.advertise !== undefined) config.advertise = raw.advertise;
   if (secret !== undefined) config.secret = secret;
   if (apiToken !== undefined) config.apiToken = apiToken;

@@ -13,6 +13,7 @@ import {
   HEADERS,
   PATHS,
   parseNodeActionPath,
+  parseUploadPath,
   type ClusterView,
   type HealthBody,
   type NodeRow,
@@ -23,6 +24,7 @@ import type { ApiOptions, RequestContext } from './context.js';
 import { answerFor, publicMessage, sendError } from './errors.js';
 import { createFileRoutes } from './file-routes.js';
 import { sendJson } from './respond.js';
+import { createUploadRoutes } from './upload-routes.js';
 
 export type { ApiOptions, ClusterView, Lifecycle, MemberView, RequestContext } from './context.js';
 
@@ -37,7 +39,10 @@ export function createApiListener(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { files, metrics, logger } = options;
   const authorized = createBearerCheck(options.apiToken);
-  const { list, putFile, getFile, headFile, deleteFile } = createFileRoutes(options);
+  const { list, putFile, getFile, headFile, deleteFile, completion } = createFileRoutes(options);
+  const uploads = options.uploads
+    ? createUploadRoutes(options, options.uploads, completion)
+    : undefined;
 
   const routeFor = (method: string, path: string): Route | undefined => {
     if (path === PATHS.health) return only(method, ['GET', 'HEAD'], 'health', health);
@@ -68,6 +73,16 @@ export function createApiListener(
             : await placement.remove(action.id);
         sendJson(res, 200, row);
       });
+    }
+    if (uploads && path === PATHS.uploads) return only(method, ['POST'], 'upload', uploads.create);
+    const upload = uploads ? parseUploadPath(path) : undefined;
+    if (uploads && upload) {
+      if (upload.complete) {
+        return only(method, ['POST'], 'upload', (ctx) => uploads.complete(ctx, upload.id));
+      }
+      return only(method, ['GET', 'HEAD', 'PUT', 'DELETE'], 'upload', (ctx) =>
+        uploads.session(ctx, upload.id),
+      );
     }
     // `/v1/files/` lists with GET; with any other method it names the empty file (400, not 405).
     if (path === PATHS.files || (path === PATHS.filePrefix && method === 'GET')) {

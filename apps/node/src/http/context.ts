@@ -10,6 +10,7 @@ import type { FileService } from '@dfs/replication';
 import type { HttpTunables } from '../config.js';
 import type { NodeMetrics } from '../metrics.js';
 import type { PlacementControl } from '../placement-control.js';
+import type { UploadSessions } from '../uploads/upload-sessions.js';
 import type { DashboardAssets } from './dashboard-assets.js';
 import type { LiveEvents } from './live-events.js';
 
@@ -41,6 +42,8 @@ export interface ApiOptions {
    * ignored and the node endpoints answer 404.
    */
   placement?: PlacementControl;
+  /** Resumable upload sessions (`/v1/uploads`); without them those paths answer 404. */
+  uploads?: UploadSessions;
   /** The live event stream (`GET /v1/events`); 404 without it. */
   events?: LiveEvents;
   /** The dashboard's built files (`GET /` and `/ui/…`, no token needed); 404 without them. */

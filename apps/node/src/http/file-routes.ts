@@ -13,6 +13,7 @@ import {
   MAX_WRITE_HOLDERS,
   PATHS,
   decodeName,
+  contentDisposition,
   etagOf,
   fileHeaders,
   nameProblem,
@@ -28,8 +29,21 @@ import type { ApiOptions, RequestContext } from './context.js';
 import { decideRange } from './range.js';
 import { sendJson } from './respond.js';
 import { uploadBody } from './upload-body.js';
+import { uploadContentType } from './content-type.js';
 
 export type FileRoute = (ctx: RequestContext) => Promise<void>;
+
+/** How many holders a put waits for (`?w`), and how long (`?timeout`). */
+export interface WriteWait {
+  wanted: number;
+  timeoutMs: number;
+}
+
+/** What other routes that end in a put share with `PUT /v1/files/<name>`. */
+export interface PutCompletion {
+  writeWaitOf(query: URLSearchParams): WriteWait;
+  answerStored(ctx: RequestContext, info: FileInfo, wait: WriteWait): Promise<void>;
+}
 
 export function createFileRoutes(options: ApiOptions): {
   list: FileRoute;
@@ -37,6 +51,7 @@ export function createFileRoutes(options: ApiOptions): {
   getFile: FileRoute;
   headFile: FileRoute;
   deleteFile: FileRoute;
+  completion: PutCompletion;
 } {
   const { files, metrics } = options;
   const limits = options.tunables ?? DEFAULT_TUNABLES.http;
@@ -83,12 +98,14 @@ export function createFileRoutes(options: ApiOptions): {
         `body of ${declared} bytes exceeds the ${options.maxFileSize}-byte limit (--max-file-size)`,
       );
     }
+    const contentType = uploadContentType(req.headers[HEADERS.contentType], name);
     const body = uploadBody(req, limits);
     let info: FileInfo;
     try {
       info = await files.put(name, body.stream, {
         signal,
         maxBytes: options.maxFileSize,
+        meta: { contentType },
         // Nothing waits for another copy: a large body need not go at the chain's pace.
         replicateAfterCommit:
           wanted <= 1 &&
@@ -100,6 +117,19 @@ export function createFileRoutes(options: ApiOptions): {
       throw error;
     }
     metrics.countHttpBytes('in', info.size);
+    await answerStored({ req, res, path, query, signal }, info, { wanted, timeoutMs });
+  }
+
+  /**
+   * The end of every put (`PUT /v1/files/<name>` and a completed upload session): wait for `?w`
+   * holders, then answer 201 with the new version, or 504 when the holders were not reached in time.
+   */
+  async function answerStored(
+    { req, res, signal }: RequestContext,
+    info: FileInfo,
+    { wanted, timeoutMs }: WriteWait,
+  ): Promise<void> {
+    const name = info.name;
     const answer: PutResult = {
       name: info.name,
       size: info.size,
@@ -123,6 +153,11 @@ export function createFileRoutes(options: ApiOptions): {
       [HEADERS.etag]: etagOf(info.sha256),
       ...fileHeaders(info),
     });
+  }
+
+  /** `?w=` and `?timeout=` of a put, checked (400 when out of bounds). */
+  function writeWaitOf(query: URLSearchParams): WriteWait {
+    return { wanted: writeQuorum(query.get('w')), timeoutMs: writeWait(query.get('timeout')) };
   }
 
   /**
@@ -169,7 +204,16 @@ export function createFileRoutes(options: ApiOptions): {
         `w must be a whole number from 1 to ${max}${bound}, not "${text}"`,
       );
     }
-    return Number(text);
+    const wanted = Number(text);
+    const placed = placement?.placedMembers();
+    if (placed !== undefined && wanted > placed) {
+      // It could never be reached: say so now rather than after the whole write wait.
+      throw new NodeError(
+        'ERR_BAD_REQUEST',
+        `w=${wanted} cannot be reached: only ${placed} member${placed === 1 ? '' : 's'} can hold files (in placement, up or down)`,
+      );
+    }
+    return wanted;
   }
 
   async function getFile(ctx: RequestContext): Promise<void> {
@@ -259,7 +303,14 @@ export function createFileRoutes(options: ApiOptions): {
     res.end();
   }
 
-  return { list, putFile, getFile, headFile, deleteFile };
+  return {
+    list,
+    putFile,
+    getFile,
+    headFile,
+    deleteFile,
+    completion: { writeWaitOf, answerStored },
+  };
 }
 
 /** The file name from `/v1/files/<percent-encoded name>`, validated. */
@@ -283,7 +334,8 @@ function etagMatches(header: string, sha256: string): boolean {
 /** The headers of a file answer (GET and HEAD) before its length and range. */
 function bodyHeaders(info: FileInfo): Record<string, string | number> {
   return {
-    [HEADERS.contentType]: BODY_CONTENT_TYPE,
+    [HEADERS.contentType]: info.meta?.contentType ?? BODY_CONTENT_TYPE,
+    [HEADERS.contentDisposition]: contentDisposition(info.name),
     [HEADERS.acceptRanges]: 'bytes',
     [HEADERS.etag]: etagOf(info.sha256),
     [HEADERS.lastModified]: new Date(info.modified).toUTCString(),

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ByteRange, FileInfo, FileService, ListOptions, PutOptions } from '@dfs/replication';
+import { canonicalFileMeta } from '@dfs/api';
 import { systemClock } from '@dfs/transport';
 
 class CodedError extends Error {
@@ -58,13 +59,18 @@ export class FakeFileService implements FileService {
       throw error;
     }
     const data = Buffer.concat(chunks);
+    const meta = canonicalFileMeta(
+      typeof options.meta === 'function' ? options.meta() : options.meta,
+    );
     const info: FileInfo = {
+      ...(meta === undefined ? {} : { meta }),
       name,
       size: data.length,
       sha256: createHash('sha256').update(data).digest('hex'),
       version: `v${String(++this.#counter).padStart(6, '0')}`,
       modified: 1_700_000_000_000 + this.#counter,
       holders: 1,
+      holderIds: ['self'],
     };
     this.entries.set(name, { info, body: data });
     return info;

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fakeUploads } from './fake-uploads.js';
 import {
   BODY_CONTENT_TYPE,
   HEADERS,
@@ -107,9 +108,15 @@ export interface FakeDfsServer {
 
 const sha256 = (body: Buffer): string => createHash('sha256').update(body).digest('hex');
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(value);
   res.writeHead(status, {
+    ...headers,
     [HEADERS.contentType]: JSON_CONTENT_TYPE,
     [HEADERS.contentLength]: Buffer.byteLength(text),
   });
@@ -232,7 +239,7 @@ export async function startFakeDfsServer(
   function headersOf(file: FakeFile): Record<string, string> {
     return {
       [HEADERS.etag]: etagOf(file.sha256),
-      ...fileHeaders({ ...file, size: file.body.length, holders: 1 }),
+      ...fileHeaders({ ...file, size: file.body.length, holders: 1, holderIds: [id] }),
       [HEADERS.lastModified]: new Date(file.modified).toUTCString(),
       [HEADERS.acceptRanges]: 'bytes',
       [HEADERS.contentType]: BODY_CONTENT_TYPE,
@@ -249,6 +256,42 @@ export async function startFakeDfsServer(
     }
     return Buffer.concat(chunks);
   }
+
+  /** Stores `body` as a new version of `name` and answers 201 (504 when `w` exceeds the alive members). */
+  function completePut(
+    res: ServerResponse,
+    name: string,
+    body: Buffer,
+    w: string | null = null,
+  ): void {
+    counter += 1;
+    const stored: FakeFile = {
+      body,
+      sha256: sha256(body),
+      version: `${String(now()).padStart(15, '0')}.${String(counter).padStart(6, '0')}.${id}`,
+      modified: now(),
+    };
+    files.set(name, stored);
+    const result: PutResult = {
+      name,
+      size: body.length,
+      sha256: stored.sha256,
+      version: stored.version,
+    };
+    const alive = members().filter((member) => member.state === 'alive').length;
+    if (w !== null && Number(w) > alive) {
+      return sendError(res, 504, 'TIMEOUT', `only ${alive} of ${w} nodes hold the file`);
+    }
+    return sendJson(res, 201, result);
+  }
+
+  const uploads = fakeUploads({
+    now,
+    readBody: (req) => readBody(req),
+    completePut: (res, name, body) => completePut(res, name, body),
+    sendJson: (res, status, value, headers) => sendJson(res, status, value, headers),
+    sendError,
+  });
 
   async function handleFile(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     let name: string;
@@ -272,26 +315,7 @@ export async function startFakeDfsServer(
           res.setHeader('connection', 'close');
           return sendError(res, 413, 'TOO_LARGE', `the limit is ${maxFileSize} bytes`);
         }
-        counter += 1;
-        const stored: FakeFile = {
-          body,
-          sha256: sha256(body),
-          version: `${String(now()).padStart(15, '0')}.${String(counter).padStart(6, '0')}.${id}`,
-          modified: now(),
-        };
-        files.set(name, stored);
-        const w = url.searchParams.get('w');
-        const result: PutResult = {
-          name,
-          size: body.length,
-          sha256: stored.sha256,
-          version: stored.version,
-        };
-        const alive = members().filter((member) => member.state === 'alive').length;
-        if (w !== null && Number(w) > alive) {
-          return sendError(res, 504, 'TIMEOUT', `only ${alive} of ${w} nodes hold the file`);
-        }
-        return sendJson(res, 201, result);
+        return completePut(res, name, body, url.searchParams.get('w'));
       }
       case 'GET':
       case 'HEAD': {
@@ -393,6 +417,7 @@ export async function startFakeDfsServer(
       }
       if (status !== 'ok') return sendError(res, 503, 'UNAVAILABLE', `node is ${status}`);
       if (url.pathname.startsWith(PATHS.filePrefix)) return handleFile(req, res, url);
+      if (await uploads(req, res, url)) return;
       if (url.pathname === PATHS.files && req.method === 'GET') return handleList(res, url);
       if (url.pathname.startsWith(PATHS.nodePrefix) && req.method === 'POST') {
         return nodeAction(res, url.pathname);
