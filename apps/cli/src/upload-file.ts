@@ -4,9 +4,8 @@
  * same command run again after an interruption sends only what the node does not hold yet.
  */
 import { stat } from 'node:fs/promises';
-import { displayNode, isDfsClientError, type DfsClient, type PutResult } from '@dfs/client';
+import { displayNode, isDfsClientError, type PutResult } from '@dfs/client';
 import type { CommandContext } from './context.js';
-import { CliError } from './problems.js';
 import {
   clearUploadState,
   readUploadState,
@@ -14,26 +13,7 @@ import {
   uploadStatePath,
   uploadStateDirectory,
   writeUploadState,
-  type UploadSessionRef,
 } from './upload-state.js';
-
-/** `DfsClient.uploadResumable` (docs/api.md, "Resumable uploads"), on clients that have it. */
-type ResumableUpload = (
-  name: string,
-  source: { path: string },
-  options: {
-    signal?: AbortSignal;
-    w?: number;
-    resume?: UploadSessionRef;
-    onSession?: (session: UploadSessionRef) => void;
-    onProgress?: (progress: { loaded: number }) => void;
-  },
-) => Promise<PutResult>;
-
-function resumableOf(client: DfsClient): ResumableUpload | undefined {
-  const method = (client as unknown as { uploadResumable?: ResumableUpload }).uploadResumable;
-  return typeof method === 'function' ? method.bind(client) : undefined;
-}
 
 export interface UploadFileOptions {
   w?: number;
@@ -52,11 +32,7 @@ export async function uploadFile(
 ): Promise<PutResult> {
   const w = options.w === undefined ? {} : { w: options.w };
   const onProgress = ({ loaded }: { loaded: number }) => options.onProgress?.(loaded);
-  const resumable = resumableOf(context.client);
-  if (resumable === undefined && options.resumable) {
-    throw new CliError('this dfs has no resumable uploads yet — upload without --resume');
-  }
-  if (resumable === undefined || (!options.resumable && size < RESUMABLE_FROM_BYTES)) {
+  if (!options.resumable && size < RESUMABLE_FROM_BYTES) {
     return context.client.put(name, { path }, { ...context.abortable, ...w, onProgress });
   }
   const info = await stat(path);
@@ -74,7 +50,7 @@ export async function uploadFile(
   let recorded: Promise<void> = Promise.resolve();
   let hasSession = false;
   try {
-    const result = await resumable(
+    const result = await context.client.uploadResumable(
       name,
       { path },
       {

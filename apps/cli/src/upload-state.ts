@@ -11,11 +11,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDirectoryDurably, writeFileDurably } from '@dfs/base';
-/** An upload session as @dfs/client names it: the node that holds it and its id. */
-export interface UploadSessionRef {
-  node: string;
-  id: string;
-}
+import type { UploadSessionRef } from '@dfs/client';
 
 /** Files at least this large go through an upload session (resumable); smaller ones in one PUT. */
 export const RESUMABLE_FROM_BYTES = 64 * 1024 * 1024;

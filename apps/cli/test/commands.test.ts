@@ -166,6 +166,8 @@ describe('listing and metadata', () => {
     const human = await dfs(['stat', 'docs/a.txt'], base);
     expect(human.stdout).toContain(`sha256    ${sha('twelve bytes')}`);
     expect(human.stdout).toContain('size      12 B (12 bytes)');
+    // The holders are named, not only counted.
+    expect(human.stdout).toContain('holders   1: fake-node');
     const json = JSON.parse((await dfs(['stat', 'docs/a.txt', '--json'], base)).stdout) as {
       size: number;
     };

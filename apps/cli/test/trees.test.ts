@@ -1,11 +1,14 @@
 // Trees both ways, against the fake node: put -r / get -r / rm -r / ls folders / sync, the hints
 // that name the fix, parallel transfers that carry on past a failure, and the exit codes.
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile, readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, unlink, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { uploadPath } from '@dfs/api';
 import { startFakeDfsServer, type FakeDfsServer } from '@dfs/client/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dfs, type RunOptions } from './harness.js';
+import { uploadStateDirectory, uploadStatePath, writeUploadState } from '../src/upload-state.js';
 
 let server: FakeDfsServer;
 let dir: string;
@@ -161,9 +164,50 @@ describe('put -r and get -r', () => {
     const stdin = await dfs(['put', '-', 'x', '--resume'], { ...base, stdin: 'abc' });
     expect(stdin.code).toBe(2);
     expect(stdin.stderr).toContain('--resume needs a file');
-    // Against a client without resumable uploads (until they reach this branch's @dfs/client).
-    const file = await dfs(['put', 'site/index.html', '--resume'], base);
-    if (file.code !== 0) expect(file.stderr).toContain('no resumable uploads yet');
+  });
+
+  it('sends --resume uploads through a session and continues one an earlier run recorded', async () => {
+    const env = { DFS_NODE: server.address, XDG_STATE_HOME: join(dir, 'state') };
+    const plain = await dfs(['put', 'site/index.html', 'one.html', '--resume'], { ...base, env });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^one\.html {2}11 B {2}sha256:/);
+    expect(
+      server.requests.some((r) => r.method === 'POST' && r.url.startsWith('/v1/uploads')),
+    ).toBe(true);
+
+    // An interrupted run: a session holding the first 600 of 1,000 bytes, recorded on disk.
+    const body = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+    const path = join(dir, 'big.bin');
+    await writeFile(path, body);
+    const digest = createHash('sha256').update(body).digest('hex');
+    const created = await fetch(
+      `${server.url}/v1/uploads?name=big.bin&size=1000&sha256=${digest}`,
+      { method: 'POST' },
+    );
+    const session = (await created.json()) as { id: string };
+    await fetch(`${server.url}${uploadPath(session.id)}?offset=0`, {
+      method: 'PUT',
+      body: body.subarray(0, 600),
+    });
+    const record = uploadStatePath(uploadStateDirectory(env), {
+      nodes: [server.address],
+      name: 'big.bin',
+      path,
+      size: 1000,
+      mtimeMs: (await stat(path)).mtimeMs,
+    });
+    await writeUploadState(record, { node: server.url, id: session.id });
+
+    const resumed = await dfs(['put', 'big.bin', '--resume'], { ...base, env });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('resuming big.bin');
+    expect(server.files.get('big.bin')?.body.equals(body)).toBe(true);
+    // Only the 400 bytes the node lacked were sent again.
+    const chunks = server.requests.filter(
+      (r) => r.method === 'PUT' && r.url.startsWith(uploadPath(session.id)),
+    );
+    expect(chunks.map((r) => r.contentLength)).toEqual(['600', '400']);
+    expect(await readdir(join(dir, 'state/dfs/uploads'))).toEqual([]);
   });
 
   it('keeps put result lines on stdout under --quiet', async () => {

@@ -6,13 +6,21 @@ import { formatAge, formatBytes, renderFields } from '../format.js';
 import { UsageError } from '../problems.js';
 import { withFolderHint } from './get.js';
 
+/** `2: node-a, node-b` when the node names them, else the count alone. */
+export function formatHolders(info: FileStat): string {
+  if (info.holders === undefined) return '-';
+  if (info.holderIds === undefined || info.holderIds.length === 0) return String(info.holders);
+  const more = info.holders > info.holderIds.length ? ', …' : '';
+  return `${info.holders}: ${info.holderIds.join(', ')}${more}`;
+}
+
 export function formatStat(info: FileStat, now: number): string {
   const fields: [string, string][] = [
     ['name', info.name],
     ['size', `${formatBytes(info.size)} (${info.size} bytes)`],
     ['sha256', info.sha256],
     ['version', info.version === '' ? '-' : info.version],
-    ['holders', info.holders === undefined ? '-' : String(info.holders)],
+    ['holders', formatHolders(info)],
     [
       'modified',
       info.modified === undefined
