@@ -306,8 +306,24 @@ export function verifyHeaderSignature(
   const secret = secretOf(options, credential.accessKeyId);
   const payloadHash = single(request.headers['x-amz-content-sha256']);
   const payload = payloadRuleOf(payloadHash);
-  const key = signingKey(secret, credential.date, credential.region);
   const canonical = canonicalRequest(request, signedHeaders, payloadHash as string);
+  return checkedSignature({ secret, credential, amzDate, canonical, signature, payload }, false);
+}
+
+/** Computes the signature of `canonical` and compares it with the one the request carries. */
+function checkedSignature(
+  parts: {
+    secret: string;
+    credential: Credential;
+    amzDate: string;
+    canonical: string;
+    signature: string;
+    payload: VerifiedRequest['payload'];
+  },
+  presigned: boolean,
+): VerifiedRequest {
+  const { secret, credential, amzDate, canonical, signature, payload } = parts;
+  const key = signingKey(secret, credential.date, credential.region);
   const expected = hmacHex(key, stringToSign(amzDate, credential.scope, canonical));
   if (!signatureMatches(expected, signature)) {
     throw new S3Error(
@@ -319,7 +335,7 @@ export function verifyHeaderSignature(
     accessKeyId: credential.accessKeyId,
     payload,
     signing: { amzDate, scope: credential.scope, key, seedSignature: signature },
-    presigned: false,
+    presigned,
   };
 }
 
@@ -369,21 +385,8 @@ export function verifyPresignedSignature(
   if (payload.kind === 'streaming') {
     throw new S3Error('InvalidRequest', 'a presigned URL cannot carry a streaming payload');
   }
-  const key = signingKey(secret, credential.date, credential.region);
   const canonical = canonicalRequest(request, signedHeaders, payloadHash, 'X-Amz-Signature');
-  const expected = hmacHex(key, stringToSign(amzDate, credential.scope, canonical));
-  if (!signatureMatches(expected, signature)) {
-    throw new S3Error(
-      'SignatureDoesNotMatch',
-      'the request signature we calculated does not match the signature you provided',
-    );
-  }
-  return {
-    accessKeyId: credential.accessKeyId,
-    payload,
-    signing: { amzDate, scope: credential.scope, key, seedSignature: signature },
-    presigned: true,
-  };
+  return checkedSignature({ secret, credential, amzDate, canonical, signature, payload }, true);
 }
 
 /** Verifies either form: presigned when the query carries `X-Amz-Signature`, else the header. */
