@@ -103,9 +103,9 @@ export class DfsClient {
     if (options.token !== undefined && options.token !== '') {
       headers[HEADERS.authorization] = `Bearer ${options.token}`;
     }
-    this.callerFor = (node) =>
+    const callerOf = (nodes: readonly string[]): NodeCaller =>
       new NodeCaller(
-        [node],
+        nodes,
         headers,
         {
           retries: options.retries ?? 2,
@@ -116,18 +116,8 @@ export class DfsClient {
         options.sleep ?? defaultSleep,
         options.random ?? Math.random,
       );
-    this.caller = new NodeCaller(
-      this.nodes,
-      headers,
-      {
-        retries: options.retries ?? 2,
-        baseDelayMs: options.retryDelayMs ?? 100,
-        maxDelayMs: options.maxRetryDelayMs ?? 2000,
-      },
-      options.fetch ?? globalThis.fetch,
-      options.sleep ?? defaultSleep,
-      options.random ?? Math.random,
-    );
+    this.callerFor = (node) => callerOf([node]);
+    this.caller = callerOf(this.nodes);
   }
 
   /**
