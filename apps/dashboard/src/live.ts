@@ -15,6 +15,22 @@ export interface LiveConnection {
   close(): void;
 }
 
+/**
+ * The pause before a reconnect: a retry delay, not a wait for anything. Ends early when the
+ * connection is closed, so nothing outlives `close()`.
+ */
+function backoff(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export function connectLive(
   api: Api,
   handlers: LiveHandlers,
@@ -57,7 +73,7 @@ export function connectLive(
       }
       if (controller.signal.aborted) return;
       onState('reconnecting');
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await backoff(delayMs, controller.signal);
       delayMs = Math.min(delayMs * 2, 10_000);
     }
   };
